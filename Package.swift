@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Strict settings every Projector target builds with (see STYLE.md).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Projector",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "projector", targets: ["ProjectorCLI"]),
+        .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
+        .library(name: "Views", targets: ["Views"]),
+        .library(name: "Projector", targets: ["Projector"]),
+        .library(name: "ProjectorTesting", targets: ["ProjectorTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(name: "KafkaClient", dependencies: ["CRdKafka"], swiftSettings: strictSettings),
+        .target(
+            name: "Pipelines",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Views",
+            dependencies: ["Pipelines", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Projector",
+            dependencies: ["KafkaClient", "Pipelines", "Views"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ProjectorCLI",
+            dependencies: ["Projector", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ProjectorTesting",
+            dependencies: ["KafkaClient", "Pipelines", "Views", "Projector"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "ProjectorTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines"], swiftSettings: strictSettings),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorTesting"], swiftSettings: strictSettings),
+    ]
+)

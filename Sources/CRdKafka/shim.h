@@ -1,0 +1,5 @@
+#ifndef PROJECTOR_CRDKAFKA_SHIM_H
+#define PROJECTOR_CRDKAFKA_SHIM_H
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#endif
