@@ -1,0 +1,1 @@
+// KafkaClient: a batch-native Swift wrapper over librdkafka. The only importer of CRdKafka.

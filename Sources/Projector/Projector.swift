@@ -1,0 +1,1 @@
+// Projector: the runtime where Kafka, pipelines and views meet.

@@ -1,0 +1,1 @@
+// Views: the view store (SQLite by default), schema from view definitions, shadow tables, checkpoints.
