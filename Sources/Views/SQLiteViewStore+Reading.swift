@@ -55,8 +55,11 @@ extension SQLiteViewStore {
             let layout = try Self.layout(ofView: view, db: db)
             var sql = "SELECT \(layout.selectList) FROM \(quoted(view)) ORDER BY \(layout.orderList)"
             if let limit { sql += " LIMIT \(max(0, limit))" }
-            let rows = try Row.fetchAll(db, sql: sql).map { row in
-                (0..<row.count).map { Self.viewValue(row[$0] as DatabaseValue) }
+            // Raw reads: GRDB reads text as a C string, which would cut it at a NUL byte.
+            var cursor = try RowCursor(statement: db.makeStatement(sql: sql), columns: layout.columns.count, connection: db.sqliteConnection)
+            var rows: [[ViewValue]] = []
+            while let row = try cursor.next() {
+                rows.append(row)
             }
             return ViewRows(columns: layout.columns, rows: rows)
         }
@@ -225,16 +228,6 @@ extension SQLiteViewStore {
             .sorted { $0.0 < $1.0 }
             .map(\.1)
         return Layout(columns: columns, keyColumns: keyColumns.isEmpty ? Array(columns.indices) : keyColumns)
-    }
-
-    static func viewValue(_ value: DatabaseValue) -> ViewValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let integer): .integer(integer)
-        case .double(let real): .real(real)
-        case .string(let text): .text(text)
-        case .blob(let bytes): .text(String(decoding: bytes, as: UTF8.self))
-        }
     }
 }
 
