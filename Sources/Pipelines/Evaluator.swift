@@ -1,0 +1,548 @@
+import Foundation
+
+/// A runtime value. JSON strings, objects and arrays stay borrowed byte ranges until stored.
+enum Value {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case boolean(Bool)
+    case text(String)
+    /// A JSON string body (between the quotes) in the message; `escaped` when it has escapes.
+    case string(Span, escaped: Bool)
+    /// A JSON object or array's raw text in the message; `elements` is the array count or -1.
+    case composite(Span, elements: Int)
+
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .integer: return "integer"
+        case .real: return "real"
+        case .boolean: return "boolean"
+        case .text, .string: return "text"
+        case .composite(_, let elements): return elements < 0 ? "object" : "array"
+        }
+    }
+
+    var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// The text of a text value (allocates only for long or escaped strings).
+    var materialized: String? {
+        switch self {
+        case .text(let s): return s
+        case .string(let span, let escaped):
+            return escaped ? JSONScanner.unescape(span.buffer) : String(decoding: span.buffer, as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    /// The canonical text of a scalar, used by `||`, `concat` and dedupe ids.
+    var asText: String? {
+        switch self {
+        case .null: return nil
+        case .integer(let v): return String(v)
+        case .real(let v): return "\(v)"
+        case .boolean(let v): return v ? "true" : "false"
+        case .text, .string: return materialized
+        case .composite(let span, _): return String(decoding: span.buffer, as: UTF8.self)
+        }
+    }
+
+    /// The value as JSON text, for `json` columns.
+    var jsonText: String? {
+        switch self {
+        case .null: return nil
+        case .integer(let v): return String(v)
+        case .real(let v): return "\(v)"
+        case .boolean(let v): return v ? "true" : "false"
+        case .string(let span, _): return "\"" + String(decoding: span.buffer, as: UTF8.self) + "\""
+        case .text(let s): return Value.quoteJSON(s)
+        case .composite(let span, _): return String(decoding: span.buffer, as: UTF8.self)
+        }
+    }
+
+    static func quoteJSON(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Converts to a column's storage class.
+    func stored(as type: ColumnType, column: String) throws(EventFailure) -> ViewValue {
+        func mismatch() -> EventFailure {
+            EventFailure(code: .typeMismatch, message: "column `\(column)` is \(type.rawValue) but the value is \(typeName)")
+        }
+        if case .null = self { return .null }
+        switch type {
+        case .text:
+            guard let s = materialized else { throw mismatch() }
+            return .text(s)
+        case .integer:
+            guard case .integer(let v) = self else { throw mismatch() }
+            return .integer(v)
+        case .real:
+            switch self {
+            case .integer(let v): return .real(Double(v))
+            case .real(let v): return .real(v)
+            default: throw mismatch()
+            }
+        case .boolean:
+            guard case .boolean(let v) = self else { throw mismatch() }
+            return .integer(v ? 1 : 0)
+        case .json:
+            return .text(jsonText!)
+        }
+    }
+
+    /// A stored cell read back as a value of its column type.
+    static func from(_ cell: ViewValue, type: ColumnType) -> Value {
+        switch cell {
+        case .null: return .null
+        case .integer(let v): return type == .boolean ? .boolean(v != 0) : .integer(v)
+        case .real(let v): return .real(v)
+        case .text(let s): return .text(s)
+        }
+    }
+}
+
+/// An expression compiled against a pipeline: paths are slot reads through an access table,
+/// columns are row indices, functions are resolved.
+indirect enum Code: Sendable {
+    case constant(ConstantValue)
+    case path(Int, JSONPath)
+    case aggregate(Function, Int, JSONPath, [PathComponent])
+    case meta(MetaField)
+    case column(Int, ColumnType)
+    case unary(UnaryOperator, Code)
+    case binary(BinaryOperator, Code, Code)
+    case call(Function, [Code])
+}
+
+/// A `Sendable` literal.
+enum ConstantValue: Sendable {
+    case null, integer(Int64), real(Double), boolean(Bool), text(String)
+
+    var value: Value {
+        switch self {
+        case .null: return .null
+        case .integer(let v): return .integer(v)
+        case .real(let v): return .real(v)
+        case .boolean(let v): return .boolean(v)
+        case .text(let s): return .text(s)
+        }
+    }
+}
+
+/// How a path read after upcasting finds its value in the original event.
+indirect enum Access: Sendable {
+    case slot(Int)
+    case missing
+    case constant(ConstantValue)
+    /// The first one unless it is missing.
+    case firstPresent(Access, Access)
+    /// The first one unless it is missing or null (an upcast default).
+    case nonNull(Access, Access)
+}
+
+/// What an expression can see while it runs.
+struct Scope {
+    var bytes: UnsafeBufferPointer<UInt8>
+    var slots: UnsafeMutableBufferPointer<Slot>
+    var access: [Access]
+    var key: Value
+    var topic: String
+    var partition: Int32
+    var offset: Int64
+    var timestamp: Int64?
+}
+
+enum Evaluator {
+    /// Evaluates a constant expression (a column default) to a stored value.
+    static func constant(_ expr: Expr, for type: ColumnType) throws(EventFailure) -> ViewValue {
+        let code = compile(expr, columns: [], paths: { _ in 0 })
+        var empty: [UInt8] = []
+        return try empty.withUnsafeBufferPointer { (bytes) throws(EventFailure) -> ViewValue in
+            let scope = Scope(bytes: bytes, slots: UnsafeMutableBufferPointer(start: nil, count: 0), access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
+            return try evaluate(code, scope, row: []).stored(as: type, column: "default")
+        }
+    }
+
+    static func compile(_ expr: Expr, columns: [ColumnDefinition], paths: (JSONPath) -> Int) -> Code {
+        switch expr.kind {
+        case .null: return .constant(.null)
+        case .integer(let v): return .constant(.integer(v))
+        case .real(let v): return .constant(.real(v))
+        case .boolean(let v): return .constant(.boolean(v))
+        case .text(let s): return .constant(.text(s))
+        case .path(let p): return .path(paths(p), p)
+        case .meta(let m): return .meta(m)
+        case .column(let name):
+            let index = columns.firstIndex { $0.name == name }!
+            return .column(index, columns[index].type)
+        case .unary(let op, let e): return .unary(op, compile(e, columns: columns, paths: paths))
+        case .binary(let op, let l, let r): return .binary(op, compile(l, columns: columns, paths: paths), compile(r, columns: columns, paths: paths))
+        case .call(let f, let args):
+            if f == .sum || f == .count, case .path(let p) = args[0].kind {
+                let star = p.components.firstIndex(of: .wildcard)!
+                let prefix = JSONPath(components: Array(p.components[..<star]))
+                return .aggregate(f, paths(prefix), p, Array(p.components[star...]))
+            }
+            return .call(f, args.map { compile($0, columns: columns, paths: paths) })
+        }
+    }
+
+    static func resolve(_ access: Access, _ scope: Scope) throws(EventFailure) -> Slot {
+        switch access {
+        case .slot(let s): return scope.slots[s]
+        case .missing: return .missing
+        case .constant: return .missing
+        case .firstPresent(let a, let b):
+            let first = try resolve(a, scope)
+            return first.kind == .missing ? try resolve(b, scope) : first
+        case .nonNull(let a, _): return try resolve(a, scope)
+        }
+    }
+
+    /// The value at a logical path through the access table.
+    static func read(_ access: Access, _ scope: Scope, path: JSONPath) throws(EventFailure) -> Value {
+        switch access {
+        case .constant(let c): return c.value
+        case .nonNull(let a, let b):
+            let v = try read(a, scope, path: path)
+            return v.isNull ? try read(b, scope, path: path) : v
+        case .firstPresent(let a, let b):
+            let slot = try resolve(a, scope)
+            return slot.kind == .missing ? try read(b, scope, path: path) : try value(of: slot, scope, path: path)
+        default:
+            return try value(of: resolve(access, scope), scope, path: path)
+        }
+    }
+
+    static func value(of slot: Slot, _ scope: Scope, path: JSONPath) throws(EventFailure) -> Value {
+        switch slot.kind {
+        case .missing, .null: return .null
+        case .boolean: return .boolean(slot.extra == 1)
+        case .string:
+            return .string(Span(base: scope.bytes.baseAddress! + slot.start, count: slot.end - slot.start), escaped: slot.extra == 1)
+        case .object, .array:
+            return .composite(Span(base: scope.bytes.baseAddress! + slot.start, count: slot.end - slot.start), elements: slot.kind == .array ? slot.extra : -1)
+        case .number:
+            return try number(UnsafeBufferPointer(rebasing: scope.bytes[slot.start..<slot.end]), integral: slot.extra == 1, path: path)
+        }
+    }
+
+    static func number(_ text: UnsafeBufferPointer<UInt8>, integral: Bool, path: JSONPath) throws(EventFailure) -> Value {
+        if integral {
+            var negative = false
+            var i = 0
+            if text[0] == UInt8(ascii: "-") { negative = true; i = 1 }
+            var v: Int64 = 0
+            while i < text.count {
+                let digit = Int64(text[i] - 0x30)
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (s, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
+                if o1 || o2 { throw EventFailure(code: .overflow, message: "`\(path)`: the integer \(String(decoding: text, as: UTF8.self)) does not fit in 64 bits") }
+                v = s
+                i += 1
+            }
+            return .integer(v)
+        }
+        let parsed: Double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
+            for i in 0..<text.count { buffer[i] = CChar(bitPattern: text[i]) }
+            buffer[text.count] = 0
+            return strtod(buffer.baseAddress!, nil)
+        }
+        guard parsed.isFinite else { throw EventFailure(code: .overflow, message: "`\(path)`: the number \(String(decoding: text, as: UTF8.self)) is out of range") }
+        return .real(parsed)
+    }
+
+    // MARK: Evaluation
+
+    static func evaluate(_ code: Code, _ scope: Scope, row: [ViewValue]) throws(EventFailure) -> Value {
+        switch code {
+        case .constant(let c): return c.value
+        case .path(let id, let path): return try read(scope.access[id], scope, path: path)
+        case .column(let index, let type): return Value.from(row[index], type: type)
+        case .meta(let field):
+            switch field {
+            case .key: return scope.key
+            case .topic: return .text(scope.topic)
+            case .partition: return .integer(Int64(scope.partition))
+            case .offset: return .integer(scope.offset)
+            case .timestamp: return scope.timestamp.map { .integer($0) } ?? .null
+            }
+        case .aggregate(let function, let id, let path, let rest):
+            return try aggregate(function, scope.access[id], path: path, rest: rest, scope)
+        case .unary(let op, let operand):
+            let v = try evaluate(operand, scope, row: row)
+            switch (op, v) {
+            case (_, .null): return .null
+            case (.negate, .integer(let i)):
+                let (r, o) = Int64(0).subtractingReportingOverflow(i)
+                if o { throw EventFailure(code: .overflow, message: "`-` overflows on \(i)") }
+                return .integer(r)
+            case (.negate, .real(let d)): return .real(-d)
+            case (.not, .boolean(let b)): return .boolean(!b)
+            default: throw EventFailure(code: .typeMismatch, message: "`\(op.rawValue)` cannot apply to \(v.typeName)")
+            }
+        case .binary(let op, let lhs, let rhs):
+            if op == .and || op == .or { return try logical(op, lhs, rhs, scope, row: row) }
+            let l = try evaluate(lhs, scope, row: row)
+            let r = try evaluate(rhs, scope, row: row)
+            return try binary(op, l, r)
+        case .call(let function, let arguments):
+            return try call(function, arguments, scope, row: row)
+        }
+    }
+
+    private static func logical(_ op: BinaryOperator, _ lhs: Code, _ rhs: Code, _ scope: Scope, row: [ViewValue]) throws(EventFailure) -> Value {
+        func truth(_ v: Value) throws(EventFailure) -> Bool? {
+            switch v {
+            case .null: return nil
+            case .boolean(let b): return b
+            default: throw EventFailure(code: .typeMismatch, message: "`\(op.rawValue)` needs booleans, not \(v.typeName)")
+            }
+        }
+        let l = try truth(evaluate(lhs, scope, row: row))
+        if op == .and, l == false { return .boolean(false) }
+        if op == .or, l == true { return .boolean(true) }
+        let r = try truth(evaluate(rhs, scope, row: row))
+        switch (op, l, r) {
+        case (.and, _, false): return .boolean(false)
+        case (.and, true, true): return .boolean(true)
+        case (.or, _, true): return .boolean(true)
+        case (.or, false, false): return .boolean(false)
+        default: return .null
+        }
+    }
+
+    static func binary(_ op: BinaryOperator, _ l: Value, _ r: Value) throws(EventFailure) -> Value {
+        if l.isNull || r.isNull { return .null }
+        switch op {
+        case .add, .subtract, .multiply:
+            switch (l, r) {
+            case (.integer(let a), .integer(let b)):
+                let (v, o): (Int64, Bool)
+                switch op {
+                case .add: (v, o) = a.addingReportingOverflow(b)
+                case .subtract: (v, o) = a.subtractingReportingOverflow(b)
+                default: (v, o) = a.multipliedReportingOverflow(by: b)
+                }
+                if o { throw EventFailure(code: .overflow, message: "integer overflow in \(a) \(op.rawValue) \(b)") }
+                return .integer(v)
+            default:
+                guard let a = real(l), let b = real(r) else {
+                    throw EventFailure(code: .typeMismatch, message: "`\(op.rawValue)` needs numbers, not \(l.typeName) and \(r.typeName)")
+                }
+                let v = op == .add ? a + b : op == .subtract ? a - b : a * b
+                guard v.isFinite else { throw EventFailure(code: .overflow, message: "real overflow in `\(op.rawValue)`") }
+                return .real(v)
+            }
+        case .divide:
+            guard let a = real(l), let b = real(r) else {
+                throw EventFailure(code: .typeMismatch, message: "`/` needs numbers, not \(l.typeName) and \(r.typeName)")
+            }
+            if b == 0 { throw EventFailure(code: .divisionByZero, message: "division by zero") }
+            let v = a / b
+            guard v.isFinite else { throw EventFailure(code: .overflow, message: "real overflow in `/`") }
+            return .real(v)
+        case .remainder:
+            guard case .integer(let a) = l, case .integer(let b) = r else {
+                throw EventFailure(code: .typeMismatch, message: "`%` needs integers, not \(l.typeName) and \(r.typeName)")
+            }
+            if b == 0 { throw EventFailure(code: .divisionByZero, message: "remainder by zero") }
+            let (v, o) = a.remainderReportingOverflow(dividingBy: b)
+            return .integer(o ? 0 : v)
+        case .concat:
+            guard let a = l.asText, let b = r.asText else { return .null }
+            return .text(a + b)
+        case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
+            let order = try compare(l, r, op)
+            switch op {
+            case .equal: return .boolean(order == 0)
+            case .notEqual: return .boolean(order != 0)
+            case .less: return .boolean(order < 0)
+            case .lessOrEqual: return .boolean(order <= 0)
+            case .greater: return .boolean(order > 0)
+            default: return .boolean(order >= 0)
+            }
+        case .and, .or:
+            preconditionFailure("logical operators short-circuit in evaluate")
+        }
+    }
+
+    static func real(_ v: Value) -> Double? {
+        switch v {
+        case .integer(let i): return Double(i)
+        case .real(let d): return d
+        default: return nil
+        }
+    }
+
+    /// Three-way comparison of two non-null values of compatible types.
+    static func compare(_ l: Value, _ r: Value, _ op: BinaryOperator) throws(EventFailure) -> Int {
+        switch (l, r) {
+        case (.integer(let a), .integer(let b)): return a < b ? -1 : a > b ? 1 : 0
+        case (.integer, .real), (.real, .integer), (.real, .real):
+            let a = real(l)!, b = real(r)!
+            return a < b ? -1 : a > b ? 1 : 0
+        case (.boolean(let a), .boolean(let b)): return a == b ? 0 : (!a ? -1 : 1)
+        case (.text, .text), (.text, .string), (.string, .text), (.string, .string):
+            return withBytes(l) { a in withBytes(r) { b in
+                var i = 0
+                while i < a.count && i < b.count {
+                    if a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+                    i += 1
+                }
+                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+            } }
+        default:
+            throw EventFailure(code: .typeMismatch, message: "cannot compare \(l.typeName) with \(r.typeName) using `\(op.rawValue)`")
+        }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of a text value, without allocating for unescaped JSON.
+    static func withBytes<R>(_ v: Value, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        switch v {
+        case .string(let span, false): return body(span.buffer)
+        default:
+            var s = v.materialized ?? ""
+            return s.withUTF8(body)
+        }
+    }
+
+    private static func call(_ function: Function, _ arguments: [Code], _ scope: Scope, row: [ViewValue]) throws(EventFailure) -> Value {
+        switch function {
+        case .coalesce:
+            for a in arguments {
+                let v = try evaluate(a, scope, row: row)
+                if !v.isNull { return v }
+            }
+            return .null
+        case .concat:
+            var out = ""
+            for a in arguments { if let s = try evaluate(a, scope, row: row).asText { out += s } }
+            return .text(out)
+        case .len:
+            let v = try evaluate(arguments[0], scope, row: row)
+            switch v {
+            case .null: return .null
+            case .composite(_, let elements) where elements >= 0: return .integer(Int64(elements))
+            case .text, .string: return .integer(Int64(v.materialized!.unicodeScalars.count))
+            default: throw EventFailure(code: .typeMismatch, message: "len() needs text or an array, not \(v.typeName)")
+            }
+        case .lower, .upper:
+            let v = try evaluate(arguments[0], scope, row: row)
+            if v.isNull { return .null }
+            guard let s = v.materialized else {
+                throw EventFailure(code: .typeMismatch, message: "\(function.rawValue)() needs text, not \(v.typeName)")
+            }
+            return .text(function == .lower ? s.lowercased() : s.uppercased())
+        case .min, .max:
+            var best = try evaluate(arguments[0], scope, row: row)
+            if best.isNull { return .null }
+            for a in arguments.dropFirst() {
+                let v = try evaluate(a, scope, row: row)
+                if v.isNull { return .null }
+                let order = try compare(v, best, function == .min ? .less : .greater)
+                if function == .min ? order < 0 : order > 0 { best = v }
+            }
+            switch best {
+            case .integer, .real, .text, .string, .boolean: return best
+            default: throw EventFailure(code: .typeMismatch, message: "\(function.rawValue)() cannot compare \(best.typeName)")
+            }
+        case .abs:
+            let v = try evaluate(arguments[0], scope, row: row)
+            switch v {
+            case .null: return .null
+            case .integer(let i):
+                if i == .min { throw EventFailure(code: .overflow, message: "abs() overflows on \(i)") }
+                return .integer(Swift.abs(i))
+            case .real(let d): return .real(Swift.abs(d))
+            default: throw EventFailure(code: .typeMismatch, message: "abs() needs a number, not \(v.typeName)")
+            }
+        case .round:
+            let v = try evaluate(arguments[0], scope, row: row)
+            if v.isNull { return .null }
+            guard let x = real(v) else { throw EventFailure(code: .typeMismatch, message: "round() needs a number, not \(v.typeName)") }
+            if arguments.count == 1 {
+                if case .integer = v { return v }
+                let r = x.rounded(.toNearestOrAwayFromZero)
+                guard r >= -9.223372036854775808e18 && r < 9.223372036854775808e18 else {
+                    throw EventFailure(code: .overflow, message: "round(\(x)) does not fit in a 64-bit integer")
+                }
+                return .integer(Int64(r))
+            }
+            let d = try evaluate(arguments[1], scope, row: row)
+            if d.isNull { return .null }
+            guard case .integer(let digits) = d, digits >= -308 && digits <= 308 else {
+                throw EventFailure(code: .typeMismatch, message: "round()'s digits must be an integer between -308 and 308")
+            }
+            let scale = pow(10.0, Double(digits))
+            let r = (x * scale).rounded(.toNearestOrAwayFromZero) / scale
+            return .real(r.isFinite ? r : x)
+        case .sum, .count:
+            preconditionFailure("aggregates compile to Code.aggregate")
+        }
+    }
+
+    private static func aggregate(_ function: Function, _ access: Access, path: JSONPath, rest: [PathComponent], _ scope: Scope) throws(EventFailure) -> Value {
+        let array = try resolve(access, scope)
+        switch array.kind {
+        case .missing, .null: return .integer(0)
+        case .array: break
+        default: throw EventFailure(code: .typeMismatch, message: "\(function.rawValue)(`\(path)`): the value before `[*]` is \(array.kind), not an array")
+        }
+        let walker = PathWalker(bytes: scope.bytes)
+        if function == .count {
+            var n: Int64 = 0
+            try walker.forEach(in: array, rest[...]) { (slot: Slot) throws(EventFailure) in if slot.kind != .null && slot.kind != .missing { n += 1 } }
+            return .integer(n)
+        }
+        var total: Value = .integer(0)
+        try walker.forEach(in: array, rest[...]) { (slot: Slot) throws(EventFailure) in
+            let v = try value(of: slot, scope, path: path)
+            switch v {
+            case .null: return
+            case .integer, .real: total = try binary(.add, total, v)
+            default: throw EventFailure(code: .typeMismatch, message: "sum(`\(path)`) found \(v.typeName), not a number")
+            }
+        }
+        return total
+    }
+}
+
+extension Evaluator {
+    /// Evaluates a constant expression to a `Sendable` literal.
+    static func constantValue(_ expr: Expr) throws(EventFailure) -> ConstantValue {
+        switch try constant(expr, for: .json) {
+        case .null: return .null
+        default: break
+        }
+        let code = compile(expr, columns: [], paths: { _ in 0 })
+        let empty: [UInt8] = []
+        return try empty.withUnsafeBufferPointer { (bytes) throws(EventFailure) -> ConstantValue in
+            let scope = Scope(bytes: bytes, slots: UnsafeMutableBufferPointer(start: nil, count: 0), access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
+            switch try evaluate(code, scope, row: []) {
+            case .integer(let v): return .integer(v)
+            case .real(let v): return .real(v)
+            case .boolean(let v): return .boolean(v)
+            case let other: return .text(other.asText ?? "")
+            }
+        }
+    }
+}

@@ -1,0 +1,410 @@
+/// A byte range in a message buffer (valid only during `Plan.run`).
+struct Span {
+    var base: UnsafePointer<UInt8>
+    var count: Int
+
+    var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+}
+
+/// What a scan found at one path.
+struct Slot {
+    enum Kind: UInt8 { case missing, null, boolean, number, string, object, array }
+    var kind: Kind = .missing
+    /// For strings: the text between the quotes; for numbers, objects and arrays: the raw text.
+    var start: Int = 0
+    var end: Int = 0
+    /// booleans: 1 for true; numbers: 1 when integral (no fraction or exponent);
+    /// strings: 1 when the text has escapes; arrays: the element count.
+    var extra: Int = 0
+
+    static let missing = Slot()
+}
+
+/// A path trie: the paths a pipeline reads, so one scan of a message fills every slot it needs
+/// and skips (while validating) every subtree it does not.
+struct PathTrie: Sendable {
+    struct Node: Sendable {
+        var slot = -1
+        var members: [(name: [UInt8], child: Int)] = []
+        var indexes: [(index: Int, child: Int)] = []
+        /// The slots of this node and every node below it (cleared when a duplicate member is seen).
+        var slotRange: Range<Int> = 0..<0
+    }
+    var nodes: [Node] = [Node()]
+    var slotCount = 0
+
+    /// Adds a path (without wildcards) and returns its slot.
+    mutating func insert(_ path: JSONPath) -> Int {
+        var node = 0
+        for component in path.components {
+            switch component {
+            case .member(let name):
+                let bytes = Array(name.utf8)
+                if let existing = nodes[node].members.first(where: { $0.name == bytes }) {
+                    node = existing.child
+                } else {
+                    nodes.append(Node())
+                    nodes[node].members.append((bytes, nodes.count - 1))
+                    node = nodes.count - 1
+                }
+            case .index(let i):
+                if let existing = nodes[node].indexes.first(where: { $0.index == i }) {
+                    node = existing.child
+                } else {
+                    nodes.append(Node())
+                    nodes[node].indexes.append((i, nodes.count - 1))
+                    node = nodes.count - 1
+                }
+            case .wildcard:
+                preconditionFailure("wildcard paths are read by PathWalker")
+            }
+        }
+        if nodes[node].slot < 0 {
+            nodes[node].slot = slotCount
+            slotCount += 1
+        }
+        return nodes[node].slot
+    }
+
+    /// Renumbers slots in depth-first order so each subtree owns a contiguous slot range.
+    /// Returns the map old slot → new slot.
+    mutating func finish() -> [Int] {
+        var map = Array(repeating: -1, count: slotCount)
+        var next = 0
+        func visit(_ n: Int) {
+            let lower = next
+            if nodes[n].slot >= 0 {
+                map[nodes[n].slot] = next
+                nodes[n].slot = next
+                next += 1
+            }
+            for (_, child) in nodes[n].members { visit(child) }
+            for (_, child) in nodes[n].indexes { visit(child) }
+            nodes[n].slotRange = lower..<next
+        }
+        visit(0)
+        return map
+    }
+}
+
+struct JSONSyntaxError: Error {
+    var message: String
+    var offset: Int
+}
+
+/// A validating single-pass JSON scanner over a borrowed buffer. It records only the slots of the
+/// trie and never builds a DOM; strings and numbers stay as byte ranges until an expression needs them.
+struct JSONScanner {
+    static let maximumDepth = 512
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    @inline(__always) private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    @inline(__always) private mutating func skipWhitespace() {
+        while position < bytes.count {
+            let c = bytes[position]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { position += 1 } else { return }
+        }
+    }
+
+    private func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, offset: position) }
+
+    /// Scans the whole document, filling `slots` for the trie's paths; returns the root's kind.
+    mutating func scanDocument(trie: PathTrie, slots: UnsafeMutableBufferPointer<Slot>) throws(JSONSyntaxError) -> Slot.Kind {
+        for i in slots.indices { slots[i] = .missing }
+        skipWhitespace()
+        guard position < bytes.count else { throw error("empty value") }
+        let root = try value(node: 0, trie: trie, slots: slots, depth: 0)
+        skipWhitespace()
+        guard position == bytes.count else { throw error("unexpected data after the JSON value") }
+        return root.kind
+    }
+
+    /// Scans one value; `node` is the trie node at this position, or -1 when no path goes here.
+    mutating func value(node: Int, trie: PathTrie, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Slot {
+        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
+        guard let c = peek() else { throw error("unexpected end of JSON") }
+        var slot = Slot()
+        slot.start = position
+        switch c {
+        case UInt8(ascii: "{"):
+            position += 1
+            slot.kind = .object
+            skipWhitespace()
+            if peek() == UInt8(ascii: "}") {
+                position += 1
+            } else {
+                while true {
+                    skipWhitespace()
+                    guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                    let key = try string()
+                    skipWhitespace()
+                    guard peek() == UInt8(ascii: ":") else { throw error("expected `:` after a member name") }
+                    position += 1
+                    skipWhitespace()
+                    var child = -1
+                    if node >= 0 {
+                        let members = trie.nodes[node].members
+                        if !members.isEmpty {
+                            if key.extra == 0 {
+                                let name = UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])
+                                for m in members where m.name.count == name.count && m.name.elementsEqual(name) { child = m.child; break }
+                            } else {
+                                let decoded = Array(JSONScanner.unescape(UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])).utf8)
+                                for m in members where m.name == decoded { child = m.child; break }
+                            }
+                        }
+                    }
+                    if child >= 0 {
+                        // Duplicate members: the last one wins, so forget what an earlier one set.
+                        for s in trie.nodes[child].slotRange { slots[s] = .missing }
+                    }
+                    _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                    skipWhitespace()
+                    guard let d = peek() else { throw error("unexpected end of JSON in an object") }
+                    position += 1
+                    if d == UInt8(ascii: ",") { continue }
+                    if d == UInt8(ascii: "}") { break }
+                    position -= 1
+                    throw error("expected `,` or `}` in an object")
+                }
+            }
+        case UInt8(ascii: "["):
+            position += 1
+            slot.kind = .array
+            skipWhitespace()
+            var count = 0
+            if peek() == UInt8(ascii: "]") {
+                position += 1
+            } else {
+                while true {
+                    skipWhitespace()
+                    var child = -1
+                    if node >= 0 {
+                        for entry in trie.nodes[node].indexes where entry.index == count { child = entry.child; break }
+                    }
+                    _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                    count += 1
+                    skipWhitespace()
+                    guard let d = peek() else { throw error("unexpected end of JSON in an array") }
+                    position += 1
+                    if d == UInt8(ascii: ",") { continue }
+                    if d == UInt8(ascii: "]") { break }
+                    position -= 1
+                    throw error("expected `,` or `]` in an array")
+                }
+            }
+            slot.extra = count
+        case UInt8(ascii: "\""):
+            slot = try string()
+        case UInt8(ascii: "t"):
+            try literal("true"); slot.kind = .boolean; slot.extra = 1
+        case UInt8(ascii: "f"):
+            try literal("false"); slot.kind = .boolean
+        case UInt8(ascii: "n"):
+            try literal("null"); slot.kind = .null
+        default:
+            slot = try number()
+        }
+        if slot.kind != .string { slot.end = position }
+        if node >= 0, trie.nodes[node].slot >= 0 { slots[trie.nodes[node].slot] = slot }
+        return slot
+    }
+
+    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+        let count = word.utf8CodeUnitCount
+        guard position + count <= bytes.count else { throw error("invalid literal") }
+        let p = word.utf8Start
+        for i in 0..<count where bytes[position + i] != p[i] { throw error("invalid literal") }
+        position += count
+    }
+
+    private mutating func number() throws(JSONSyntaxError) -> Slot {
+        var slot = Slot(kind: .number, start: position, end: 0, extra: 1)
+        if peek() == UInt8(ascii: "-") { position += 1 }
+        guard let first = peek(), first >= 0x30 && first <= 0x39 else { throw error("invalid value") }
+        position += 1
+        if first != 0x30 {
+            while let d = peek(), d >= 0x30 && d <= 0x39 { position += 1 }
+        }
+        if peek() == UInt8(ascii: ".") {
+            position += 1
+            slot.extra = 0
+            guard let d = peek(), d >= 0x30 && d <= 0x39 else { throw error("expected a digit after `.`") }
+            while let d = peek(), d >= 0x30 && d <= 0x39 { position += 1 }
+        }
+        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            position += 1
+            slot.extra = 0
+            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { position += 1 }
+            guard let d = peek(), d >= 0x30 && d <= 0x39 else { throw error("expected a digit in an exponent") }
+            while let d = peek(), d >= 0x30 && d <= 0x39 { position += 1 }
+        }
+        slot.end = position
+        return slot
+    }
+
+    /// Scans a string at `"`; the slot spans the text between the quotes.
+    mutating func string() throws(JSONSyntaxError) -> Slot {
+        position += 1
+        var slot = Slot(kind: .string, start: position, end: 0, extra: 0)
+        while position < bytes.count {
+            let c = bytes[position]
+            if c == UInt8(ascii: "\"") {
+                slot.end = position
+                position += 1
+                return slot
+            }
+            if c == UInt8(ascii: "\\") {
+                slot.extra = 1
+                position += 1
+                guard let e = peek() else { break }
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    position += 1
+                case UInt8(ascii: "u"):
+                    position += 1
+                    for _ in 0..<4 {
+                        guard let h = peek(), JSONScanner.hexValue(h) != nil else { throw error("invalid \\u escape") }
+                        position += 1
+                    }
+                default:
+                    throw error("invalid escape in a string")
+                }
+                continue
+            }
+            if c < 0x20 { throw error("control character in a string") }
+            position += 1
+        }
+        throw error("unterminated string")
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt32? {
+        switch c {
+        case 0x30...0x39: return UInt32(c - 0x30)
+        case 0x41...0x46: return UInt32(c - 0x41 + 10)
+        case 0x61...0x66: return UInt32(c - 0x61 + 10)
+        default: return nil
+        }
+    }
+
+    /// Decodes a validated string body with escapes (surrogate pairs joined; a lone surrogate
+    /// becomes U+FFFD, as does invalid UTF-8).
+    static func unescape(_ body: UnsafeBufferPointer<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count)
+        var i = 0
+        func hex4(_ at: Int) -> UInt32 {
+            var v: UInt32 = 0
+            for k in 0..<4 { v = v << 4 | (hexValue(body[at + k]) ?? 0) }
+            return v
+        }
+        func append(_ scalar: UInt32) {
+            let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+            out.append(contentsOf: String(Character(s)).utf8)
+        }
+        while i < body.count {
+            let c = body[i]
+            guard c == UInt8(ascii: "\\"), i + 1 < body.count else { out.append(c); i += 1; continue }
+            let e = body[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard i + 4 <= body.count else { append(0xFFFD); continue }
+                let unit = hex4(i)
+                i += 4
+                if unit >= 0xD800 && unit < 0xDC00, i + 6 <= body.count, body[i] == UInt8(ascii: "\\"), body[i + 1] == UInt8(ascii: "u") {
+                    let low = hex4(i + 2)
+                    if low >= 0xDC00 && low < 0xE000 {
+                        i += 6
+                        append(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                        continue
+                    }
+                }
+                append(unit >= 0xD800 && unit < 0xE000 ? 0xFFFD : unit)
+            default: out.append(e)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Reads `[*]` paths (for `sum`/`count`) inside an already validated array, without a DOM.
+struct PathWalker {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    /// Calls `body` with each value the components reach from the value at `slot`.
+    func forEach(in slot: Slot, _ components: ArraySlice<PathComponent>, _ body: (Slot) throws(EventFailure) -> Void) throws(EventFailure) {
+        guard let component = components.first else { try body(slot); return }
+        let rest = components.dropFirst()
+        switch component {
+        case .wildcard:
+            guard slot.kind == .array else { return }
+            try elements(of: slot) { (element: Slot) throws(EventFailure) in try forEach(in: element, rest, body) }
+        case .index(let wanted):
+            guard slot.kind == .array else { return }
+            var i = 0
+            var found: Slot?
+            try elements(of: slot) { (element: Slot) throws(EventFailure) in
+                if i == wanted { found = element }
+                i += 1
+            }
+            if let found { try forEach(in: found, rest, body) }
+        case .member(let name):
+            guard slot.kind == .object else { return }
+            let wanted = Array(name.utf8)
+            var found: Slot?
+            var scanner = JSONScanner(bytes)
+            scanner.position = slot.start + 1
+            let empty = PathTrie()
+            let none = UnsafeMutableBufferPointer<Slot>(start: nil, count: 0)
+            do {
+                while true {
+                    skip(&scanner)
+                    if bytes[scanner.position] == UInt8(ascii: "}") { break }
+                    let key = try scanner.string()
+                    skip(&scanner); scanner.position += 1; skip(&scanner)  // ':'
+                    let value = try scanner.value(node: -1, trie: empty, slots: none, depth: 0)
+                    let keyBytes = UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])
+                    let matches = key.extra == 0 ? keyBytes.elementsEqual(wanted) : Array(JSONScanner.unescape(keyBytes).utf8) == wanted
+                    if matches { found = value }  // the last duplicate wins
+                    skip(&scanner)
+                    if bytes[scanner.position] == UInt8(ascii: ",") { scanner.position += 1 } else { break }
+                }
+            } catch {
+                return
+            }
+            if let found { try forEach(in: found, rest, body) }
+        }
+    }
+
+    private func skip(_ scanner: inout JSONScanner) {
+        while scanner.position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[scanner.position]) { scanner.position += 1 }
+    }
+
+    private func elements(of slot: Slot, _ body: (Slot) throws(EventFailure) -> Void) throws(EventFailure) {
+        var scanner = JSONScanner(bytes)
+        scanner.position = slot.start + 1
+        let empty = PathTrie()
+        let none = UnsafeMutableBufferPointer<Slot>(start: nil, count: 0)
+        while true {
+            skip(&scanner)
+            if bytes[scanner.position] == UInt8(ascii: "]") { return }
+            let value: Slot
+            do { value = try scanner.value(node: -1, trie: empty, slots: none, depth: 0) } catch { return }
+            try body(value)
+            skip(&scanner)
+            if bytes[scanner.position] == UInt8(ascii: ",") { scanner.position += 1 } else { return }
+        }
+    }
+}

@@ -1,0 +1,430 @@
+/// What one `Plan.run` did.
+public struct PlanResult: Sendable {
+    /// Event counts by outcome.
+    public struct Counters: Sendable, Hashable {
+        /// Events whose handlers ran (tombstones with a `_tombstone` handler included).
+        public var applied = 0
+        /// Events of a type without handler, ignored (`on_unknown_type: ignore`).
+        public var ignoredUnknownType = 0
+        /// Events for which `source.filter` was false or null.
+        public var filtered = 0
+        /// Events whose `dedupe_by` id was seen before.
+        public var deduplicated = 0
+        /// `update` or `delete` operations whose row did not exist.
+        public var noOpUpdates = 0
+        /// Tombstones without a `_tombstone` handler.
+        public var tombstonesSkipped = 0
+        /// Failed events under `on_error: skip`.
+        public var skipped = 0
+        /// Failed events under `on_error: dead-letter`.
+        public var deadLettered = 0
+
+        /// Creates zero counters.
+        public init() {}
+    }
+
+    /// One change per touched row whose final state differs from what was read, in first-touch order.
+    public var changes: [ViewChange]
+    /// The failed events (under `fail`, only the one that stopped the batch).
+    public var errors: [EventError]
+    /// Under `on_error: fail`, the index of the first failing message; `changes` then hold exactly
+    /// the effect of the messages before it.
+    public var stoppedAt: Int?
+    /// Event counts by outcome.
+    public var counters: Counters
+}
+
+/// A pipeline compiled for execution: routes each message, evaluates its operations and coalesces
+/// the batch into one `ViewChange` per touched row.
+///
+/// ```swift
+/// let plan = Plan(try Pipeline.load(path: "pipelines/order_summary.yaml"))
+/// let result = try messages.withUnsafeBufferPointer { try plan.run($0, rows: &transaction) }
+/// ```
+///
+/// - Important: `run` is reentrant (the plan is immutable), but the messages' buffers must stay
+///   valid until it returns; nothing of them is kept.
+public final class Plan: Sendable {
+    /// Every table the plan reads and writes: the declared views in order, then internal tables
+    /// (`_projector_seen_<pipeline>` when `source.dedupe_by` is set).
+    public let views: [ViewDefinition]
+    /// The pipeline this plan runs.
+    public let pipeline: Pipeline
+
+    struct CompiledOperation: Sendable {
+        var kind: OperationSpec.Kind
+        var view: Int
+        var key: [Code]
+        var set: [(column: Int, code: Code)]
+        var when: Code?
+    }
+
+    struct CompiledHandler: Sendable {
+        var operations: [CompiledOperation]
+        var identity: [Access]
+        var byVersion: [Int: [Access]]
+    }
+
+    private let trie: PathTrie
+    private let typeSlot: Int
+    private let versionSlot: Int?
+    private let routes: [(name: [UInt8], handler: Int)]
+    private let handlers: [CompiledHandler]
+    private let wildcard: Int?
+    private let tombstone: Int?
+    private let key: Code?
+    private let filter: Code?
+    private let dedupe: Code?
+    private let dedupeView: Int?
+    private let emptyAccess: [Access]
+
+    /// Compiles a validated pipeline.
+    public init(_ pipeline: Pipeline) {
+        self.pipeline = pipeline
+        var views = pipeline.views
+        if pipeline.dedupeBy != nil {
+            dedupeView = views.count
+            views.append(ViewDefinition(
+                name: "_projector_seen_\(pipeline.name)",
+                columns: [ColumnDefinition(name: "event_id", type: .text, defaultValue: .null)],
+                keyColumns: [0]
+            ))
+        } else {
+            dedupeView = nil
+        }
+        self.views = views
+
+        var logical: [JSONPath: Int] = [:]
+        var logicalPaths: [JSONPath] = []
+        let pathID: (JSONPath) -> Int = { path in
+            if let id = logical[path] { return id }
+            logical[path] = logicalPaths.count
+            logicalPaths.append(path)
+            return logicalPaths.count - 1
+        }
+        func compile(_ expr: Expr?, _ columns: [ColumnDefinition]) -> Code? {
+            expr.map { Evaluator.compile($0, columns: columns, paths: pathID) }
+        }
+        key = compile(pipeline.key, [])
+        filter = compile(pipeline.filter, [])
+        dedupe = compile(pipeline.dedupeBy, [])
+        var operationsByHandler: [[CompiledOperation]] = []
+        for handler in pipeline.handlers {
+            operationsByHandler.append(handler.operations.map { op in
+                let columns = views[op.view].columns
+                return CompiledOperation(
+                    kind: op.kind, view: op.view,
+                    key: op.key.map { compile($0, columns)! },
+                    set: op.set.map { ($0.column, compile($0.expr, columns)!) },
+                    when: compile(op.when, columns)
+                )
+            })
+        }
+
+        var trie = PathTrie()
+        let rawTypeSlot = trie.insert(pipeline.typePath)
+        let rawVersionSlot = pipeline.versionPath.map { trie.insert($0) }
+        let identity = logicalPaths.map { Access.slot(trie.insert($0)) }
+        var compiled: [CompiledHandler] = []
+        for (index, handler) in pipeline.handlers.enumerated() {
+            var byVersion: [Int: [Access]] = [:]
+            if let steps = pipeline.upcasts[handler.type], !steps.isEmpty {
+                for start in steps.map(\.from) {
+                    var chain: [UpcastStep] = []
+                    var version = start
+                    while let step = steps.first(where: { $0.from == version }) { chain.append(step); version += 1 }
+                    byVersion[start] = logicalPaths.map { Self.resolve($0, chain, chain.count, &trie) }
+                }
+            }
+            compiled.append(CompiledHandler(operations: operationsByHandler[index], identity: identity, byVersion: byVersion))
+        }
+        let map = trie.finish()
+        func remap(_ access: Access) -> Access {
+            switch access {
+            case .slot(let s): return .slot(map[s])
+            case .firstPresent(let a, let b): return .firstPresent(remap(a), remap(b))
+            case .nonNull(let a, let b): return .nonNull(remap(a), remap(b))
+            default: return access
+            }
+        }
+        handlers = compiled.map { h in
+            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.mapValues { $0.map(remap) })
+        }
+        emptyAccess = identity.map { _ in Access.missing }
+        typeSlot = map[rawTypeSlot]
+        versionSlot = rawVersionSlot.map { map[$0] }
+        self.trie = trie
+        var routes: [(name: [UInt8], handler: Int)] = []
+        var wildcard: Int?
+        var tombstone: Int?
+        for (index, handler) in pipeline.handlers.enumerated() {
+            switch handler.type {
+            case "*": wildcard = index
+            case "_tombstone": tombstone = index
+            default: routes.append((Array(handler.type.utf8), index))
+            }
+        }
+        self.routes = routes
+        self.wildcard = wildcard
+        self.tombstone = tombstone
+    }
+
+    /// Where a path read after applying `chain[..<count]` comes from in the original event.
+    private static func resolve(_ path: JSONPath, _ chain: [UpcastStep], _ count: Int, _ trie: inout PathTrie) -> Access {
+        guard count > 0 else { return .slot(trie.insert(path)) }
+        let step = chain[count - 1]
+        func beforeDefaults() -> Access {
+            for rename in step.renames where path.hasPrefix(rename.to) {
+                let moved = JSONPath(components: rename.from.components + path.components.dropFirst(rename.to.components.count))
+                return .firstPresent(resolve(moved, chain, count - 1, &trie), .missing)
+            }
+            for rename in step.renames where path.hasPrefix(rename.from) { return .missing }
+            return resolve(path, chain, count - 1, &trie)
+        }
+        if let value = step.defaults.first(where: { $0.path == path }) {
+            let constant: ConstantValue
+            switch value.value.kind {
+            case .integer(let v): constant = .integer(v)
+            case .real(let v): constant = .real(v)
+            case .boolean(let v): constant = .boolean(v)
+            case .text(let s): constant = .text(s)
+            default: constant = (try? Evaluator.constantValue(value.value)) ?? .null
+            }
+            return .nonNull(beforeDefaults(), .constant(constant))
+        }
+        return beforeDefaults()
+    }
+
+    // MARK: Running a batch
+
+    struct BatchKey: Hashable {
+        var view: Int
+        var key: [ViewValue]
+    }
+
+    struct Entry {
+        var view: Int
+        var key: [ViewValue]
+        var original: [ViewValue]?
+        var current: [ViewValue]?
+    }
+
+    struct Batch {
+        var index: [BatchKey: Int] = [:]
+        var entries: [Entry] = []
+        var undo: [(entry: Int, previous: [ViewValue]?)] = []
+
+        mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
+            let batchKey = BatchKey(view: view, key: key)
+            if let found = index[batchKey] { return found }
+            let row = try rows.row(in: view, key: key)
+            entries.append(Entry(view: view, key: key, original: row, current: row))
+            index[batchKey] = entries.count - 1
+            return entries.count - 1
+        }
+
+        mutating func set(_ entry: Int, _ row: [ViewValue]?) {
+            undo.append((entry, entries[entry].current))
+            entries[entry].current = row
+        }
+
+        mutating func rollback() {
+            while let (entry, previous) = undo.popLast() { entries[entry].current = previous }
+        }
+    }
+
+    enum Outcome { case applied, ignoredUnknownType, filtered, deduplicated, tombstoneSkipped }
+
+    /// Runs a batch of messages.
+    /// - Parameters:
+    ///   - messages: the batch, in consumption order.
+    ///   - rows: the store's view of the current rows; read at most once per touched key.
+    /// - Returns: the coalesced changes, the failed events and the counters.
+    /// - Throws: only what `rows` throws.
+    public func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult {
+        var batch = Batch()
+        var counters = PlanResult.Counters()
+        var errors: [EventError] = []
+        var stoppedAt: Int?
+        let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: max(trie.slotCount, 1))
+        defer { slots.deallocate() }
+        slots.initialize(repeating: .missing)
+        for (index, message) in messages.enumerated() {
+            batch.undo.removeAll(keepingCapacity: true)
+            var noOps = 0
+            do {
+                switch try process(message, &batch, slots, &rows, &noOps) {
+                case .applied: counters.applied += 1; counters.noOpUpdates += noOps
+                case .ignoredUnknownType: counters.ignoredUnknownType += 1
+                case .filtered: counters.filtered += 1
+                case .deduplicated: counters.deduplicated += 1
+                case .tombstoneSkipped: counters.tombstonesSkipped += 1
+                }
+            } catch let failure as EventFailure {
+                batch.rollback()
+                errors.append(EventError(
+                    messageIndex: index, topic: message.topic, partition: message.partition, offset: message.offset,
+                    code: failure.code, message: failure.message
+                ))
+                switch pipeline.onError {
+                case .fail: stoppedAt = index
+                case .skip: counters.skipped += 1
+                case .deadLetter: counters.deadLettered += 1
+                }
+                if stoppedAt != nil { break }
+            }
+        }
+        var changes: [ViewChange] = []
+        for entry in batch.entries where entry.current != entry.original {
+            changes.append(ViewChange(view: entry.view, key: entry.key, row: entry.current))
+        }
+        return PlanResult(changes: changes, errors: errors, stoppedAt: stoppedAt, counters: counters)
+    }
+
+    private func process(
+        _ message: RawMessage, _ batch: inout Batch, _ slots: UnsafeMutableBufferPointer<Slot>,
+        _ rows: inout some RowReader, _ noOps: inout Int
+    ) throws -> Outcome {
+        var kafkaKey = Value.null
+        if let key = message.key {
+            if let base = key.baseAddress, key.count > 0 {
+                kafkaKey = .string(Span(base: base.assumingMemoryBound(to: UInt8.self), count: key.count), escaped: false)
+            } else {
+                kafkaKey = .text("")
+            }
+        }
+        let topic = message.topic >= 0 && message.topic < pipeline.topics.count ? pipeline.topics[message.topic] : ""
+        guard let value = message.value else {
+            guard let tombstone else { return .tombstoneSkipped }
+            let scope = Scope(bytes: UnsafeBufferPointer(start: nil, count: 0), slots: slots, access: emptyAccess, key: kafkaKey,
+                              topic: topic, partition: message.partition, offset: message.offset, timestamp: message.timestamp)
+            try apply(handlers[tombstone].operations, scope, &batch, &rows, &noOps)
+            return .applied
+        }
+        let bytes = UnsafeBufferPointer(start: value.baseAddress?.assumingMemoryBound(to: UInt8.self), count: value.count)
+        guard bytes.count > 0, bytes.baseAddress != nil else {
+            throw EventFailure(code: .malformedJSON, message: "the value is empty (a tombstone is a null value, not an empty one)")
+        }
+        var scanner = JSONScanner(bytes)
+        let rootKind: Slot.Kind
+        do {
+            rootKind = try scanner.scanDocument(trie: trie, slots: slots)
+        } catch {
+            throw EventFailure(code: .malformedJSON, message: "malformed JSON at byte \(error.offset): \(error.message)")
+        }
+        guard rootKind == .object else {
+            throw EventFailure(code: .notAnObject, message: "the value is a JSON \(rootKind), not an object")
+        }
+        let typeValue = slots[typeSlot]
+        guard typeValue.kind == .string else {
+            throw EventFailure(code: .missingType, message: typeValue.kind == .missing || typeValue.kind == .null
+                ? "the event type `\(pipeline.typePath)` is missing" : "the event type `\(pipeline.typePath)` is a \(typeValue.kind), not a string")
+        }
+        var specific: Int?
+        let typeBytes = UnsafeBufferPointer(rebasing: bytes[typeValue.start..<typeValue.end])
+        if typeValue.extra == 0 {
+            for route in routes where route.name.count == typeBytes.count && route.name.elementsEqual(typeBytes) { specific = route.handler; break }
+        } else {
+            let decoded = Array(JSONScanner.unescape(typeBytes).utf8)
+            for route in routes where route.name == decoded { specific = route.handler; break }
+        }
+        guard specific != nil || wildcard != nil else {
+            if pipeline.onUnknownType == .ignore { return .ignoredUnknownType }
+            throw EventFailure(code: .unknownType, message: "no handler for event type `\(String(decoding: typeBytes, as: UTF8.self))`")
+        }
+        let routed = handlers[specific ?? wildcard!]
+        var access = routed.identity
+        if !routed.byVersion.isEmpty, let versionSlot {
+            let slot = slots[versionSlot]
+            var version: Int64 = 1
+            switch slot.kind {
+            case .missing, .null: break
+            case .number where slot.extra == 1:
+                guard case .integer(let v) = try Evaluator.number(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), integral: true, path: pipeline.versionPath!) else { break }
+                version = v
+            default:
+                throw EventFailure(code: .invalidVersion, message: "the version `\(pipeline.versionPath!)` is a \(slot.kind), not an integer")
+            }
+            if let table = routed.byVersion[Int(clamping: version)] { access = table }
+        }
+        var scope = Scope(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
+                          partition: message.partition, offset: message.offset, timestamp: message.timestamp)
+        if let filter {
+            switch try Evaluator.evaluate(filter, scope, row: []) {
+            case .boolean(true): break
+            case .boolean(false), .null: return .filtered
+            case let other: throw EventFailure(code: .typeMismatch, message: "`filter` gave \(other.typeName), not a boolean")
+            }
+        }
+        if let key {
+            let v = try Evaluator.evaluate(key, scope, row: [])
+            if v.isNull { throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null") }
+            scope.key = v
+        }
+        var seen: (entry: Int, id: String)?
+        if let dedupe, let dedupeView {
+            let v = try Evaluator.evaluate(dedupe, scope, row: [])
+            guard !v.isNull else { throw EventFailure(code: .missingEventID, message: "`dedupe_by` (\(pipeline.dedupeBy!.canonical)) is null") }
+            guard let id = v.asText else { throw EventFailure(code: .typeMismatch, message: "`dedupe_by` gave \(v.typeName)") }
+            let entry = try batch.entry(view: dedupeView, key: [.text(id)], rows: &rows)
+            if batch.entries[entry].current != nil { return .deduplicated }
+            seen = (entry, id)
+        }
+        if let specific { try apply(handlers[specific].operations, scope, &batch, &rows, &noOps) }
+        if let wildcard { try apply(handlers[wildcard].operations, scope, &batch, &rows, &noOps) }
+        if let seen { batch.set(seen.entry, [.text(seen.id)]) }
+        return .applied
+    }
+
+    private func apply(
+        _ operations: [CompiledOperation], _ scope: Scope, _ batch: inout Batch, _ rows: inout some RowReader, _ noOps: inout Int
+    ) throws {
+        for op in operations {
+            let view = views[op.view]
+            var key: [ViewValue] = []
+            key.reserveCapacity(op.key.count)
+            for (position, code) in op.key.enumerated() {
+                let column = view.columns[view.keyColumns[position]]
+                let v = try Evaluator.evaluate(code, scope, row: [])
+                if v.isNull {
+                    throw EventFailure(code: .nullKey, message: "key `\(column.name)` of `\(op.kind.rawValue): \(view.name)` is null")
+                }
+                key.append(try v.stored(as: column.type, column: column.name))
+            }
+            let entry = try batch.entry(view: op.view, key: key, rows: &rows)
+            var row: [ViewValue]
+            if let current = batch.entries[entry].current {
+                row = current
+            } else if op.kind == .upsert {
+                row = view.columns.map(\.defaultValue)
+                for (position, column) in view.keyColumns.enumerated() { row[column] = key[position] }
+            } else {
+                noOps += 1
+                continue
+            }
+            if let when = op.when {
+                switch try Evaluator.evaluate(when, scope, row: row) {
+                case .boolean(true): break
+                case .boolean(false), .null: continue
+                case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `\(op.kind.rawValue): \(view.name)` gave \(other.typeName), not a boolean")
+                }
+            }
+            if op.kind == .delete {
+                batch.set(entry, nil)
+                continue
+            }
+            var updated = row
+            for (column, code) in op.set {
+                let definition = view.columns[column]
+                let v: Value
+                do {
+                    v = try Evaluator.evaluate(code, scope, row: row)
+                } catch {
+                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)`: \(error.message)")
+                }
+                updated[column] = try v.stored(as: definition.type, column: definition.name)
+            }
+            batch.set(entry, updated)
+        }
+    }
+}

@@ -1,0 +1,293 @@
+internal import Foundation
+internal import GRDB
+internal import GRDBSQLite
+public import Pipelines
+
+extension SQLiteViewStore {
+    public func checkpoints(pipeline: String, target: ViewTarget) throws -> [Checkpoint] {
+        let key = storageKey(pipeline, target)
+        return try read(doing: "reading the checkpoints of pipeline \(pipeline)") { db in
+            try Self.checkpoints(key: key, db: db)
+        }
+    }
+
+    static func checkpoints(key: String, db: Database) throws -> [Checkpoint] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT "topic", "partition", "next_offset" FROM "_projector_checkpoints"
+                WHERE "pipeline" = ? ORDER BY "topic", "partition"
+                """,
+            arguments: [key]
+        ).map { Checkpoint(topic: $0["topic"], partition: $0["partition"], nextOffset: $0["next_offset"]) }
+    }
+
+    public func pipelines() throws -> [PipelineStatus] {
+        try read(doing: "listing pipelines") { db in
+            let rows = try Row.fetchAll(
+                db, sql: #"SELECT "name", "version", "hash", "created_at", "rebuilt_at" FROM "_projector_pipelines" ORDER BY "name""#)
+            let shadows = Dictionary(
+                uniqueKeysWithValues: rows.compactMap { row -> (String, Row)? in
+                    let name: String = row["name"]
+                    return name.hasSuffix("@shadow") ? (String(name.dropLast("@shadow".count)), row) : nil
+                })
+            return try rows.compactMap { row in
+                let name: String = row["name"]
+                if name.hasSuffix("@shadow") { return nil }
+                let shadow = try shadows[name].map { shadow in
+                    ShadowStatus(
+                        version: shadow["version"], hash: shadow["hash"], createdAt: shadow["created_at"],
+                        checkpoints: try Self.checkpoints(key: name + "@shadow", db: db))
+                }
+                return PipelineStatus(
+                    name: name, version: row["version"], hash: row["hash"], createdAt: row["created_at"],
+                    rebuiltAt: row["rebuilt_at"],
+                    views: try String.fetchAll(
+                        db, sql: #"SELECT "name" FROM "_projector_views" WHERE "pipeline" = ? ORDER BY "name""#,
+                        arguments: [name]),
+                    checkpoints: try Self.checkpoints(key: name, db: db), shadow: shadow)
+            }
+        }
+    }
+
+    public func rows(ofView view: String, limit: Int?) throws -> ViewRows {
+        try read(doing: "reading view \(view)") { db in
+            let layout = try Self.layout(ofView: view, db: db)
+            var sql = "SELECT \(layout.selectList) FROM \(quoted(view)) ORDER BY \(layout.orderList)"
+            if let limit { sql += " LIMIT \(max(0, limit))" }
+            // Raw reads: GRDB reads text as a C string, which would cut it at a NUL byte.
+            var cursor = try RowCursor(statement: db.makeStatement(sql: sql), columns: layout.columns.count, connection: db.sqliteConnection)
+            var rows: [[ViewValue]] = []
+            while let row = try cursor.next() {
+                rows.append(row)
+            }
+            return ViewRows(columns: layout.columns, rows: rows)
+        }
+    }
+
+    public func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter] {
+        try read(doing: "reading dead letters") { db in
+            var sql = #"SELECT "id", "pipeline", "topic", "partition", "offset", "key", "value", "error", "time" FROM "_projector_dead_letters""#
+            var arguments: StatementArguments = []
+            if let pipeline {
+                sql += #" WHERE "pipeline" = ?"#
+                arguments = [pipeline]
+            }
+            sql += #" ORDER BY "id""#
+            if let limit { sql += " LIMIT \(max(0, limit))" }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                let key: Data? = row["key"]
+                let value: Data? = row["value"]
+                return StoredDeadLetter(
+                    id: row["id"], pipeline: row["pipeline"],
+                    letter: DeadLetter(
+                        topic: row["topic"], partition: row["partition"], offset: row["offset"],
+                        key: key.map { Array($0) }, value: value.map { Array($0) },
+                        error: row["error"], time: row["time"] as String))
+            }
+        }
+    }
+
+    @discardableResult
+    public func deleteDeadLetters(ids: [Int64]) throws -> Int {
+        try access(doing: "deleting dead letters") { db in
+            var deleted = 0
+            try db.inTransaction(.immediate) {
+                let statement = try db.makeStatement(sql: #"DELETE FROM "_projector_dead_letters" WHERE "id" = ?"#)
+                for id in ids {
+                    try statement.execute(arguments: [id])
+                    deleted += db.changesCount
+                }
+                return .commit
+            }
+            return deleted
+        }
+    }
+
+    public func counters(pipeline: String) throws -> [String: Int64] {
+        try read(doing: "reading the counters of pipeline \(pipeline)") { db in
+            let rows = try Row.fetchAll(
+                db, sql: #"SELECT "name", "value" FROM "_projector_counters" WHERE "pipeline" = ?"#,
+                arguments: [pipeline])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["value"] as Int64) })
+        }
+    }
+
+    public func digest(ofView view: String) throws -> ViewDigest {
+        try read(doing: "computing the digest of view \(view)") { db in
+            let layout = try Self.layout(ofView: view, db: db)
+            let statement = try db.makeStatement(sql: "SELECT \(layout.selectList) FROM \(quoted(view))")
+            let handle = statement.sqliteStatement
+            let count = Int32(layout.columns.count)
+            var digest = RowDigest()
+            defer { sqlite3_reset(handle) }
+            while true {
+                let code = sqlite3_step(handle)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else {
+                    throw sqliteError(code: code, connection: db.sqliteConnection, doing: "reading view \(view)")
+                }
+                for index in 0..<count {
+                    switch sqlite3_column_type(handle, index) {
+                    case SQLITE_NULL:
+                        digest.appendNull()
+                    case SQLITE_INTEGER:
+                        digest.append(integer: sqlite3_column_int64(handle, index))
+                    case SQLITE_FLOAT:
+                        digest.append(real: sqlite3_column_double(handle, index))
+                    case SQLITE_TEXT:
+                        let bytes = sqlite3_column_text(handle, index)
+                        let length = Int(sqlite3_column_bytes(handle, index))
+                        digest.append(text: UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
+                    default:
+                        let bytes = sqlite3_column_blob(handle, index)
+                        let length = Int(sqlite3_column_bytes(handle, index))
+                        digest.append(blob: UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
+                    }
+                }
+                digest.endRow()
+            }
+            return digest.digest
+        }
+    }
+
+    /// Up to `limit` keys whose rows differ between `view` in this store and in `other` (present
+    /// in one only, or with any cell of another value or type), ordered by key.
+    ///
+    /// Both stores are read in one snapshot each, by a merge of their key-ordered rows.
+    /// - Throws: ``ViewStoreError`` `.schemaMismatch` when the views' columns or keys differ.
+    public func differingKeys(inView view: String, comparedWith other: SQLiteViewStore, limit: Int) throws -> [[ViewValue]] {
+        if other === self || limit <= 0 { return [] }
+        return try read(doing: "comparing view \(view)") { db in
+            try other.read(doing: "comparing view \(view)") { otherDB in
+                let layout = try Self.layout(ofView: view, db: db)
+                let otherLayout = try Self.layout(ofView: view, db: otherDB)
+                guard layout.columns == otherLayout.columns && layout.keyColumns == otherLayout.keyColumns else {
+                    throw ViewStoreError(
+                        code: .schemaMismatch,
+                        message: "view \(view) has columns \(layout.columns) keyed by \(layout.keyColumns) in one store and "
+                            + "\(otherLayout.columns) keyed by \(otherLayout.keyColumns) in the other; compare views of one definition")
+                }
+                let sql = "SELECT \(layout.selectList) FROM \(quoted(view)) ORDER BY \(layout.orderList)"
+                var left = try RowCursor(statement: db.makeStatement(sql: sql), columns: layout.columns.count, connection: db.sqliteConnection)
+                var right = try RowCursor(
+                    statement: otherDB.makeStatement(sql: sql), columns: layout.columns.count, connection: otherDB.sqliteConnection)
+                let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
+                var differing: [[ViewValue]] = []
+                var a = try left.next()
+                var b = try right.next()
+                while differing.count < limit {
+                    switch (a, b) {
+                    case (nil, nil):
+                        return differing
+                    case (let row?, nil):
+                        differing.append(keyOf(row))
+                        a = try left.next()
+                    case (nil, let row?):
+                        differing.append(keyOf(row))
+                        b = try right.next()
+                    case (let rowA?, let rowB?):
+                        let order = compareKeys(keyOf(rowA), keyOf(rowB))
+                        if order < 0 {
+                            differing.append(keyOf(rowA))
+                            a = try left.next()
+                        } else if order > 0 {
+                            differing.append(keyOf(rowB))
+                            b = try right.next()
+                        } else {
+                            if rowA != rowB { differing.append(keyOf(rowA)) }
+                            a = try left.next()
+                            b = try right.next()
+                        }
+                    }
+                }
+                return differing
+            }
+        }
+    }
+
+    /// A view's columns in declaration order and its key, read from the table itself.
+    struct Layout {
+        var columns: [String]
+        var keyColumns: [Int]
+        var selectList: String { columns.map(quoted).joined(separator: ", ") }
+        var orderList: String { keyColumns.map { quoted(columns[$0]) }.joined(separator: ", ") }
+    }
+
+    static func layout(ofView view: String, db: Database) throws -> Layout {
+        let rows = try Row.fetchAll(db, sql: #"SELECT "name", "pk" FROM pragma_table_info(?) ORDER BY "cid""#, arguments: [view])
+        guard !rows.isEmpty else {
+            throw ViewStoreError(code: .noSuchView, message: "the store has no view \(view); `projector status` lists the views")
+        }
+        let columns = rows.map { $0["name"] as String }
+        let keyColumns = rows.enumerated()
+            .compactMap { index, row -> (Int, Int)? in
+                let position: Int = row["pk"]
+                return position > 0 ? (position, index) : nil
+            }
+            .sorted { $0.0 < $1.0 }
+            .map(\.1)
+        return Layout(columns: columns, keyColumns: keyColumns.isEmpty ? Array(columns.indices) : keyColumns)
+    }
+}
+
+/// Steps a statement row by row as `[ViewValue]`.
+struct RowCursor {
+    let statement: Statement
+    let columns: Int32
+    let connection: OpaquePointer?
+
+    init(statement: Statement, columns: Int, connection: OpaquePointer?) {
+        self.statement = statement
+        self.columns = Int32(columns)
+        self.connection = connection
+    }
+
+    mutating func next() throws -> [ViewValue]? {
+        let handle = statement.sqliteStatement
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW:
+            return (0..<columns).map { column($0, of: handle) }
+        case SQLITE_DONE:
+            return nil
+        case let code:
+            throw sqliteError(code: code, connection: connection, doing: "reading rows")
+        }
+    }
+}
+
+/// Orders keys as SQLite's `ORDER BY` does with the BINARY collation: NULL, then numbers
+/// (integers and reals compared by value), then text by bytes
+/// (https://sqlite.org/datatype3.html#sort_order).
+func compareKeys(_ a: [ViewValue], _ b: [ViewValue]) -> Int {
+    for (x, y) in zip(a, b) {
+        let order = compareValues(x, y)
+        if order != 0 { return order }
+    }
+    return a.count - b.count
+}
+
+func compareValues(_ a: ViewValue, _ b: ViewValue) -> Int {
+    func rank(_ value: ViewValue) -> Int {
+        switch value {
+        case .null: 0
+        case .integer, .real: 1
+        case .text: 2
+        }
+    }
+    switch (a, b) {
+    case (.integer(let x), .integer(let y)):
+        return x < y ? -1 : (x > y ? 1 : 0)
+    case (.integer(let x), .real(let y)):
+        return Double(x) < y ? -1 : (Double(x) > y ? 1 : 0)
+    case (.real(let x), .integer(let y)):
+        return x < Double(y) ? -1 : (x > Double(y) ? 1 : 0)
+    case (.real(let x), .real(let y)):
+        return x < y ? -1 : (x > y ? 1 : 0)
+    case (.text(let x), .text(let y)):
+        if x == y { return 0 }
+        return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
+    default:
+        return rank(a) - rank(b)
+    }
+}

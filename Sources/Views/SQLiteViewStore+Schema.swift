@@ -1,0 +1,288 @@
+internal import GRDB
+public import Pipelines
+
+extension SQLiteViewStore {
+    /// Internal table names a view may not take.
+    static let reservedNames: Set<String> = [
+        "_projector_pipelines", "_projector_checkpoints", "_projector_dead_letters",
+        "_projector_counters", "_projector_views",
+    ]
+    static let shadowPrefix = "_projector_shadow_"
+
+    /// The pipeline key in the internal tables: the name for live, `name@shadow` for the shadow.
+    func storageKey(_ pipeline: String, _ target: ViewTarget) -> String {
+        target == .live ? pipeline : pipeline + "@shadow"
+    }
+
+    public func prepare(pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?) throws {
+        try Self.validate(pipeline: pipeline, views: views)
+        let time = time ?? wallClockTime()
+        try access(doing: "preparing pipeline \(pipeline)") { db in
+            try db.inTransaction(.immediate) {
+                if let identity = try Row.fetchOne(
+                    db, sql: #"SELECT "version", "hash" FROM "_projector_pipelines" WHERE "name" = ?"#,
+                    arguments: [pipeline])
+                {
+                    let storedVersion: Int = identity["version"]
+                    let storedHash: String = identity["hash"]
+                    if storedHash != hash {
+                        throw ViewStoreError(
+                            code: .definitionChanged,
+                            message: "the views of pipeline \(pipeline) were built by another definition "
+                                + "(version \(storedVersion), hash \(storedHash)) than this one (version \(version), "
+                                + "hash \(hash)); run `projector rebuild \(pipeline)` to rebuild them, "
+                                + "or run the definition that built them")
+                    }
+                } else {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO "_projector_pipelines" ("name", "version", "hash", "created_at", "rebuilt_at")
+                            VALUES (?, ?, ?, ?, NULL)
+                            """,
+                        arguments: [pipeline, version, hash, time])
+                }
+                try createTables(pipeline: pipeline, key: pipeline, tables: views.map(\.name), views: views, db: db)
+                return .commit
+            }
+            generations[pipeline] = Generation(version: version, hash: hash, views: views, tables: views.map(\.name))
+            tableStatements[pipeline] = nil
+        }
+    }
+
+    public func prepareShadow(
+        pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?
+    ) throws -> ShadowPreparation {
+        try Self.validate(pipeline: pipeline, views: views)
+        let time = time ?? wallClockTime()
+        let key = storageKey(pipeline, .shadow)
+        let tables = views.map { Self.shadowPrefix + $0.name }
+        return try access(doing: "preparing the shadow of pipeline \(pipeline)") { db in
+            var preparation = ShadowPreparation.started
+            tableStatements[key] = nil
+            try db.inTransaction(.immediate) {
+                let identity = try Row.fetchOne(
+                    db, sql: #"SELECT "hash" FROM "_projector_pipelines" WHERE "name" = ?"#, arguments: [key])
+                let storedHash: String? = identity?["hash"]
+                let storedTables = try String.fetchAll(
+                    db, sql: #"SELECT "table_name" FROM "_projector_views" WHERE "pipeline" = ? ORDER BY "table_name""#,
+                    arguments: [key])
+                if storedHash == hash && storedTables == tables.sorted() {
+                    preparation = .resumed
+                } else {
+                    if identity != nil {
+                        try dropGeneration(key: key, db: db)
+                    }
+                    try db.execute(
+                        sql: """
+                            INSERT INTO "_projector_pipelines" ("name", "version", "hash", "created_at", "rebuilt_at")
+                            VALUES (?, ?, ?, ?, NULL)
+                            """,
+                        arguments: [key, version, hash, time])
+                }
+                try createTables(pipeline: pipeline, key: key, tables: tables, views: views, db: db)
+                return .commit
+            }
+            generations[key] = Generation(version: version, hash: hash, views: views, tables: tables)
+            return preparation
+        }
+    }
+
+    public func swap(pipeline: String, newVersion: Int, newHash: String, time: String?) throws {
+        let time = time ?? wallClockTime()
+        let key = storageKey(pipeline, .shadow)
+        try access(doing: "swapping in the rebuilt views of pipeline \(pipeline)") { db in
+            // The cached statements name tables this transaction drops or renames.
+            tableStatements[pipeline] = nil
+            tableStatements[key] = nil
+            // One transaction: WAL readers keep reading the old tables until COMMIT and see the
+            // new ones after it, never a mix (https://sqlite.org/isolation.html).
+            try db.inTransaction(.immediate) {
+                guard let shadow = try Row.fetchOne(
+                    db, sql: #"SELECT "version", "hash" FROM "_projector_pipelines" WHERE "name" = ?"#,
+                    arguments: [key])
+                else {
+                    throw ViewStoreError(
+                        code: .noShadow,
+                        message: "pipeline \(pipeline) has no rebuilt views to swap in; run a rebuild first")
+                }
+                let shadowVersion: Int = shadow["version"]
+                let shadowHash: String = shadow["hash"]
+                guard shadowVersion == newVersion && shadowHash == newHash else {
+                    throw ViewStoreError(
+                        code: .definitionChanged,
+                        message: "the shadow views of pipeline \(pipeline) were built by version \(shadowVersion), "
+                            + "hash \(shadowHash), not version \(newVersion), hash \(newHash); restart the rebuild")
+                }
+                for table in try liveTables(key: pipeline, db: db) {
+                    try db.execute(sql: "DROP TABLE IF EXISTS \(quoted(table))")
+                }
+                let shadowViews = try Row.fetchAll(
+                    db, sql: #"SELECT "name", "table_name" FROM "_projector_views" WHERE "pipeline" = ?"#,
+                    arguments: [key])
+                for view in shadowViews {
+                    let name: String = view["name"]
+                    let table: String = view["table_name"]
+                    try db.execute(sql: "ALTER TABLE \(quoted(table)) RENAME TO \(quoted(name))")
+                }
+                try db.execute(sql: #"DELETE FROM "_projector_views" WHERE "pipeline" = ?"#, arguments: [pipeline])
+                try db.execute(
+                    sql: #"UPDATE "_projector_views" SET "pipeline" = ?, "table_name" = "name" WHERE "pipeline" = ?"#,
+                    arguments: [pipeline, key])
+                for table in ["_projector_checkpoints", "_projector_counters"] {
+                    try db.execute(sql: "DELETE FROM \(quoted(table)) WHERE \"pipeline\" = ?", arguments: [pipeline])
+                    try db.execute(
+                        sql: "UPDATE \(quoted(table)) SET \"pipeline\" = ? WHERE \"pipeline\" = ?", arguments: [pipeline, key])
+                }
+                // Dead letters are the only copy of a message once Kafka's retention drops it:
+                // keep the live ones and add only those the rebuild found at new positions.
+                try db.execute(
+                    sql: """
+                        DELETE FROM "_projector_dead_letters" AS shadow WHERE "pipeline" = ?1 AND EXISTS (
+                            SELECT 1 FROM "_projector_dead_letters" AS live WHERE live."pipeline" = ?2
+                            AND live."topic" = shadow."topic" AND live."partition" = shadow."partition"
+                            AND live."offset" = shadow."offset")
+                        """,
+                    arguments: [key, pipeline])
+                try db.execute(
+                    sql: #"UPDATE "_projector_dead_letters" SET "pipeline" = ? WHERE "pipeline" = ?"#,
+                    arguments: [pipeline, key])
+                try db.execute(
+                    sql: """
+                        INSERT INTO "_projector_pipelines" ("name", "version", "hash", "created_at", "rebuilt_at")
+                        VALUES (?1, ?2, ?3, ?4, ?4)
+                        ON CONFLICT ("name") DO UPDATE SET "version" = excluded."version", "hash" = excluded."hash",
+                            "rebuilt_at" = excluded."rebuilt_at"
+                        """,
+                    arguments: [pipeline, newVersion, newHash, time])
+                try db.execute(sql: #"DELETE FROM "_projector_pipelines" WHERE "name" = ?"#, arguments: [key])
+                return .commit
+            }
+            if let shadow = generations.removeValue(forKey: key) {
+                generations[pipeline] = Generation(
+                    version: newVersion, hash: newHash, views: shadow.views, tables: shadow.views.map(\.name))
+            } else {
+                generations[pipeline] = nil
+            }
+        }
+    }
+
+    public func dropShadow(pipeline: String) throws {
+        let key = storageKey(pipeline, .shadow)
+        try access(doing: "dropping the shadow of pipeline \(pipeline)") { db in
+            tableStatements[key] = nil
+            try db.inTransaction(.immediate) {
+                try dropGeneration(key: key, db: db)
+                return .commit
+            }
+            generations[key] = nil
+        }
+    }
+
+    /// Drops a generation's tables and every internal row under its key.
+    private func dropGeneration(key: String, db: Database) throws {
+        for table in try liveTables(key: key, db: db) {
+            try db.execute(sql: "DROP TABLE IF EXISTS \(quoted(table))")
+        }
+        for table in ["_projector_views", "_projector_checkpoints", "_projector_counters", "_projector_dead_letters"] {
+            try db.execute(sql: "DELETE FROM \(quoted(table)) WHERE \"pipeline\" = ?", arguments: [key])
+        }
+        try db.execute(sql: #"DELETE FROM "_projector_pipelines" WHERE "name" = ?"#, arguments: [key])
+    }
+
+    private func liveTables(key: String, db: Database) throws -> [String] {
+        try String.fetchAll(
+            db, sql: #"SELECT "table_name" FROM "_projector_views" WHERE "pipeline" = ?"#, arguments: [key])
+    }
+
+    /// Creates the missing tables of a generation and records which pipeline owns each view.
+    private func createTables(pipeline: String, key: String, tables: [String], views: [ViewDefinition], db: Database) throws {
+        for (table, view) in zip(tables, views) {
+            let owners = try String.fetchAll(
+                db, sql: #"SELECT "pipeline" FROM "_projector_views" WHERE "name" = ?"#, arguments: [view.name])
+            if let other = owners.first(where: { $0 != pipeline && $0 != pipeline + "@shadow" }) {
+                throw ViewStoreError(
+                    code: .viewOwned,
+                    message: "view \(view.name) of pipeline \(pipeline) is already a view of pipeline "
+                        + "\(other.replacing("@shadow", with: "")); rename one of the views")
+            }
+            let isOwned = owners.contains(key)
+            if !isOwned, try db.tableExists(table) {
+                throw ViewStoreError(
+                    code: .viewOwned,
+                    message: "the store already has a table \(table) that is not a view of pipeline \(pipeline); "
+                        + "rename the view or drop that table")
+            }
+            try db.execute(sql: createTableSQL(table: table, view: view))
+            if !isOwned {
+                try db.execute(
+                    sql: #"INSERT INTO "_projector_views" ("pipeline", "name", "table_name") VALUES (?, ?, ?)"#,
+                    arguments: [key, view.name, table])
+            }
+        }
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` with the declared columns and primary key.
+    ///
+    /// Key columns are `NOT NULL` (SQLite would otherwise accept NULL keys that never conflict).
+    /// A single INTEGER key is the rowid itself; any other key makes a `WITHOUT ROWID` table, one
+    /// b-tree instead of a table plus a key index (https://sqlite.org/withoutrowid.html).
+    func createTableSQL(table: String, view: ViewDefinition) -> String {
+        let columns = view.columns.enumerated().map { index, column in
+            let type = switch column.type {
+            case .text, .json: "TEXT"
+            case .integer, .boolean: "INTEGER"
+            case .real: "REAL"
+            }
+            return quoted(column.name) + " " + type + (view.keyColumns.contains(index) ? " NOT NULL" : "")
+        }
+        let key = view.keyColumns.map { quoted(view.columns[$0].name) }.joined(separator: ", ")
+        let isRowidKey = view.keyColumns.count == 1 && view.columns[view.keyColumns[0]].type == .integer
+        let withoutRowid = configuration.usesWithoutRowid && !isRowidKey ? " WITHOUT ROWID" : ""
+        return "CREATE TABLE IF NOT EXISTS \(quoted(table)) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(key)))"
+            + withoutRowid
+    }
+
+    static func validate(pipeline: String, views: [ViewDefinition]) throws {
+        try validateIdentifier(pipeline, what: "pipeline name")
+        guard !views.isEmpty else {
+            throw ViewStoreError(code: .invalidDefinition, message: "pipeline \(pipeline) declares no views; declare at least one")
+        }
+        var names = Set<String>()
+        for view in views {
+            try validateIdentifier(view.name, what: "view name")
+            if reservedNames.contains(view.name) || view.name.hasPrefix(shadowPrefix) {
+                throw ViewStoreError(
+                    code: .invalidName,
+                    message: "view name \(view.name) of pipeline \(pipeline) is reserved for the store's own tables; rename the view")
+            }
+            guard names.insert(view.name).inserted else {
+                throw ViewStoreError(code: .invalidDefinition, message: "pipeline \(pipeline) declares view \(view.name) twice")
+            }
+            var columns = Set<String>()
+            for column in view.columns {
+                try validateIdentifier(column.name, what: "column name in view \(view.name)")
+                guard columns.insert(column.name).inserted else {
+                    throw ViewStoreError(
+                        code: .invalidDefinition, message: "view \(view.name) declares column \(column.name) twice")
+                }
+            }
+            guard !view.keyColumns.isEmpty, Set(view.keyColumns).count == view.keyColumns.count,
+                view.keyColumns.allSatisfy({ view.columns.indices.contains($0) })
+            else {
+                throw ViewStoreError(
+                    code: .invalidDefinition,
+                    message: "view \(view.name) needs a key of one or more distinct declared columns; got \(view.keyColumns)")
+            }
+        }
+    }
+
+    static func validateIdentifier(_ name: String, what: String) throws {
+        let bytes = Array(name.utf8)
+        let valid = !bytes.isEmpty && !(bytes[0] >= UInt8(ascii: "0") && bytes[0] <= UInt8(ascii: "9"))
+            && bytes.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
+        guard valid else {
+            throw ViewStoreError(
+                code: .invalidName, message: "\(what) '\(name)' is not a valid identifier; use [a-z_][a-z0-9_]*")
+        }
+    }
+}

@@ -1,0 +1,246 @@
+internal import GRDB
+internal import GRDBSQLite
+internal import Pipelines
+
+/// The prepared statements of one table, cached for the store's life (until a swap or drop
+/// replaces the table).
+final class TableStatements {
+    let name: String
+    let columnCount: Int32
+    let keyColumns: [Int]
+    let select: Statement
+    let upsert: Statement
+    let delete: Statement
+
+    init(table: String, definition: ViewDefinition, style: SQLiteViewStore.UpsertStyle, db: Database) throws {
+        name = table
+        columnCount = Int32(definition.columns.count)
+        keyColumns = definition.keyColumns
+        let columns = definition.columns.map { quoted($0.name) }
+        let keys = definition.keyColumns.map { columns[$0] }
+        let keyMatch = keys.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: " AND ")
+        let values = (1...columns.count).map { "?\($0)" }.joined(separator: ", ")
+        select = try db.makeStatement(
+            sql: "SELECT \(columns.joined(separator: ", ")) FROM \(quoted(table)) WHERE \(keyMatch)")
+        delete = try db.makeStatement(sql: "DELETE FROM \(quoted(table)) WHERE \(keyMatch)")
+        switch style {
+        case .replace:
+            upsert = try db.makeStatement(
+                sql: "INSERT OR REPLACE INTO \(quoted(table)) (\(columns.joined(separator: ", "))) VALUES (\(values))")
+        case .onConflict:
+            let updates = definition.columns.indices
+                .filter { !definition.keyColumns.contains($0) }
+                .map { "\(columns[$0]) = excluded.\(columns[$0])" }
+            let action = updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
+            upsert = try db.makeStatement(
+                sql: "INSERT INTO \(quoted(table)) (\(columns.joined(separator: ", "))) VALUES (\(values)) "
+                    + "ON CONFLICT (\(keys.joined(separator: ", "))) DO \(action)")
+        }
+    }
+}
+
+/// Statements every pipeline shares, cached for the store's life.
+final class CommonStatements {
+    let begin: Statement
+    let commit: Statement
+    let rollback: Statement
+    let setCheckpoint: Statement
+    let addDeadLetter: Statement
+    let addCounter: Statement
+
+    init(db: Database) throws {
+        // IMMEDIATE takes the write lock at BEGIN, so a busy store fails before the batch's reads
+        // rather than at COMMIT (https://sqlite.org/lang_transaction.html).
+        begin = try db.makeStatement(sql: "BEGIN IMMEDIATE")
+        commit = try db.makeStatement(sql: "COMMIT")
+        rollback = try db.makeStatement(sql: "ROLLBACK")
+        setCheckpoint = try db.makeStatement(sql: """
+            INSERT INTO "_projector_checkpoints" ("pipeline", "topic", "partition", "next_offset")
+            VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT ("pipeline", "topic", "partition") DO UPDATE SET "next_offset" = excluded."next_offset"
+            """)
+        addDeadLetter = try db.makeStatement(sql: """
+            INSERT INTO "_projector_dead_letters"
+            ("pipeline", "topic", "partition", "offset", "key", "value", "error", "time")
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            """)
+        addCounter = try db.makeStatement(sql: """
+            INSERT INTO "_projector_counters" ("pipeline", "name", "value") VALUES (?1, ?2, ?3)
+            ON CONFLICT ("pipeline", "name") DO UPDATE SET "value" = "value" + excluded."value"
+            """)
+    }
+}
+
+/// The SQLite store's open write transaction.
+///
+/// - Important: Lives only inside ``SQLiteViewStore/write(pipeline:target:_:)``'s body, on the
+///   thread running it; its statements belong to the store's connection.
+struct SQLiteViewTransaction: ViewTransaction {
+    let pipeline: String
+    let target: ViewTarget
+    /// The pipeline key in the internal tables (`name` or `name@shadow`).
+    let storageKey: String
+    let connection: OpaquePointer?
+    let tables: [TableStatements]
+    let common: CommonStatements
+
+    private func table(_ view: Int) throws -> TableStatements {
+        guard tables.indices.contains(view) else {
+            throw ViewStoreError(
+                code: .invalidDefinition,
+                message: "pipeline \(pipeline) has \(tables.count) tables but a change names table #\(view); "
+                    + "prepare the store with the plan's views")
+        }
+        return tables[view]
+    }
+
+    private func bindKey(_ key: [ViewValue], of table: TableStatements, in statement: OpaquePointer) throws {
+        guard key.count == table.keyColumns.count else {
+            throw ViewStoreError(
+                code: .invalidDefinition,
+                message: "a key of \(table.name) has \(key.count) values but the table's key has \(table.keyColumns.count)")
+        }
+        for (index, value) in key.enumerated() {
+            try bind(value, at: Int32(index + 1), in: statement, connection: connection)
+        }
+    }
+
+    mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
+        let table = try table(view)
+        let statement = table.select.sqliteStatement
+        try bindKey(key, of: table, in: statement)
+        defer { sqlite3_reset(statement) }
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW:
+            var row: [ViewValue] = []
+            row.reserveCapacity(Int(table.columnCount))
+            for index in 0..<table.columnCount {
+                row.append(column(index, of: statement))
+            }
+            return row
+        case SQLITE_DONE:
+            return nil
+        case let code:
+            throw sqliteError(code: code, connection: connection, doing: "reading a row of \(table.name)")
+        }
+    }
+
+    mutating func apply(_ changes: [ViewChange]) throws {
+        for change in changes {
+            let table = try table(change.view)
+            if let row = change.row {
+                guard row.count == Int(table.columnCount) else {
+                    throw ViewStoreError(
+                        code: .invalidDefinition,
+                        message: "a row of \(table.name) has \(row.count) values but the table has \(table.columnCount) columns")
+                }
+                let statement = table.upsert.sqliteStatement
+                for (index, value) in row.enumerated() {
+                    try bind(value, at: Int32(index + 1), in: statement, connection: connection)
+                }
+                try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
+            } else {
+                let statement = table.delete.sqliteStatement
+                try bindKey(change.key, of: table, in: statement)
+                try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
+            }
+        }
+    }
+
+    mutating func setCheckpoints(_ checkpoints: [Checkpoint]) throws {
+        let statement = common.setCheckpoint.sqliteStatement
+        for checkpoint in checkpoints {
+            try bind(.text(storageKey), at: 1, in: statement, connection: connection)
+            try bind(.text(checkpoint.topic), at: 2, in: statement, connection: connection)
+            sqlite3_bind_int64(statement, 3, Int64(checkpoint.partition))
+            sqlite3_bind_int64(statement, 4, checkpoint.nextOffset)
+            try execute(statement, connection: connection, doing: "setting the checkpoint of \(checkpoint.topic)/\(checkpoint.partition)")
+        }
+    }
+
+    mutating func addDeadLetters(_ letters: [DeadLetter]) throws {
+        let statement = common.addDeadLetter.sqliteStatement
+        for letter in letters {
+            try bind(.text(storageKey), at: 1, in: statement, connection: connection)
+            try bind(.text(letter.topic), at: 2, in: statement, connection: connection)
+            sqlite3_bind_int64(statement, 3, Int64(letter.partition))
+            sqlite3_bind_int64(statement, 4, letter.offset)
+            bindBlob(letter.key, at: 5, in: statement)
+            bindBlob(letter.value, at: 6, in: statement)
+            try bind(.text(letter.error), at: 7, in: statement, connection: connection)
+            try bind(.text(letter.time), at: 8, in: statement, connection: connection)
+            try execute(statement, connection: connection, doing: "adding a dead letter")
+        }
+    }
+
+    mutating func addCounters(_ deltas: [String: Int64]) throws {
+        let statement = common.addCounter.sqliteStatement
+        for (name, delta) in deltas {
+            try bind(.text(storageKey), at: 1, in: statement, connection: connection)
+            try bind(.text(name), at: 2, in: statement, connection: connection)
+            sqlite3_bind_int64(statement, 3, delta)
+            try execute(statement, connection: connection, doing: "adding to counter \(name)")
+        }
+    }
+
+    private func bindBlob(_ bytes: [UInt8]?, at index: Int32, in statement: OpaquePointer) {
+        guard let bytes else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        // A zero-length blob, not NULL, for an empty key or value.
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(statement, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count), sqliteTransient)
+        }
+    }
+}
+
+extension SQLiteViewStore {
+    public func write<Result>(
+        pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
+    ) throws -> Result {
+        let key = storageKey(pipeline, target)
+        return try access(doing: "writing a batch of pipeline \(pipeline)") { db in
+            guard let generation = generations[key] else {
+                throw ViewStoreError(
+                    code: .notPrepared,
+                    message: "pipeline \(pipeline) (\(target)) was not prepared on this store; call "
+                        + (target == .live ? "prepare" : "prepareShadow") + " before writing")
+            }
+            let common = try commonStatements(db)
+            let tables = try statements(for: key, generation, db)
+            let connection = db.sqliteConnection
+            try execute(common.begin.sqliteStatement, connection: connection, doing: "beginning a batch of \(pipeline)")
+            do {
+                var transaction: any ViewTransaction = SQLiteViewTransaction(
+                    pipeline: pipeline, target: target, storageKey: key, connection: connection,
+                    tables: tables, common: common)
+                let result = try body(&transaction)
+                try execute(common.commit.sqliteStatement, connection: connection, doing: "committing a batch of \(pipeline)")
+                return result
+            } catch {
+                // A failed COMMIT may already have ended the transaction (https://sqlite.org/lang_transaction.html).
+                if sqlite3_get_autocommit(connection) == 0 {
+                    try? execute(common.rollback.sqliteStatement, connection: connection, doing: "rolling back")
+                }
+                throw error
+            }
+        }
+    }
+
+    func commonStatements(_ db: Database) throws -> CommonStatements {
+        if let common { return common }
+        let made = try CommonStatements(db: db)
+        common = made
+        return made
+    }
+
+    func statements(for key: String, _ generation: Generation, _ db: Database) throws -> [TableStatements] {
+        if let cached = tableStatements[key] { return cached }
+        let made = try zip(generation.tables, generation.views).map { table, view in
+            try TableStatements(table: table, definition: view, style: configuration.upsertStyle, db: db)
+        }
+        tableStatements[key] = made
+        return made
+    }
+}

@@ -1,0 +1,156 @@
+public import Pipelines
+
+/// The store of a pipeline's views, checkpoints, identity, dead letters and counters.
+///
+/// A worker prepares its pipeline once, then applies every batch in ONE transaction: the rows the
+/// batch produced and the checkpoints after it commit together or not at all, which gives the
+/// exactly-once effect on views (DESIGN.md, decision 1).
+///
+/// ```swift
+/// let store = try SQLiteViewStore(path: "views.sqlite")
+/// try store.prepare(pipeline: "orders", version: 1, hash: plan.hash, views: plan.views)
+/// try store.write(pipeline: "orders") { tx in
+///     let changes = try plan.run(batch, reader: &tx)
+///     try tx.apply(changes)
+///     try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 1000)])
+/// }
+/// ```
+///
+/// ## Topics
+/// - ``prepare(pipeline:version:hash:views:time:)``
+/// - ``write(pipeline:target:_:)``
+/// - ``checkpoints(pipeline:target:)``
+/// - ``prepareShadow(pipeline:version:hash:views:time:)``
+/// - ``swap(pipeline:newVersion:newHash:time:)``
+/// - ``dropShadow(pipeline:)``
+/// - ``digest(ofView:)``
+public protocol ViewStore: AnyObject, Sendable {
+    /// Creates the pipeline's missing tables and records its identity.
+    ///
+    /// - Parameters:
+    ///   - pipeline: The pipeline name, a validated identifier.
+    ///   - version: The definition's version.
+    ///   - hash: The hash of the normalised definition; it is the pipeline's identity.
+    ///   - views: The tables; a view's index in this array is `ViewChange.view` in later writes.
+    ///   - time: ISO-8601 creation time; `nil` takes the wall clock.
+    /// - Throws: ``ViewStoreError`` `.definitionChanged` when the store holds the pipeline built
+    ///   by another hash (run `projector rebuild`), `.viewOwned` when another pipeline or a
+    ///   foreign table owns a view name, `.invalidName`/`.invalidDefinition` for bad definitions.
+    func prepare(pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?) throws
+
+    /// Runs `body` in ONE write transaction on the pipeline's `target` tables and commits it.
+    ///
+    /// If `body` throws, nothing it wrote is kept (rows, checkpoints, dead letters, counters) and
+    /// the error is rethrown unchanged.
+    /// - Important: Call from the writer's thread; the transaction is valid only inside `body`.
+    func write<Result>(
+        pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
+    ) throws -> Result
+
+    /// The checkpoints of the pipeline's `target` generation, ordered by topic and partition.
+    func checkpoints(pipeline: String, target: ViewTarget) throws -> [Checkpoint]
+
+    /// Prepares (or resumes) a shadow generation of the pipeline's tables for a rebuild.
+    ///
+    /// A shadow of the same hash is kept (``ShadowPreparation/resumed``, with its checkpoints); a
+    /// shadow of another hash is dropped and started again.
+    func prepareShadow(
+        pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?
+    ) throws -> ShadowPreparation
+
+    /// In ONE transaction, replaces the live tables with the shadow ones, moves the shadow
+    /// checkpoints and counters to live, and records the new identity and `rebuilt_at`.
+    ///
+    /// Readers see the old views or the new ones, never a mix.
+    /// - Throws: ``ViewStoreError`` `.noShadow` when no shadow exists, `.definitionChanged` when
+    ///   the shadow was built by another version or hash.
+    func swap(pipeline: String, newVersion: Int, newHash: String, time: String?) throws
+
+    /// Drops the pipeline's shadow generation (tables, checkpoints, counters, dead letters).
+    func dropShadow(pipeline: String) throws
+
+    /// Every pipeline with its identity, views, checkpoints and rebuild in progress.
+    func pipelines() throws -> [PipelineStatus]
+
+    /// The rows of a view ordered by primary key, at most `limit` when given.
+    func rows(ofView view: String, limit: Int?) throws -> ViewRows
+
+    /// Dead letters ordered by id, of one pipeline or all, at most `limit` when given.
+    func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter]
+
+    /// Deletes dead letters by id and returns how many were deleted.
+    @discardableResult
+    func deleteDeadLetters(ids: [Int64]) throws -> Int
+
+    /// The pipeline's live counters by name.
+    func counters(pipeline: String) throws -> [String: Int64]
+
+    /// A deterministic, order-independent, type-exact digest of a view's rows.
+    func digest(ofView view: String) throws -> ViewDigest
+}
+
+extension ViewStore {
+    /// Prepares the pipeline with the wall clock as creation time.
+    public func prepare(pipeline: String, version: Int, hash: String, views: [ViewDefinition]) throws {
+        try prepare(pipeline: pipeline, version: version, hash: hash, views: views, time: nil)
+    }
+
+    /// Runs `body` in one write transaction on the pipeline's live tables.
+    public func write<Result>(
+        pipeline: String, _ body: (inout any ViewTransaction) throws -> Result
+    ) throws -> Result {
+        try write(pipeline: pipeline, target: .live, body)
+    }
+
+    /// The pipeline's live checkpoints.
+    public func checkpoints(pipeline: String) throws -> [Checkpoint] {
+        try checkpoints(pipeline: pipeline, target: .live)
+    }
+
+    /// Prepares (or resumes) a shadow generation with the wall clock as start time.
+    @discardableResult
+    public func prepareShadow(
+        pipeline: String, version: Int, hash: String, views: [ViewDefinition]
+    ) throws -> ShadowPreparation {
+        try prepareShadow(pipeline: pipeline, version: version, hash: hash, views: views, time: nil)
+    }
+
+    /// Swaps the shadow in with the wall clock as `rebuilt_at`.
+    public func swap(pipeline: String, newVersion: Int, newHash: String) throws {
+        try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: nil)
+    }
+
+    /// Every row of a view ordered by primary key.
+    public func rows(ofView view: String) throws -> ViewRows {
+        try rows(ofView: view, limit: nil)
+    }
+
+    /// Every dead letter ordered by id.
+    public func deadLetters() throws -> [StoredDeadLetter] {
+        try deadLetters(pipeline: nil, limit: nil)
+    }
+}
+
+/// One open write transaction of a pipeline: reads rows for the plan and writes a batch's effects.
+///
+/// - Important: Valid only inside the `write` body that produced it, on that thread.
+public protocol ViewTransaction: RowReader {
+    /// The pipeline the transaction writes.
+    var pipeline: String { get }
+    /// The generation the transaction writes.
+    var target: ViewTarget { get }
+
+    /// Upserts each change's whole row, or deletes it when `row` is `nil`.
+    /// - Throws: ``ViewStoreError`` `.invalidDefinition` when a change names an unknown view or
+    ///   has the wrong number of values, or the SQLite failure.
+    mutating func apply(_ changes: [ViewChange]) throws
+
+    /// Sets the next offset per topic partition; commits with the rows.
+    mutating func setCheckpoints(_ checkpoints: [Checkpoint]) throws
+
+    /// Keeps messages that could not be applied.
+    mutating func addDeadLetters(_ letters: [DeadLetter]) throws
+
+    /// Adds each delta to the pipeline's counter of that name (created at 0).
+    mutating func addCounters(_ deltas: [String: Int64]) throws
+}
