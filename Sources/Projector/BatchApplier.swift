@@ -1,0 +1,107 @@
+public import Pipelines
+public import Views
+
+/// Applies batches of messages to a view store: the projection's changes, dead letters, counters
+/// and the checkpoints after the batch, in ONE store transaction (DESIGN.md, decision 1).
+///
+/// The worker, the rebuild and `dlq replay` all apply through it, so they share one definition
+/// of "what a batch did".
+public struct BatchApplier: Sendable {
+    /// What one applied batch did.
+    public struct Outcome: Sendable {
+        /// How many messages of the batch were consumed (all but those from a failing one on).
+        public var consumed: Int
+        /// The next offset per topic partition after the consumed messages.
+        public var checkpoints: [Checkpoint]
+        /// The event that stopped the batch under `on_error: fail`, with its topic name.
+        public var failure: (error: EventError, topic: String)?
+        /// The failed events that were skipped or dead-lettered.
+        public var failedEvents: [EventError]
+        /// Event counts by outcome.
+        public var counters: PlanResult.Counters
+    }
+
+    /// The projection whose changes are applied.
+    public let projection: any Projection
+    /// The store written.
+    public let store: any ViewStore
+    /// The generation written: live views, or the shadow of a rebuild.
+    public let target: ViewTarget
+
+    /// Creates an applier.
+    public init(projection: any Projection, store: any ViewStore, target: ViewTarget) {
+        self.projection = projection
+        self.store = store
+        self.target = target
+    }
+
+    /// Applies `messages` in one transaction and returns what happened.
+    ///
+    /// - Parameters:
+    ///   - messages: the batch in consumption order.
+    ///   - check: runs inside the transaction before anything is written, e.g. to fence a worker
+    ///     that lost its partitions; throwing from it writes nothing.
+    /// - Throws: the store's error (nothing of the batch is then written), or `check`'s.
+    public func apply(
+        _ messages: UnsafeBufferPointer<RawMessage>,
+        check: (inout any ViewTransaction) throws -> Void = { _ in }
+    ) throws -> Outcome {
+        let projection = projection
+        return try store.write(pipeline: projection.name, target: target) { transaction in
+            try check(&transaction)
+            let result = try projection.run(messages, rows: &transaction)
+            let consumed = result.stoppedAt ?? messages.count
+            try transaction.apply(result.changes)
+            let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
+            try transaction.setCheckpoints(checkpoints)
+            var failure: (EventError, String)?
+            var failedEvents = result.errors
+            if let stop = result.stoppedAt, let error = result.errors.first(where: { $0.messageIndex == stop }) {
+                failure = (error, projection.topics[error.topic])
+                failedEvents.removeAll { $0.messageIndex == stop }
+            }
+            if projection.errorPolicy == .deadLetter, !failedEvents.isEmpty {
+                try transaction.addDeadLetters(failedEvents.map { Self.deadLetter($0, messages[$0.messageIndex], topics: projection.topics) })
+            }
+            let deltas = Self.counterDeltas(result.counters)
+            if !deltas.isEmpty { try transaction.addCounters(deltas) }
+            return Outcome(consumed: consumed, checkpoints: checkpoints, failure: failure,
+                           failedEvents: failedEvents, counters: result.counters)
+        }
+    }
+
+    /// The next offset per topic partition after `messages`: one past the highest offset seen.
+    static func checkpoints(after messages: UnsafeBufferPointer<RawMessage>, topics: [String]) -> [Checkpoint] {
+        // Few partitions per batch: a linear scan beats hashing every message.
+        var next: [(topic: Int, partition: Int32, offset: Int64)] = []
+        for message in messages {
+            if let index = next.firstIndex(where: { $0.topic == message.topic && $0.partition == message.partition }) {
+                next[index].offset = max(next[index].offset, message.offset + 1)
+            } else {
+                next.append((message.topic, message.partition, message.offset + 1))
+            }
+        }
+        return next.map { Checkpoint(topic: topics[$0.topic], partition: $0.partition, nextOffset: $0.offset) }
+    }
+
+    /// The raw message and the reason, for the dead-letter table.
+    static func deadLetter(_ error: EventError, _ message: RawMessage, topics: [String]) -> DeadLetter {
+        DeadLetter(
+            topic: topics[error.topic], partition: error.partition, offset: error.offset,
+            key: message.key.map { Array($0) }, value: message.value.map { Array($0) },
+            error: "\(error.code): \(error.message)")
+    }
+
+    /// The non-zero counters by their stored names (`_projector_counters.name`).
+    static func counterDeltas(_ counters: PlanResult.Counters) -> [String: Int64] {
+        let all: [(String, Int)] = [
+            ("applied", counters.applied), ("ignored_unknown_type", counters.ignoredUnknownType),
+            ("filtered", counters.filtered), ("deduplicated", counters.deduplicated),
+            ("no_op_updates", counters.noOpUpdates), ("tombstones_skipped", counters.tombstonesSkipped),
+            ("skipped", counters.skipped), ("dead_lettered", counters.deadLettered),
+        ]
+        var deltas: [String: Int64] = [:]
+        for (name, value) in all where value != 0 { deltas[name] = Int64(value) }
+        return deltas
+    }
+}

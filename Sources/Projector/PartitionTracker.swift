@@ -1,0 +1,78 @@
+internal import KafkaClient
+internal import Views
+
+/// The worker's rebalance hook: starts every assigned partition at the checkpoint stored with the
+/// views (earliest when none), and tracks how far each partition got for `--exit-at-end`.
+///
+/// - Important: Owned by the worker thread; librdkafka calls the hook inside `poll` on that thread
+///   (see ``KafkaRebalanceHandler``), so no lock is needed.
+final class PartitionTracker: KafkaRebalanceHandler {
+    private let store: any ViewStore
+    private let pipeline: String
+    private let recordsEnd: Bool
+    /// The next offset each assigned partition will apply.
+    private(set) var positions: [KafkaTopicPartition: Int64] = [:]
+    /// The high watermark of each assigned partition when it was assigned (with `recordsEnd`).
+    private var ends: [KafkaTopicPartition: Int64] = [:]
+    /// A failure inside the hook, rethrown by the worker after the poll (the hook cannot throw).
+    var failure: (any Error)?
+    /// Whether the latest rebalance event was an assignment: after a revoke, the group always
+    /// follows with an assignment (maybe empty) before this member owns anything again.
+    private(set) var isAssigned = false
+
+    init(store: any ViewStore, pipeline: String, recordsEnd: Bool) {
+        self.store = store
+        self.pipeline = pipeline
+        self.recordsEnd = recordsEnd
+    }
+
+    func consumer(_ consumer: KafkaConsumer, didAssign partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset] {
+        isAssigned = true
+        var stored: [KafkaTopicPartition: Int64] = [:]
+        do {
+            for checkpoint in try store.checkpoints(pipeline: pipeline) {
+                stored[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
+            }
+        } catch {
+            failure = error
+        }
+        var starts: [KafkaTopicPartition: KafkaOffset] = [:]
+        for partition in partitions {
+            var watermarks: KafkaWatermarks?
+            if recordsEnd || stored[partition] == nil {
+                do { watermarks = try consumer.watermarks(partition, timeout: .seconds(10)) } catch { failure = failure ?? error }
+            }
+            if let next = stored[partition] {
+                starts[partition] = KafkaOffset(next)
+                positions[partition] = next
+            } else {
+                starts[partition] = .beginning
+                positions[partition] = watermarks?.low ?? 0
+            }
+            if recordsEnd { ends[partition] = watermarks?.high ?? 0 }
+        }
+        return starts
+    }
+
+    func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [KafkaTopicPartition], isLost: Bool) {
+        // Every batch was committed to the store before the poll that revokes, so nothing is in
+        // flight here: forget the partitions.
+        isAssigned = false
+        for partition in partitions {
+            positions[partition] = nil
+            ends[partition] = nil
+        }
+    }
+
+    /// Records the checkpoints a committed batch reached.
+    func advance(to checkpoints: [Checkpoint]) {
+        for checkpoint in checkpoints {
+            positions[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
+        }
+    }
+
+    /// Whether every assigned partition reached the end recorded at its assignment.
+    var isAtEnd: Bool {
+        isAssigned && positions.allSatisfy { partition, next in next >= ends[partition] ?? Int64.max }
+    }
+}

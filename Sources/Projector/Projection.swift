@@ -1,0 +1,41 @@
+public import Pipelines
+
+/// What a worker runs: a compiled YAML pipeline (``Plan``) or a projection written in Swift
+/// (``CodeProjection``).
+///
+/// A projection turns one batch of messages into the batch's view changes without touching
+/// storage; the worker applies them, with the checkpoints, in one store transaction.
+public protocol Projection: Sendable {
+    /// The pipeline name: the store keys identity, checkpoints and counters on it.
+    var name: String { get }
+    /// The definition's version.
+    var version: Int { get }
+    /// The identity of the definition: a view built by another hash is refused.
+    var definitionHash: String { get }
+    /// The source topics; `RawMessage.topic` indexes this array.
+    var topics: [String] { get }
+    /// Every table the projection reads and writes; `ViewChange.view` indexes this array.
+    var views: [ViewDefinition] { get }
+    /// What happens to an event that fails.
+    var errorPolicy: ErrorPolicy { get }
+
+    /// Runs a batch.
+    /// - Parameters:
+    ///   - messages: the batch in consumption order; its buffers are valid only during the call.
+    ///   - rows: the current rows, read inside the batch's store transaction.
+    /// - Throws: only what `rows` throws; event failures are in the result.
+    func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult
+}
+
+extension Plan: Projection {
+    /// The pipeline's name.
+    public var name: String { pipeline.name }
+    /// The pipeline's version.
+    public var version: Int { pipeline.version }
+    /// The hash of the normalised pipeline definition.
+    public var definitionHash: String { pipeline.hash }
+    /// The pipeline's source topics.
+    public var topics: [String] { pipeline.topics }
+    /// The pipeline's `on_error` policy.
+    public var errorPolicy: ErrorPolicy { pipeline.onError }
+}

@@ -1,1 +1,0 @@
-// Projector: the runtime where Kafka, pipelines and views meet.

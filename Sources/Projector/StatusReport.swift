@@ -1,0 +1,78 @@
+internal import KafkaClient
+public import Views
+
+/// What `projector status` reports: per pipeline its identity and checkpoints, and with brokers the
+/// high watermark and lag of each checkpointed partition.
+///
+/// Its JSON form (`status --json`) is a contract:
+/// `{"pipelines":[{"name","version","hash","checkpoints":[{"topic","partition","next_offset","high_watermark","lag"}]}]}`;
+/// the last two keys appear only when brokers were given.
+public struct StatusReport: Sendable, Encodable {
+    /// One checkpointed partition.
+    public struct Partition: Sendable, Encodable {
+        /// The topic.
+        public var topic: String
+        /// The partition.
+        public var partition: Int32
+        /// The next offset the pipeline will apply.
+        public var nextOffset: Int64
+        /// The partition's high watermark, when brokers were asked.
+        public var highWatermark: Int64?
+        /// Messages not yet applied (`high_watermark - next_offset`), when brokers were asked.
+        public var lag: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case topic, partition, nextOffset = "next_offset", highWatermark = "high_watermark", lag
+        }
+    }
+
+    /// One pipeline.
+    public struct Entry: Sendable, Encodable {
+        /// The pipeline name.
+        public var name: String
+        /// Its version.
+        public var version: Int
+        /// The hash of the definition that built its views.
+        public var hash: String
+        /// Its checkpoints.
+        public var checkpoints: [Partition]
+    }
+
+    /// Every pipeline in the store.
+    public var pipelines: [Entry]
+
+    /// Reads the store, and the brokers' high watermarks when `brokers` is given.
+    /// - Throws: ``ProjectorError`` `.database` or `.broker`.
+    public static func make(store: any ViewStore, brokers: String?, properties: [String: String] = [:]) throws(ProjectorError) -> StatusReport {
+        let statuses: [PipelineStatus]
+        do {
+            statuses = try store.pipelines()
+        } catch {
+            throw ProjectorError(code: .database, message: "status: \(error)")
+        }
+        var report = StatusReport(pipelines: statuses.map { status in
+            Entry(name: status.name, version: status.version, hash: status.hash, checkpoints: status.checkpoints.map {
+                Partition(topic: $0.topic, partition: $0.partition, nextOffset: $0.nextOffset)
+            })
+        })
+        guard let brokers else { return report }
+        do {
+            var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers)
+            configuration.additionalProperties = properties
+            let consumer = try KafkaConsumer(configuration: configuration)
+            for pipeline in report.pipelines.indices {
+                for index in report.pipelines[pipeline].checkpoints.indices {
+                    let checkpoint = report.pipelines[pipeline].checkpoints[index]
+                    let watermarks = try consumer.watermarks(
+                        KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition), timeout: .seconds(10))
+                    report.pipelines[pipeline].checkpoints[index].highWatermark = watermarks.high
+                    report.pipelines[pipeline].checkpoints[index].lag = max(0, watermarks.high - checkpoint.nextOffset)
+                }
+            }
+            try consumer.close()
+        } catch {
+            throw ProjectorError(code: .broker, message: "status: \(error)")
+        }
+        return report
+    }
+}

@@ -1,0 +1,103 @@
+public import Pipelines
+public import Views
+internal import KafkaClient
+
+/// Keeps one projection's views current from Kafka: one consumer, one store connection, one thread.
+///
+/// Its loop polls a batch, runs the projection, and applies the changes with the checkpoints in
+/// one store transaction; Kafka group commits follow asynchronously and are informational only.
+/// On every assignment each partition starts at the checkpoint stored with the views.
+///
+/// ```swift
+/// let worker = Worker(projection: plan, store: try SQLiteViewStore(path: "views.sqlite"),
+///                     configuration: WorkerConfiguration(brokers: "127.0.0.1:9092", exitsAtEnd: true))
+/// let summary = try worker.run(until: ShutdownSignal())
+/// ```
+///
+/// - Important: `run` blocks its thread until the worker stops; run each worker on its own thread.
+public final class Worker: Sendable {
+    /// What a worker did, reported as it goes and when it stops.
+    public struct Progress: Sendable {
+        /// The pipeline name.
+        public var pipeline: String
+        /// Messages consumed and applied (including skipped and dead-lettered ones).
+        public var messages: Int
+        /// Batches committed.
+        public var batches: Int
+        /// Event counts by outcome.
+        public var counters: PlanResult.Counters
+    }
+
+    /// The projection the worker runs.
+    public let projection: any Projection
+    /// The store the views live in.
+    public let store: any ViewStore
+    /// How the worker consumes.
+    public let configuration: WorkerConfiguration
+    /// Called on the worker thread after every committed batch.
+    public let onBatch: (@Sendable (Progress) -> Void)?
+
+    /// Creates a worker; nothing starts until ``run(until:)``.
+    public init(
+        projection: any Projection, store: any ViewStore, configuration: WorkerConfiguration,
+        onBatch: (@Sendable (Progress) -> Void)? = nil
+    ) {
+        self.projection = projection
+        self.store = store
+        self.configuration = configuration
+        self.onBatch = onBatch
+    }
+
+    /// Runs until `signal` is triggered, the end is reached (``WorkerConfiguration/exitsAtEnd``),
+    /// or a failure.
+    /// - Returns: what the worker did.
+    /// - Throws: ``ProjectorError``: `.eventFailed` for an event error under `on_error: fail`
+    ///   (everything before it is committed), `.database` or `.broker` for failures of those.
+    public func run(until signal: ShutdownSignal) throws(ProjectorError) -> Progress {
+        let name = projection.name
+        do {
+            try store.prepare(pipeline: name, version: projection.version, hash: projection.definitionHash,
+                              views: projection.views)
+        } catch {
+            throw ProjectorError(code: .database, message: "pipeline \(name): \(error)")
+        }
+        let tracker = PartitionTracker(store: store, pipeline: name, recordsEnd: configuration.exitsAtEnd)
+        let consumer: KafkaConsumer
+        do {
+            consumer = try KafkaConsumer(configuration: consumerConfiguration(), rebalanceHandler: tracker)
+            try consumer.subscribe(topics: projection.topics)
+        } catch {
+            throw ProjectorError(code: .broker, message: "pipeline \(name): \(error)")
+        }
+        var loop = WorkerLoop(projection: projection, applier: BatchApplier(projection: projection, store: store, target: .live),
+                              consumer: consumer, tracker: tracker, onBatch: onBatch)
+        var failure: ProjectorError?
+        do {
+            while !signal.isTriggered {
+                try loop.pollOnce(maxMessages: configuration.maxBatchMessages, timeout: configuration.pollTimeout)
+                if configuration.exitsAtEnd && tracker.isAtEnd { break }
+            }
+        } catch {
+            failure = error
+        }
+        do {
+            try consumer.close()
+        } catch {
+            failure = failure ?? ProjectorError(code: .broker, message: "pipeline \(name): closing the consumer: \(error)")
+        }
+        if let failure { throw failure }
+        return loop.progress
+    }
+
+    private func consumerConfiguration() -> KafkaConsumerConfiguration {
+        var consumer = KafkaConsumerConfiguration(
+            bootstrapServers: configuration.brokers, groupID: configuration.groupID ?? "projector.\(projection.name)")
+        consumer.clientID = "projector.\(projection.name)"
+        consumer.autoOffsetReset = .earliest
+        consumer.isPartitionEOFEnabled = configuration.exitsAtEnd
+        consumer.sessionTimeout = .seconds(10)
+        consumer.heartbeatInterval = .seconds(1)
+        consumer.additionalProperties = configuration.properties
+        return consumer
+    }
+}

@@ -1,0 +1,127 @@
+internal import KafkaClient
+internal import Pipelines
+internal import Views
+
+/// One worker's polling state: the reusable message buffer and the topic index cache.
+///
+/// - Important: Owned by the worker thread.
+struct WorkerLoop {
+    let projection: any Projection
+    let applier: BatchApplier
+    let consumer: KafkaConsumer
+    let tracker: PartitionTracker
+    let onBatch: (@Sendable (Worker.Progress) -> Void)?
+    private(set) var progress: Worker.Progress
+    /// `RawMessage`s of the current batch; its capacity is kept across batches.
+    private var messages: [RawMessage] = []
+    /// The projection's topic index of each consumer topic id (`-1` until looked up).
+    private var topicIndices: [Int] = []
+
+    init(projection: any Projection, applier: BatchApplier, consumer: KafkaConsumer, tracker: PartitionTracker,
+         onBatch: (@Sendable (Worker.Progress) -> Void)?) {
+        self.projection = projection
+        self.applier = applier
+        self.consumer = consumer
+        self.tracker = tracker
+        self.onBatch = onBatch
+        self.progress = Worker.Progress(pipeline: projection.name, messages: 0, batches: 0, counters: .init())
+    }
+
+    /// Polls one batch and applies it.
+    mutating func pollOnce(maxMessages: Int, timeout: Duration) throws(ProjectorError) {
+        let outcome: BatchApplier.Outcome?
+        do {
+            outcome = try consumer.poll(maxMessages: maxMessages, timeout: timeout) { batch in
+                try report(batch.events)
+                return batch.isEmpty ? nil : try apply(batch)
+            }
+        } catch let error as ProjectorError {
+            throw error
+        } catch let error as KafkaError {
+            throw ProjectorError(code: .broker, message: "pipeline \(projection.name): \(error)")
+        } catch {
+            throw ProjectorError(code: .database, message: "pipeline \(projection.name): \(error)")
+        }
+        if let failure = tracker.failure {
+            throw ProjectorError(code: .database, message: "pipeline \(projection.name): reading checkpoints: \(failure)")
+        }
+        guard let outcome else { return }
+        tracker.advance(to: outcome.checkpoints)
+        commitToKafka(outcome.checkpoints)
+        progress.messages += outcome.consumed
+        progress.batches += 1
+        progress.counters.add(outcome.counters)
+        if projection.errorPolicy == .skip {
+            for error in outcome.failedEvents {
+                Log.warning("pipeline \(projection.name): skipped \(projection.topics[error.topic]) partition \(error.partition) offset \(error.offset): \(error.code): \(error.message)")
+            }
+        }
+        onBatch?(progress)
+        if let (error, topic) = outcome.failure {
+            throw ProjectorError(
+                code: .eventFailed,
+                message: "pipeline \(projection.name): topic \(topic) partition \(error.partition) offset \(error.offset): "
+                    + "\(error.code): \(error.message) (everything before it is committed; fix the pipeline or "
+                    + "the event, or set on_error: skip or dead-letter)")
+        }
+    }
+
+    private mutating func apply(_ batch: KafkaRecordBatch) throws -> BatchApplier.Outcome {
+        messages.removeAll(keepingCapacity: true)
+        for record in batch {
+            messages.append(RawMessage(
+                key: record.key, value: record.value, topic: topicIndex(record.topicID),
+                partition: record.partition, offset: record.offset, timestamp: record.timestamp?.milliseconds))
+        }
+        return try messages.withUnsafeBufferPointer { try applier.apply($0) }
+    }
+
+    private mutating func topicIndex(_ id: KafkaTopicID) -> Int {
+        let slot = Int(id.index)
+        if slot >= topicIndices.count { topicIndices += repeatElement(-1, count: slot + 1 - topicIndices.count) }
+        if topicIndices[slot] < 0 {
+            let name = consumer.topicName(id)
+            guard let index = projection.topics.firstIndex(of: name) else {
+                preconditionFailure("the consumer returned topic \(name), which pipeline \(projection.name) did not subscribe to")
+            }
+            topicIndices[slot] = index
+        }
+        return topicIndices[slot]
+    }
+
+    /// Partition errors are reported, not fatal: librdkafka retries them (a fatal error throws from poll).
+    private func report(_ events: [KafkaConsumerEvent]) throws {
+        for event in events {
+            if case .error(let error) = event.kind {
+                Log.warning("pipeline \(projection.name): \(error)")
+            }
+        }
+    }
+
+    /// Informational only (lag tools): the checkpoints in the store are the truth.
+    private func commitToKafka(_ checkpoints: [Checkpoint]) {
+        var offsets: [KafkaTopicPartition: Int64] = [:]
+        for checkpoint in checkpoints {
+            offsets[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
+        }
+        do {
+            try consumer.commit(offsets, mode: .async)
+        } catch {
+            Log.warning("pipeline \(projection.name): committing offsets to Kafka: \(error)")
+        }
+    }
+}
+
+extension PlanResult.Counters {
+    /// Adds another batch's counts.
+    mutating func add(_ other: PlanResult.Counters) {
+        applied += other.applied
+        ignoredUnknownType += other.ignoredUnknownType
+        filtered += other.filtered
+        deduplicated += other.deduplicated
+        noOpUpdates += other.noOpUpdates
+        tombstonesSkipped += other.tombstonesSkipped
+        skipped += other.skipped
+        deadLettered += other.deadLettered
+    }
+}

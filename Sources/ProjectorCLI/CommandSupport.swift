@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Pipelines
+import Projector
+import Views
+
+/// Writes a one-line error to stderr and returns the exit code for it.
+func failure(_ error: ProjectorError) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+    return ExitCode(error.exitCode)
+}
+
+/// Loads pipeline files; invalid ones print every problem as `file:line:column: message` and exit 2.
+func loadPlans(_ paths: [String]) throws -> [Plan] {
+    var plans: [Plan] = []
+    var isValid = true
+    for path in paths {
+        do {
+            plans.append(Plan(try Pipeline.load(path: path)))
+        } catch let error as PipelineError {
+            isValid = false
+            let problems = error.problems.isEmpty ? [error] : error.problems
+            for problem in problems { FileHandle.standardError.write(Data("\(problem.singleLine)\n".utf8)) }
+        } catch {
+            isValid = false
+            FileHandle.standardError.write(Data("error: \(path): \(error)\n".utf8))
+        }
+    }
+    guard isValid else { throw ExitCode(2) }
+    return plans
+}
+
+/// Opens the view store at `path`, or exits 1 with the store's message.
+func openStore(_ path: String, readOnly: Bool = false) throws -> SQLiteViewStore {
+    do {
+        return try SQLiteViewStore(path: path, configuration: .init(isReadOnly: readOnly))
+    } catch {
+        throw failure(ProjectorError(code: .database, message: "\(error)"))
+    }
+}
+
+/// Triggers `signal` on SIGINT and SIGTERM, so workers finish their batch and stop.
+/// - Returns: the signal sources; keep them alive as long as the handling is wanted.
+func stopOnSignals(_ signal: ShutdownSignal) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { number in
+        Foundation.signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { signal.trigger() }
+        source.resume()
+        return source
+    }
+}

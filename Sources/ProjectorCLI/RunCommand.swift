@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Projector
+
+/// `projector run`: keeps views current from Kafka, exactly once in effect.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Keep the views of one or more pipelines current from Kafka.",
+        discussion: """
+        Each pipeline gets its own consumer, thread and consumer group (default group id \
+        projector.<pipeline name>). On every partition assignment the worker starts at the checkpoint \
+        stored with the views (earliest when none); each batch's rows and checkpoints commit in one \
+        SQLite transaction. SIGINT/SIGTERM finish the batch in flight, commit and exit 0.
+
+        Exit codes: 0 ok, 1 broker or database failure, 2 bad usage or invalid pipeline, \
+        3 an event error under on_error: fail (everything before it is committed).
+
+        Examples:
+          projector run pipelines/order_summary.yaml --brokers 127.0.0.1:9092 --db views.sqlite
+          projector run pipelines/*.yaml --brokers kafka:9092 --db views.sqlite -X fetch.wait.max.ms=50
+          projector run pipelines/inventory.yaml --brokers 127.0.0.1:9092 --db views.sqlite --exit-at-end
+        """)
+
+    @Argument(help: "Pipeline files (YAML).")
+    var pipelines: [String]
+
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(help: "The SQLite file the views and checkpoints live in (created if missing).")
+    var db: String
+
+    @Option(help: "The consumer group id (only with one pipeline; default projector.<pipeline name>).")
+    var group: String?
+
+    @Flag(help: "Stop once every assigned partition reaches the high watermark seen when it was assigned.")
+    var exitAtEnd = false
+
+    func validate() throws {
+        if group != nil && pipelines.count > 1 {
+            throw ValidationError("--group is valid with one pipeline only: each pipeline has its own consumer group.")
+        }
+    }
+
+    func run() throws {
+        let plans = try loadPlans(pipelines)
+        let signal = ShutdownSignal()
+        let sources = stopOnSignals(signal)
+        var workers: [Worker] = []
+        for plan in plans {
+            workers.append(Worker(
+                projection: plan, store: try openStore(db),
+                configuration: WorkerConfiguration(brokers: kafka.brokers, groupID: group, properties: kafka.properties,
+                                                   exitsAtEnd: exitAtEnd)))
+        }
+        let results = WorkerGroup.run(workers, until: signal)
+        withExtendedLifetime(sources) {}
+        var exit: ExitCode?
+        for result in results {
+            switch result {
+            case .success(let progress):
+                FileHandle.standardError.write(Data(
+                    "pipeline \(progress.pipeline): \(progress.messages) events in \(progress.batches) batches\n".utf8))
+            case .failure(let error):
+                let code = failure(error)
+                if exit == nil || error.code == .eventFailed { exit = code }
+            }
+        }
+        if let exit { throw exit }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Pipelines
+import Projector
+
+/// `projector status`: checkpoints per pipeline, and lag with brokers.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each pipeline's identity and checkpoints, and its lag when --brokers is given.",
+        discussion: """
+        --json prints {"pipelines":[{"name","version","hash","checkpoints":[{"topic","partition",\
+        "next_offset","high_watermark","lag"}]}]} (the last two only with --brokers).
+
+        Examples:
+          projector status --db views.sqlite
+          projector status --db views.sqlite --brokers 127.0.0.1:9092 --json
+        """)
+
+    @Option(help: "The SQLite file of the views.")
+    var db: String
+
+    @Option(help: "Bootstrap servers; with them, the high watermark and lag of every partition.")
+    var brokers: String?
+
+    @Option(name: .customShort("X"), help: "A librdkafka property key=value (repeatable).")
+    var properties: [String] = []
+
+    @Flag(help: "Print JSON (a stable, documented shape).")
+    var json = false
+
+    @Argument(help: "Only these pipelines (names stored in the db, or pipeline files).")
+    var pipelines: [String] = []
+
+    func run() throws {
+        let store = try openStore(db, readOnly: true)
+        var report: StatusReport
+        do {
+            report = try StatusReport.make(store: store, brokers: brokers, properties: try parseProperties(properties))
+        } catch let error as ProjectorError {
+            throw failure(error)
+        }
+        if !pipelines.isEmpty {
+            let names = Set(pipelines.map(pipelineName(_:)))
+            report.pipelines.removeAll { !names.contains($0.name) }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        if report.pipelines.isEmpty { print("no pipelines in \(db)") }
+        for pipeline in report.pipelines {
+            print("\(pipeline.name) v\(pipeline.version) (\(pipeline.hash.prefix(12)))")
+            let rows = pipeline.checkpoints.map { checkpoint in
+                [checkpoint.topic, String(checkpoint.partition), String(checkpoint.nextOffset),
+                 checkpoint.highWatermark.map(String.init) ?? "-", checkpoint.lag.map(String.init) ?? "-"]
+            }
+            print(TextTable(columns: ["topic", "partition", "next_offset", "high_watermark", "lag"], rows: rows).rendered)
+        }
+    }
+}
+
+/// A pipeline name from a name or a pipeline file path (the file's `name:`; else its base name).
+func pipelineName(_ argument: String) -> String {
+    guard argument.hasSuffix(".yaml") || argument.hasSuffix(".yml") || argument.contains("/") else { return argument }
+    return (try? Pipeline.load(path: argument))?.name ?? argument
+}
