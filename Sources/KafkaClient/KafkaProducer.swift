@@ -209,7 +209,7 @@ public final class KafkaProducer: @unchecked Sendable {
     func fatalError() -> KafkaError {
         var text = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(handle, &text, text.count)
-        let reason = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let reason = string(fromErrorBuffer: text)
         var error = KafkaError(code: KafkaError.Code(code), message: "the producer hit a fatal error: \(reason). "
             + "Create a new producer.", isFatal: true)
         if code == RD_KAFKA_RESP_ERR_NO_ERROR { error.code = .fatal }

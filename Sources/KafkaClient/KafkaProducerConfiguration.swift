@@ -35,6 +35,7 @@ public struct KafkaProducerConfiguration: Sendable {
     public var linger: Duration = .milliseconds(5)
 
     /// How long a message may take to be delivered, retries included, before it fails. Default 300 s.
+    /// With a ``transactionalID`` it is capped at ``transactionTimeout``, as librdkafka requires.
     /// librdkafka: message.timeout.ms
     public var messageTimeout: Duration = .seconds(300)
 
@@ -66,7 +67,7 @@ public struct KafkaProducerConfiguration: Sendable {
             ("client.id", clientID),
             ("enable.idempotence", String(isIdempotenceEnabled)),
             ("linger.ms", millisecondsProperty(linger)),
-            ("message.timeout.ms", millisecondsProperty(messageTimeout)),
+            ("message.timeout.ms", millisecondsProperty(transactionalID == nil ? messageTimeout : min(messageTimeout, transactionTimeout))),
             ("queue.buffering.max.messages", String(queueBufferingMaxMessages)),
             ("batch.num.messages", String(batchNumMessages)),
             ("allow.auto.create.topics", String(isAutoTopicCreationAllowed)),

@@ -14,9 +14,13 @@ internal import CRdKafka
 /// - it keeps only about 5 MiB per partition and drops older records (use more partitions for big runs);
 /// - it holds a new consumer group about 3 s before the first assignment;
 /// - it answers offsets-for-times with -1, so ``KafkaConsumer/offsets(forTimes:timeout:)`` returns nil;
-/// - it hands aborted transactional records to `read_committed` consumers, so test transactions
-///   through the producer API, not through consumer isolation;
-/// - `CreateTopics`/`DeleteTopics` admin requests are not answered by every build: use ``createTopic(_:partitions:replicationFactor:)``.
+/// - it hands aborted transactional records to `read_committed` consumers, and acknowledges offsets
+///   sent to a transaction without storing them, so test transactions through the producer API;
+/// - it advertises no controller, so `CreateTopics`/`DeleteTopics` admin requests time out: use
+///   ``createTopic(_:partitions:replicationFactor:)``;
+/// - it creates any topic a client asks metadata about (its Metadata handler is too old to see
+///   `allow.auto.create.topics=false`), so emulate a missing topic with ``setTopicError(_:_:)`` and
+///   ``KafkaError/Code/unknownTopic``.
 ///
 /// Broker ids are 1 through ``brokerCount``.
 public final class MockCluster: @unchecked Sendable {

@@ -11,7 +11,7 @@ func makeNativeConfiguration(_ properties: [(key: String, value: String)]) throw
         let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
         if result != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)
-            let reason = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let reason = string(fromErrorBuffer: errorText)
             let kind = result == RD_KAFKA_CONF_UNKNOWN ? "is not a librdkafka property" : "has an invalid value"
             throw KafkaError(
                 code: .invalidArgument,
@@ -28,7 +28,7 @@ func makeNativeHandle(_ type: rd_kafka_type_t, _ conf: OpaquePointer) throws(Kaf
     var errorText = [CChar](repeating: 0, count: 512)
     guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
         rd_kafka_conf_destroy(conf)
-        let reason = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let reason = string(fromErrorBuffer: errorText)
         throw KafkaError(
             code: .invalidArgument,
             message: "creating the librdkafka client failed: \(reason). Check the configuration."
@@ -47,4 +47,9 @@ func milliseconds(_ duration: Duration) -> Int32 {
 /// Renders a `Duration` as a librdkafka milliseconds property value.
 func millisecondsProperty(_ duration: Duration) -> String {
     String(milliseconds(duration))
+}
+
+/// The text in a NUL-terminated C error buffer.
+func string(fromErrorBuffer buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
