@@ -35,11 +35,14 @@ public final class MockCluster: @unchecked Sendable {
     public let brokerCount: Int
 
     /// Starts a mock cluster of `brokerCount` brokers on loopback.
-    /// - Throws: ``KafkaError`` if the mock cannot start.
-    public init(brokerCount: Int = 3) throws(KafkaError) {
+    /// - Parameters:
+    ///   - brokerCount: the number of brokers (ids 1...brokerCount).
+    ///   - properties: librdkafka properties for the client that owns the mock (e.g. `log_level`, `debug`).
+    /// - Throws: ``KafkaError`` if a property is rejected or the mock cannot start.
+    public init(brokerCount: Int = 3, properties: [String: String] = [:]) throws(KafkaError) {
         precondition(brokerCount > 0, "a mock cluster needs at least one broker")
         // The mock needs an owning client handle; its threads live as long as the cluster.
-        let conf = try makeNativeConfiguration([("log_level", "3")])
+        let conf = try makeNativeConfiguration([("log_level", "3")] + properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         owner = try makeNativeHandle(RD_KAFKA_PRODUCER, conf)
         guard let cluster = rd_kafka_mock_cluster_new(owner, Int32(brokerCount)) else {
             rd_kafka_destroy(owner)
