@@ -35,6 +35,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var capacity: Int
     private var events: [KafkaConsumerEvent] = []
     private var isClosed = false
+    private var isPolling = false
 
     /// Creates a consumer.
     /// - Parameters:
@@ -141,6 +142,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         _ body: (KafkaRecordBatch) throws -> Result
     ) throws -> Result {
         precondition(maxMessages > 0, "maxMessages must be positive")
+        // The batch borrows this consumer's message buffer: a nested poll would overwrite it.
+        precondition(!isPolling, "poll called from inside a poll closure or a rebalance handler")
+        isPolling = true
+        defer { isPolling = false }
         guard !isClosed else {
             throw KafkaError(code: .state, message: "polling a closed consumer. Create a new consumer.")
         }
@@ -194,10 +199,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             return nil
         }
         let detail = String(cString: rd_kafka_message_errstr(message))
-        var error = KafkaError(code: KafkaError.Code(err), message: "consuming failed: \(detail)",
-                               isRetriable: KafkaError.isRetriableByDefault(KafkaError.Code(err)),
-                               topic: topicPartition?.topic, partition: topicPartition?.partition)
-        if topicPartition != nil, topicPartition!.partition < 0 { error.partition = nil }
+        let code = KafkaError.Code(err)
         if err == RD_KAFKA_RESP_ERR__FATAL {
             var text = [CChar](repeating: 0, count: 512)
             let cause = rd_kafka_fatal_error(handle, &text, text.count)
@@ -206,13 +208,14 @@ public final class KafkaConsumer: @unchecked Sendable {
                               message: "the consumer hit a fatal error: \(reason.isEmpty ? detail : reason). Create a new consumer.",
                               isFatal: true)
         }
-        if err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC {
-            error.message += ". Create the topic or fix the subscription."
+        var text = "consuming failed: \(detail)"
+        if code == .unknownTopic || code == .localUnknownTopic {
+            text += ". Create the topic or fix the subscription"
         }
-        events.append(KafkaConsumerEvent(topicPartition: error.partition == nil ? nil : topicPartition, kind: .error(error)))
-        if error.partition == nil, let topic = error.topic, events.last?.topicPartition == nil {
-            events[events.count - 1].topicPartition = KafkaTopicPartition(topic: topic, partition: -1)
-        }
+        let partition = topicPartition.flatMap { $0.partition >= 0 ? $0.partition : nil }
+        let error = KafkaError(code: code, message: text, isRetriable: KafkaError.isRetriableByDefault(code),
+                               topic: topicPartition?.topic, partition: partition)
+        events.append(KafkaConsumerEvent(topicPartition: topicPartition, kind: .error(error)))
         return nil
     }
 

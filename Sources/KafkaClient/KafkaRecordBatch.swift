@@ -172,7 +172,7 @@ public struct KafkaConsumerEvent: Sendable {
         case commitFailed(KafkaError)
     }
 
-    /// The partition concerned, if any.
+    /// The partition concerned, if any; partition -1 means the whole topic (e.g. an unknown topic).
     public var topicPartition: KafkaTopicPartition?
     /// What happened.
     public var kind: Kind
