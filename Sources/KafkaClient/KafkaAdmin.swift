@@ -80,7 +80,7 @@ public final class KafkaAdmin: @unchecked Sendable {
             }
             newTopics.append(newTopic)
         }
-        try runAdmin(RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout, operation: "creating topics") { options, queue in
+        try runNativeAdminRequest(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout, operation: "creating topics") { options, queue in
             newTopics.withUnsafeMutableBufferPointer { rd_kafka_CreateTopics(handle, $0.baseAddress, $0.count, options, queue) }
         } results: { event in
             var count = 0
@@ -94,54 +94,12 @@ public final class KafkaAdmin: @unchecked Sendable {
     public func deleteTopics(_ names: [String], timeout: Duration) throws(KafkaError) {
         var deleteTopics: [OpaquePointer?] = names.map { rd_kafka_DeleteTopic_new($0) }
         defer { for topic in deleteTopics { rd_kafka_DeleteTopic_destroy(topic) } }
-        try runAdmin(RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout: timeout, operation: "deleting topics") { options, queue in
+        try runNativeAdminRequest(handle, RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout: timeout, operation: "deleting topics") { options, queue in
             deleteTopics.withUnsafeMutableBufferPointer { rd_kafka_DeleteTopics(handle, $0.baseAddress, $0.count, options, queue) }
         } results: { event in
             var count = 0
             let results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &count)
             return UnsafeBufferPointer(start: results, count: count).map { $0! }
-        }
-    }
-
-    /// Runs one admin request on a private queue and throws the first per-topic error.
-    private func runAdmin(
-        _ kind: rd_kafka_admin_op_t,
-        timeout: Duration,
-        operation: String,
-        start: (OpaquePointer, OpaquePointer) -> Void,
-        results: (OpaquePointer) -> [OpaquePointer]
-    ) throws(KafkaError) {
-        var errorText = [CChar](repeating: 0, count: 512)
-        let options = rd_kafka_AdminOptions_new(handle, kind)!
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, milliseconds(timeout), &errorText, errorText.count)
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, milliseconds(timeout), &errorText, errorText.count)
-        let queue = rd_kafka_queue_new(handle)!
-        defer { rd_kafka_queue_destroy(queue) }
-        start(options, queue)
-        // The request itself times out after `timeout`; wait a little longer for its result event.
-        guard let event = rd_kafka_queue_poll(queue, milliseconds(timeout + .seconds(1))) else {
-            throw KafkaError(code: .timedOut, message: "\(operation) timed out after \(timeout). Check that the brokers are up.", isRetriable: true)
-        }
-        defer { rd_kafka_event_destroy(event) }
-        let err = rd_kafka_event_error(event)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            var detail = String(cString: rd_kafka_event_error_string(event))
-            if detail.contains("controller") {
-                detail += ". The cluster advertises no controller (librdkafka's mock cluster does not); "
-                    + "with MockCluster, use MockCluster.createTopic"
-            }
-            throw KafkaError(code: KafkaError.Code(err), message: "\(operation) failed: \(detail)",
-                             isRetriable: KafkaError.isRetriableByDefault(KafkaError.Code(err)))
-        }
-        for result in results(event) {
-            let topicErr = rd_kafka_topic_result_error(result)
-            if topicErr != RD_KAFKA_RESP_ERR_NO_ERROR {
-                let name = String(cString: rd_kafka_topic_result_name(result))
-                let detail = rd_kafka_topic_result_error_string(result).map { String(cString: $0) } ?? KafkaError.Code(topicErr).explanation
-                throw KafkaError(code: KafkaError.Code(topicErr), message: "\(operation) failed for \(name): \(detail)",
-                                 isRetriable: KafkaError.isRetriableByDefault(KafkaError.Code(topicErr)), topic: name)
-            }
         }
     }
 }

@@ -60,6 +60,35 @@ struct FaultTests {
         }
     }
 
+    @Test("a leader change and a slow broker mid-stream: producer and consumer follow, nothing lost")
+    func leaderChangeAndRoundTripTime() throws {
+        let fixture = try MockClusterFixture(brokerCount: 3)
+        let topic = try fixture.makeTopic(partitions: 2)
+        let admin = try KafkaAdmin(bootstrapServers: fixture.bootstrapServers)
+        let leader = try #require(try admin.metadata(topics: [topic], timeout: .seconds(5)).topics.first?.partitions.first?.leader)
+        let producer = try KafkaProducer(configuration: fixture.producerConfiguration())
+        let consumer = try KafkaConsumer(configuration: fixture.consumerConfiguration())
+        try consumer.assign([KafkaTopicPartition(topic: topic, partition: 0): .beginning, KafkaTopicPartition(topic: topic, partition: 1): .beginning])
+        for partition in 0 ..< Int32(2) {
+            try producer.sendAll(topic: topic, values: (0 ..< 500).map { "\(partition):\($0)" }, partition: partition)
+        }
+        var records = try consumer.consume(count: 1000)
+
+        try fixture.cluster.setRoundTripTime(.milliseconds(30), broker: leader)
+        let newLeader = leader % 3 + 1
+        try fixture.cluster.setPartitionLeader(topic: topic, partition: 0, broker: newLeader)
+        for partition in 0 ..< Int32(2) {
+            try producer.sendAll(topic: topic, values: (500 ..< 1000).map { "\(partition):\($0)" }, partition: partition)
+        }
+        records += try consumer.consume(count: 1000)
+        #expect(try admin.metadata(topics: [topic], timeout: .seconds(5)).topics.first?.partitions.first?.leader == newLeader)
+        for partition in 0 ..< Int32(2) {
+            let inPartition = records.filter { $0.partition == partition }
+            #expect(inPartition.map(\.offset) == Array(0 ..< 1000))
+            #expect(inPartition.map(\.value) == (0 ..< 1000).map { "\(partition):\($0)" })
+        }
+    }
+
     @Test("subscribing to a topic the cluster lacks reports UNKNOWN_TOPIC_OR_PART for that topic")
     func unknownTopicConsumer() throws {
         let fixture = try MockClusterFixture()
