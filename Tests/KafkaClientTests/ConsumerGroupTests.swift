@@ -20,7 +20,7 @@ final class RecordingRebalanceHandler: KafkaRebalanceHandler, Sendable {
     }
 
     func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [KafkaTopicPartition], isLost: Bool) {
-        for partition in partitions { log.append("\(member)|revoke|\(partition)") }
+        for partition in partitions { log.append("\(member)|\(isLost ? "lost" : "revoke")|\(partition)") }
     }
 }
 
@@ -98,5 +98,65 @@ struct ConsumerGroupTests {
                 #expect(!entries.contains("A|revoke|\(partition)"))
             }
         }
+    }
+
+    @Test("a fenced member is told its partitions were lost, then gets them back at the hook's offsets")
+    func assignmentLost() throws {
+        let fixture = try MockClusterFixture()
+        let topic = try fixture.makeTopic(partitions: 2)
+        let producer = try KafkaProducer(configuration: fixture.producerConfiguration())
+        try producer.sendAll(topic: topic, values: (0 ..< 20).map { "v\($0)" }, partition: 0)
+        let log = EventLog()
+        let consumer = try KafkaConsumer(
+            configuration: fixture.consumerConfiguration(groupID: fixture.makeGroupID()),
+            rebalanceHandler: RecordingRebalanceHandler(member: "A", log: log, startOffset: 5)
+        )
+        try consumer.subscribe(topics: [topic])
+        var records: [ConsumedRecord] = []
+        var events: [KafkaConsumerEvent] = []
+        try consumer.consume(into: &records, events: &events) { records, _ in records.count >= 15 }
+        #expect(records.first?.offset == 5)
+        #expect(!consumer.isAssignmentLost)
+
+        // The coordinator no longer knows the member: librdkafka treats the assignment as lost.
+        fixture.cluster.pushRequestErrors([KafkaError.Code(rawValue: 25)], for: .heartbeat)   // UNKNOWN_MEMBER_ID
+        try consumer.consume(into: &records, events: &events) { _, _ in
+            log.all.filter { $0.hasPrefix("A|assign|") }.count >= 4
+        }
+        let entries = log.all
+        #expect(entries.filter { $0.hasPrefix("A|lost|") }.count == 2, "\(entries)")
+        #expect(!entries.contains { $0.hasPrefix("A|revoke|") })
+        #expect(try Set(consumer.assignment()).count == 2)
+        try consumer.close()
+    }
+
+    @Test("commits follow the group coordinator when it moves")
+    func coordinatorMove() throws {
+        let fixture = try MockClusterFixture(brokerCount: 3)
+        let topic = try fixture.makeTopic(partitions: 1)
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        let group = fixture.makeGroupID()
+        let producer = try KafkaProducer(configuration: fixture.producerConfiguration())
+        try producer.sendAll(topic: topic, values: (0 ..< 10).map { "v\($0)" }, partition: 0)
+        let consumer = try KafkaConsumer(configuration: fixture.consumerConfiguration(groupID: group))
+        try consumer.subscribe(topics: [topic])
+        _ = try consumer.consume(count: 10)
+        try consumer.commit([partition: 4], mode: .sync)
+
+        for broker in Int32(1) ... 3 {
+            try fixture.cluster.setGroupCoordinator(group: group, broker: broker)
+            let offset = Int64(5 + broker)
+            try waitUntil("a commit through coordinator \(broker)") {
+                try consumer.poll(timeout: .milliseconds(50)) { _ in }
+                do {
+                    try consumer.commit([partition: offset], mode: .sync)
+                    return try consumer.committed([partition], timeout: .seconds(2))[partition] == offset
+                } catch let error as KafkaError {
+                    #expect(error.isRetriable || error.code == .notCoordinator, "\(error)")
+                    return false
+                }
+            }
+        }
+        try consumer.close()
     }
 }
