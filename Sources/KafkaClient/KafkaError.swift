@@ -46,6 +46,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.partition = partition
     }
 
+    /// `KafkaError <NAME> [topic/partition]: message`.
     public var description: String {
         var location = ""
         if let topic {
@@ -81,9 +82,12 @@ extension KafkaError {
         /// librdkafka's one-line explanation of the code (`rd_kafka_err2str`).
         public var explanation: String { String(cString: rd_kafka_err2str(native)) }
 
+        /// The code's name.
         public var description: String { name }
 
+        /// Codes are equal when their numbers are.
         public static func == (lhs: Code, rhs: Code) -> Bool { lhs.rawValue == rhs.rawValue }
+        /// Hashes the number.
         public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
         /// `NO_ERROR`.

@@ -20,13 +20,16 @@ internal import CRdKafka
 public struct KafkaRecordBatch: RandomAccessCollection {
     let messages: UnsafePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     let topicIDs: UnsafePointer<Int32>
+    /// The number of records.
     public let count: Int
     unowned(unsafe) let topics: NativeTopicTable
 
     /// End-of-partition markers, per-partition errors, failed commits and rebalance errors seen in this poll.
     public let events: [KafkaConsumerEvent]
 
+    /// 0.
     public var startIndex: Int { 0 }
+    /// ``count``.
     public var endIndex: Int { count }
 
     /// The record at `position`; valid only while the batch is.
@@ -47,6 +50,7 @@ public struct KafkaRecordBatch: RandomAccessCollection {
 public struct KafkaTopicID: Hashable, Sendable, Comparable {
     /// The index in the consumer's topic table, from 0.
     public let index: Int32
+    /// Orders ids by index.
     public static func < (lhs: KafkaTopicID, rhs: KafkaTopicID) -> Bool { lhs.index < rhs.index }
 }
 
@@ -126,7 +130,9 @@ public struct KafkaTimestamp: Hashable, Sendable {
 public struct KafkaRecordHeaders: RandomAccessCollection {
     let headers: OpaquePointer?
 
+    /// 0.
     public var startIndex: Int { 0 }
+    /// The number of headers.
     public var endIndex: Int { headers.map { rd_kafka_header_cnt($0) } ?? 0 }
 
     /// The header at `position`.

@@ -11,6 +11,7 @@ public struct KafkaTopicPartition: Hashable, Sendable, CustomStringConvertible {
         self.partition = partition
     }
 
+    /// `topic/partition`.
     public var description: String { "\(topic)/\(partition)" }
 }
 
@@ -25,6 +26,7 @@ public struct KafkaOffset: Hashable, Sendable, Comparable, ExpressibleByIntegerL
     /// Creates an offset from its raw value.
     public init(_ rawValue: Int64) { self.rawValue = rawValue }
 
+    /// Creates an offset from an integer literal.
     public init(integerLiteral value: Int64) { self.rawValue = value }
 
     /// The oldest offset still in the partition (`RD_KAFKA_OFFSET_BEGINNING`).
@@ -37,8 +39,10 @@ public struct KafkaOffset: Hashable, Sendable, Comparable, ExpressibleByIntegerL
     /// Whether this is a real position rather than a logical offset.
     public var isConcrete: Bool { rawValue >= 0 }
 
+    /// Orders offsets by raw value.
     public static func < (lhs: KafkaOffset, rhs: KafkaOffset) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The offset, or the name of a logical offset.
     public var description: String {
         switch self {
         case .beginning: "beginning"

@@ -8,7 +8,7 @@ struct ProduceCommand: ParsableCommand {
         commandName: "produce",
         abstract: "Produce JSON lines (one event per line) to a Kafka topic.",
         discussion: """
-        Every non-blank line must be valid JSON. All lines are checked before anything is sent: a malformed line stops the command (exit 2) naming its line number. The producer is idempotent and flushes before exiting; the count and rate go to stderr. Exit 1 if a message could not be delivered (within 30 s by default; change with -X message.timeout.ms=...).
+        Every non-blank line must be valid JSON. All lines are checked before anything is sent: a malformed line stops the command (exit 2) naming its line number. The producer is idempotent and flushes before exiting; the count and rate go to stderr. Exit 1 if a message could not be delivered (within 30 s by default; change with -X message.timeout.ms=...). librdkafka's own log is limited to critical messages; see more with -X log_level=6.
 
         Examples:
           projector produce --brokers 127.0.0.1:9092 --topic orders events.jsonl
@@ -40,7 +40,9 @@ struct ProduceCommand: ParsableCommand {
             configuration.isIdempotenceEnabled = true
             configuration.linger = .milliseconds(10)
             configuration.messageTimeout = .seconds(30)
-            configuration.additionalProperties = properties
+            // librdkafka logs every failed connection attempt to stderr; keep stderr to our one-line
+            // summary or error unless asked (-X log_level=6).
+            configuration.additionalProperties = ["log_level": "2"].merging(properties) { $1 }
             let producer: KafkaProducer
             do {
                 producer = try KafkaProducer(configuration: configuration)
@@ -99,6 +101,7 @@ struct ProduceCommand: ParsableCommand {
             throw CommandFailure.runtime(
                 "produce",
                 "\(failures.count) of \(events.count) event(s) not delivered; first at line \(first.id): \(first.error?.message ?? "unknown error")"
+                    + (first.error?.code == .messageTimedOut ? " (are the brokers at \(kafka.brokers) reachable?)" : "")
             )
         }
         let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)

@@ -10,6 +10,7 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
     public var what: String
     /// How long it was awaited.
     public var deadline: Duration
+    /// What was awaited and for how long.
     public var description: String { "waited \(deadline) for \(what), in vain" }
 }
 
