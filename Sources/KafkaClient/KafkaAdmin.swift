@@ -1,0 +1,165 @@
+internal import CRdKafka
+
+/// Cluster metadata and topic administration.
+///
+/// ```swift
+/// let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers)
+/// try admin.createTopics([.init(name: "orders", partitions: 6)], timeout: .seconds(10))
+/// let orders = try admin.metadata(topics: ["orders"], timeout: .seconds(5)).topics[0]
+/// ```
+///
+/// - Important: Every method blocks on the network; never call them on Swift's cooperative pool.
+public final class KafkaAdmin: @unchecked Sendable {
+    // @unchecked Sendable: librdkafka's admin and metadata calls are thread-safe; each call uses its own result queue.
+    private let handle: OpaquePointer
+
+    /// Creates an admin client.
+    /// - Parameters:
+    ///   - bootstrapServers: `host:port[,host:port...]` (librdkafka: bootstrap.servers).
+    ///   - additionalProperties: any other librdkafka properties.
+    /// - Throws: ``KafkaError`` `_INVALID_ARG` naming a rejected property.
+    public init(bootstrapServers: String, additionalProperties: [String: String] = [:]) throws(KafkaError) {
+        let properties = [("bootstrap.servers", bootstrapServers)] + additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        handle = try makeNativeHandle(RD_KAFKA_PRODUCER, try makeNativeConfiguration(properties))
+    }
+
+    deinit { rd_kafka_destroy(handle) }
+
+    /// The brokers and topics of the cluster, or of `topics` only.
+    /// - Throws: ``KafkaError`` (`_TIMED_OUT` if no broker answers within `timeout`).
+    public func metadata(topics: [String]? = nil, timeout: Duration) throws(KafkaError) -> KafkaClusterMetadata {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        var err: rd_kafka_resp_err_t
+        if let topics, topics.count == 1, let topic = rd_kafka_topic_new(handle, topics[0], nil) {
+            err = rd_kafka_metadata(handle, 0, topic, &metadata, milliseconds(timeout))
+            rd_kafka_topic_destroy(topic)
+        } else {
+            err = rd_kafka_metadata(handle, 1, nil, &metadata, milliseconds(timeout))
+        }
+        try KafkaError.check(err, while: "reading cluster metadata", advice: "check bootstrap servers and that brokers are up")
+        defer { rd_kafka_metadata_destroy(metadata) }
+        let native = metadata!.pointee
+        let brokers = UnsafeBufferPointer(start: native.brokers, count: Int(native.broker_cnt)).map {
+            KafkaClusterMetadata.Broker(id: $0.id, host: String(cString: $0.host), port: Int($0.port))
+        }
+        var result: [KafkaClusterMetadata.Topic] = []
+        for topic in UnsafeBufferPointer(start: native.topics, count: Int(native.topic_cnt)) {
+            let name = String(cString: topic.topic)
+            if let topics, !topics.contains(name) { continue }
+            let partitions = UnsafeBufferPointer(start: topic.partitions, count: Int(topic.partition_cnt)).map {
+                KafkaClusterMetadata.Partition(
+                    id: $0.id, leader: $0.leader,
+                    replicas: Array(UnsafeBufferPointer(start: $0.replicas, count: Int($0.replica_cnt))),
+                    error: $0.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code($0.err)
+                )
+            }
+            result.append(KafkaClusterMetadata.Topic(
+                name: name, partitions: partitions.sorted { $0.id < $1.id },
+                error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(topic.err)
+            ))
+        }
+        return KafkaClusterMetadata(brokers: brokers, topics: result)
+    }
+
+    /// Creates topics (`rd_kafka_CreateTopics`).
+    ///
+    /// librdkafka 2.0.2's mock cluster advertises no controller, so against it this times out
+    /// ("waiting for controller"): create mock topics with ``MockCluster/createTopic(_:partitions:replicationFactor:)``.
+    /// - Throws: ``KafkaError`` for the first topic that could not be created, naming it
+    ///   (`TOPIC_ALREADY_EXISTS` if it exists).
+    public func createTopics(_ topics: [KafkaNewTopic], timeout: Duration) throws(KafkaError) {
+        var errorText = [CChar](repeating: 0, count: 512)
+        var newTopics: [OpaquePointer?] = []
+        defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
+        for topic in topics {
+            guard let newTopic = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errorText, errorText.count) else {
+                throw KafkaError(code: .invalidArgument, message: "creating topic \(topic.name) failed: \(string(fromErrorBuffer: errorText))", topic: topic.name)
+            }
+            for (key, value) in topic.configuration.sorted(by: { $0.key < $1.key }) {
+                try KafkaError.check(rd_kafka_NewTopic_set_config(newTopic, key, value), while: "setting \(key) on new topic \(topic.name)")
+            }
+            newTopics.append(newTopic)
+        }
+        try runNativeAdminRequest(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout, operation: "creating topics") { options, queue in
+            newTopics.withUnsafeMutableBufferPointer { rd_kafka_CreateTopics(handle, $0.baseAddress, $0.count, options, queue) }
+        } results: { event in
+            var count = 0
+            let results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count)
+            return UnsafeBufferPointer(start: results, count: count).map { $0! }
+        }
+    }
+
+    /// Deletes topics (`rd_kafka_DeleteTopics`). Like ``createTopics(_:timeout:)``, not answered by the 2.0.2 mock.
+    /// - Throws: ``KafkaError`` for the first topic that could not be deleted, naming it.
+    public func deleteTopics(_ names: [String], timeout: Duration) throws(KafkaError) {
+        var deleteTopics: [OpaquePointer?] = names.map { rd_kafka_DeleteTopic_new($0) }
+        defer { for topic in deleteTopics { rd_kafka_DeleteTopic_destroy(topic) } }
+        try runNativeAdminRequest(handle, RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout: timeout, operation: "deleting topics") { options, queue in
+            deleteTopics.withUnsafeMutableBufferPointer { rd_kafka_DeleteTopics(handle, $0.baseAddress, $0.count, options, queue) }
+        } results: { event in
+            var count = 0
+            let results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &count)
+            return UnsafeBufferPointer(start: results, count: count).map { $0! }
+        }
+    }
+}
+
+/// A topic to create with ``KafkaAdmin/createTopics(_:timeout:)``.
+public struct KafkaNewTopic: Sendable {
+    /// The topic name.
+    public var name: String
+    /// The number of partitions.
+    public var partitions: Int
+    /// The number of replicas per partition.
+    public var replicationFactor: Int
+    /// Topic configuration (e.g. `cleanup.policy`).
+    public var configuration: [String: String]
+
+    /// Creates a topic description.
+    public init(name: String, partitions: Int, replicationFactor: Int = 1, configuration: [String: String] = [:]) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.configuration = configuration
+    }
+}
+
+/// Brokers and topics of a cluster.
+public struct KafkaClusterMetadata: Sendable {
+    /// A broker.
+    public struct Broker: Sendable, Hashable {
+        /// The broker id.
+        public var id: Int32
+        /// Its advertised host.
+        public var host: String
+        /// Its advertised port.
+        public var port: Int
+    }
+
+    /// A partition of a topic.
+    public struct Partition: Sendable, Hashable {
+        /// The partition number.
+        public var id: Int32
+        /// The leader broker id, or -1.
+        public var leader: Int32
+        /// The replica broker ids.
+        public var replicas: [Int32]
+        /// The partition's error, if any.
+        public var error: KafkaError.Code?
+    }
+
+    /// A topic.
+    public struct Topic: Sendable, Hashable {
+        /// The topic name.
+        public var name: String
+        /// Its partitions, by id.
+        public var partitions: [Partition]
+        /// The topic's error (e.g. `UNKNOWN_TOPIC_OR_PART`), if any.
+        public var error: KafkaError.Code?
+    }
+
+    /// The brokers.
+    public var brokers: [Broker]
+    /// The topics.
+    public var topics: [Topic]
+}

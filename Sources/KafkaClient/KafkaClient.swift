@@ -1,1 +1,0 @@
-// KafkaClient: a batch-native Swift wrapper over librdkafka. The only importer of CRdKafka.
