@@ -386,6 +386,10 @@ struct PipelineBuilder {
                 }
                 return .boolean
             default:
+                if lt == .null || rt == .null {
+                    fail(.typeMismatch, "a comparison with null is always null (never true); use coalesce(x, ...) to test for a missing value", expr)
+                    return .boolean
+                }
                 let known: Set<StaticType> = [.integer, .real, .text, .boolean]
                 if known.contains(lt), known.contains(rt), !(lt.isNumeric && rt.isNumeric), lt != rt {
                     fail(.typeMismatch, "cannot compare \(lt.name) with \(rt.name)", expr)
