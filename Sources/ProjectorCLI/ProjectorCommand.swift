@@ -6,6 +6,6 @@ struct ProjectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projector",
         abstract: "Turn Kafka event streams into queryable read models.",
-        subcommands: []
+        subcommands: [ValidateCommand.self]
     )
 }
