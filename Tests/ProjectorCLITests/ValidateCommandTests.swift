@@ -49,4 +49,34 @@ import Testing
             "/nonexistent.yaml: cannot read the file",
         ])
     }
+
+    /// The built `projector` beside the test bundle (built by `swift build --build-tests`).
+    static let binary: URL? = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("projector"),
+            root.appendingPathComponent(".build/debug/projector"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    @Test(.enabled(if: binary != nil, "the projector binary is not built"))
+    func endToEndExitCodesAndStreams() throws {
+        let bad = try Self.temporaryFile("name: Bad\nversion: 1\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let good = Self.root.appendingPathComponent("pipelines/order_saga.yaml").path
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["validate", good, bad]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2)
+        #expect(stdout == "\(good): ok (1 view, 9 event types)\n")
+        #expect(stderr.hasPrefix("\(bad):1:1: missing key `source`"))
+        #expect(stderr.contains("\n\(bad):1:7: pipeline name `Bad` must match"))
+    }
 }
