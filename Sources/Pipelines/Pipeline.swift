@@ -207,6 +207,9 @@ struct PipelineBuilder {
     let file: String
     let text: String
     var problems: [PipelineError] = []
+    /// Positions of mappings that had an unknown key: a likely typo, so a "missing key" there is
+    /// not reported on top of it.
+    var mappingsWithUnknownKeys: Set<String> = []
 
     init(file: String, text: String) {
         self.file = file
@@ -216,6 +219,7 @@ struct PipelineBuilder {
     static let nameRule = "[a-z_][a-z0-9_]*"
 
     mutating func report(_ code: PipelineError.Code, _ message: String, at node: Node?) {
+        if code == .missingKey, let node, mappingsWithUnknownKeys.contains("\(node.position)") { return }
         let (line, column) = node?.position ?? (1, 1)
         problems.append(PipelineError(code: code, message: message, file: file, line: line, column: column))
     }
@@ -252,6 +256,7 @@ struct PipelineBuilder {
             if let allowed, !allowed.contains(scalar.string) {
                 let hint = didYouMean(scalar.string, among: allowed).map { "; did you mean `\($0)`?" } ?? " (allowed: \(allowed.joined(separator: ", ")))"
                 report(.unknownKey, "unknown key `\(scalar.string)` in \(what)\(hint)", at: keyNode)
+                mappingsWithUnknownKeys.insert("\(node.position)")
                 continue
             }
             pairs.append((scalar.string, keyNode, value))
@@ -386,6 +391,10 @@ struct PipelineBuilder {
                 }
                 return .boolean
             default:
+                if lt == .null || rt == .null {
+                    fail(.typeMismatch, "a comparison with null is always null (never true); use coalesce(x, ...) to test for a missing value", expr)
+                    return .boolean
+                }
                 let known: Set<StaticType> = [.integer, .real, .text, .boolean]
                 if known.contains(lt), known.contains(rt), !(lt.isNumeric && rt.isNumeric), lt != rt {
                     fail(.typeMismatch, "cannot compare \(lt.name) with \(rt.name)", expr)
@@ -610,11 +619,11 @@ struct PipelineBuilder {
     mutating func buildView(_ name: String, _ node: Node, keyNode: Node) -> ViewDefinition? {
         guard let pairs = mapping(node, what: "view `\(name)`", allowed: ["key", "columns"]) else { return nil }
         guard let columnsNode = pairs.first(where: { $0.key == "columns" })?.value else {
-            report(.missingKey, "missing key `columns` in view `\(name)`", at: keyNode)
+            report(.missingKey, "missing key `columns` in view `\(name)`", at: node)
             return nil
         }
         guard let keyList = pairs.first(where: { $0.key == "key" })?.value else {
-            report(.missingKey, "missing key `key` in view `\(name)` (the list of its key columns)", at: keyNode)
+            report(.missingKey, "missing key `key` in view `\(name)` (the list of its key columns)", at: node)
             return nil
         }
         var columns: [ColumnDefinition] = []

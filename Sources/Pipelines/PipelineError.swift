@@ -81,8 +81,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         return singleLine
     }
 
-    /// `file:line:column: message` for this problem alone.
-    public var singleLine: String { "\(file):\(line):\(column): \(message)" }
+    /// `file:line:column: message` for this problem alone (`file: message` when the position is unknown).
+    public var singleLine: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
 }
 
 /// A failure of one event, handled by the pipeline's `on_error` policy.

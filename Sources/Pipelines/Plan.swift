@@ -176,7 +176,7 @@ public final class Plan: Sendable {
         func beforeDefaults() -> Access {
             for rename in step.renames where path.hasPrefix(rename.to) {
                 let moved = JSONPath(components: rename.from.components + path.components.dropFirst(rename.to.components.count))
-                return .firstPresent(resolve(moved, chain, count - 1, &trie), .missing)
+                return .firstPresent(resolve(moved, chain, count - 1, &trie), resolve(path, chain, count - 1, &trie))
             }
             for rename in step.renames where path.hasPrefix(rename.from) { return .missing }
             return resolve(path, chain, count - 1, &trie)

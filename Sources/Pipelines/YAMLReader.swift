@@ -41,6 +41,9 @@ enum YAMLReader {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             let what = context.map { "\(problem) \($0.text)" } ?? problem
+            if what.contains("nesting level") {
+                return Failure(code: .tooComplex, message: "the YAML is nested deeper than \(maximumDepth) levels", line: mark.line, column: mark.column)
+            }
             return Failure(code: .yamlSyntax, message: "invalid YAML: \(what)", line: mark.line, column: mark.column)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? ""

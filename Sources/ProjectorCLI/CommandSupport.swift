@@ -6,8 +6,19 @@ import Views
 
 /// Writes a one-line error to stderr and returns the exit code for it.
 func failure(_ error: ProjectorError) -> ExitCode {
-    FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+    printError("error: \(error.message)")
     return ExitCode(error.exitCode)
+}
+
+extension LibrdkafkaPropertyOptions {
+    /// The `-X` properties, or exit 2 naming the malformed one.
+    func properties(command: String) throws -> [String: String] {
+        do {
+            return try dictionary(command: command)
+        } catch let failure as CommandFailure {
+            throw failure.report()
+        }
+    }
 }
 
 /// Loads pipeline files; invalid ones print every problem as `file:line:column: message` and exit 2.

@@ -1,11 +1,33 @@
 import ArgumentParser
+import Foundation
 
 /// The `projector` executable: keeps read models current from Kafka event streams.
-@main
 struct ProjectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projector",
         abstract: "Turn Kafka event streams into queryable read models.",
-        subcommands: [DevBrokerCommand.self, ProduceCommand.self]
+        discussion: "Exit codes: 0 ok, 1 runtime failure (broker, database), 2 bad usage or invalid pipeline, 3 an event error under on_error: fail.",
+        subcommands: [
+            DemoCommand.self, RunCommand.self, StatusCommand.self, ValidateCommand.self,
+            DevBrokerCommand.self, ProduceCommand.self,
+        ]
     )
+}
+
+/// The entry point: runs the command and maps argument errors to exit code 2 (bad usage).
+@main
+enum ProjectorMain {
+    static func main() {
+        do {
+            var command = try ProjectorCommand.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = ProjectorCommand.exitCode(for: error)
+            let message = ProjectorCommand.fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { print(message) } else { printError(message) }
+            }
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
 }

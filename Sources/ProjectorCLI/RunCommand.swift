@@ -44,13 +44,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let plans = try loadPlans(pipelines)
+        let properties = try kafka.librdkafka.properties(command: "run")
         let signal = ShutdownSignal()
         let sources = stopOnSignals(signal)
         var workers: [Worker] = []
         for plan in plans {
             workers.append(Worker(
                 projection: plan, store: try openStore(db),
-                configuration: WorkerConfiguration(brokers: kafka.brokers, groupID: group, properties: kafka.properties,
+                configuration: WorkerConfiguration(brokers: kafka.brokers, groupID: group, properties: properties,
                                                    exitsAtEnd: exitAtEnd)))
         }
         let results = WorkerGroup.run(workers, until: signal)

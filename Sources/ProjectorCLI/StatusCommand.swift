@@ -23,8 +23,7 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Bootstrap servers; with them, the high watermark and lag of every partition.")
     var brokers: String?
 
-    @Option(name: .customShort("X"), help: "A librdkafka property key=value (repeatable).")
-    var properties: [String] = []
+    @OptionGroup var librdkafka: LibrdkafkaPropertyOptions
 
     @Flag(help: "Print JSON (a stable, documented shape).")
     var json = false
@@ -36,7 +35,7 @@ struct StatusCommand: ParsableCommand {
         let store = try openStore(db, readOnly: true)
         var report: StatusReport
         do {
-            report = try StatusReport.make(store: store, brokers: brokers, properties: try parseProperties(properties))
+            report = try StatusReport.make(store: store, brokers: brokers, properties: try librdkafka.properties(command: "status"))
         } catch let error as ProjectorError {
             throw failure(error)
         }

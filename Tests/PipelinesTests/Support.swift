@@ -39,7 +39,7 @@ struct TestMessage {
     var value: String?
     var topic = 0
     var partition: Int32 = 0
-    var offset: Int64 = 0
+    var offset: Int64 = 0  // as given
     var timestamp: Int64? = 1_700_000_000_000
 }
 
@@ -60,7 +60,7 @@ func run(_ plan: Plan, _ messages: [TestMessage], store: inout MemoryStore, appl
     }
     for (i, m) in messages.enumerated() {
         raws.append(RawMessage(key: copy(keys[i]), value: copy(values[i]), topic: m.topic, partition: m.partition,
-                               offset: m.offset == 0 ? Int64(i) : m.offset, timestamp: m.timestamp))
+                               offset: m.offset, timestamp: m.timestamp))
     }
     let result = try raws.withUnsafeBufferPointer { try plan.run($0, rows: &store) }
     if apply { store.apply(result.changes) }
