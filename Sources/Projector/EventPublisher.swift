@@ -15,21 +15,21 @@ struct EventPublisher {
     /// Sends every event, retrying when librdkafka's queue is full, then flushes.
     /// - Returns: how many events were delivered per topic.
     /// - Throws: ``KafkaError`` for the first failed delivery or a flush timeout.
-    func publish(_ events: some Sequence<DemoEvent>, timeout: Duration = .seconds(120)) throws(KafkaError) -> [String: Int] {
+    func publish(_ events: some Sequence<DemoEvent>, timeout: Duration = .seconds(120)) throws -> [String: Int] {
         var delivered: [String: Int] = [:]
         for event in events {
             var key = event.key
             var value = event.value
             while true {
                 do {
-                    try key.withUTF8 { (keyBytes) throws(KafkaError) in
-                        try value.withUTF8 { (valueBytes) throws(KafkaError) in
+                    try key.withUTF8 { keyBytes in
+                        try value.withUTF8 { valueBytes in
                             try producer.send(topic: event.topic, key: UnsafeRawBufferPointer(keyBytes),
                                               value: UnsafeRawBufferPointer(valueBytes))
                         }
                     }
                     break
-                } catch where error.code == .queueFull {
+                } catch let error as KafkaError where error.code == .queueFull {
                     try collect(try producer.pollDeliveryReports(timeout: .milliseconds(100)), into: &delivered)
                 }
             }

@@ -110,7 +110,7 @@ public struct Demo: Sendable {
         for (index, plan) in plans.enumerated() {
             let store: SQLiteViewStore
             do {
-                store = try SQLiteViewStore(path: options.databasePath)
+                store = try SQLiteViewStore(path: options.databasePath, configuration: .init(busyTimeout: .seconds(60)))
             } catch {
                 throw ProjectorError(code: .database, message: "demo: \(error)")
             }
