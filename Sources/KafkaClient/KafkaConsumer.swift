@@ -18,7 +18,7 @@ internal import CRdKafka
 /// try consumer.close()
 /// ```
 ///
-/// Rebalance callbacks, commit results and errors are all delivered inside ``poll(maxMessages:timeout:_:)``
+/// Rebalance callbacks, commit results and errors are all delivered inside ``poll(maxMessages:timeout:fillTimeout:_:)``
 /// on the polling thread; librdkafka's own threads never call into Swift.
 ///
 /// - Important: Use a consumer from one thread at a time (the polling thread). Methods that take a
@@ -129,9 +129,16 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Rebalance callbacks (see ``KafkaRebalanceHandler``) and commit results fire inside this call,
     /// on this thread, before `body` runs. When `body` returns, the batch's messages are destroyed.
     ///
+    /// While records stream in, batches hold what librdkafka has fetched since the last poll (hundreds
+    /// to thousands of records); when it has prefetched more, batches fill up to `maxMessages`. Pass a
+    /// `fillTimeout` to trade latency for fuller batches.
+    ///
     /// - Parameters:
     ///   - maxMessages: the most records in the batch (e.g. 10,000).
     ///   - timeout: how long to wait for the first record.
+    ///   - fillTimeout: after the first record, how long to wait for the batch to fill; `.zero`
+    ///     (default) takes only what is already queued. A non-zero value always waits it out unless
+    ///     the batch fills (`rd_kafka_consume_batch_queue` semantics).
     ///   - body: reads the batch; must not let records or buffers escape.
     /// - Returns: what `body` returns.
     /// - Throws: ``KafkaError`` (`isFatal`) when the consumer hit a fatal error or is closed, or what `body` throws.
@@ -139,6 +146,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func poll<Result>(
         maxMessages: Int = 10_000,
         timeout: Duration,
+        fillTimeout: Duration = .zero,
         _ body: (KafkaRecordBatch) throws -> Result
     ) throws -> Result {
         precondition(maxMessages > 0, "maxMessages must be positive")
@@ -156,7 +164,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             messages[0] = first
             received = 1
             if maxMessages > 1 {
-                let drained = rd_kafka_consume_batch_queue(queue, 0, messages + 1, maxMessages - 1)
+                let drained = rd_kafka_consume_batch_queue(queue, milliseconds(fillTimeout), messages + 1, maxMessages - 1)
                 if drained > 0 { received += drained }
             }
         }

@@ -10,7 +10,7 @@
 /// - ``consumer(_:willRevoke:isLost:)`` runs before the partitions are given up, so no other group
 ///   member can read them until it returns (unless `isLost`: then they may already be elsewhere).
 ///
-/// Both run inside ``KafkaConsumer/poll(maxMessages:timeout:_:)`` (or ``KafkaConsumer/close()``),
+/// Both run inside ``KafkaConsumer/poll(maxMessages:timeout:fillTimeout:_:)`` (or ``KafkaConsumer/close()``),
 /// never concurrently with your batch closure. They may call the consumer's offset and position
 /// methods, but must not poll.
 ///

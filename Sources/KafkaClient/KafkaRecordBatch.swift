@@ -1,6 +1,6 @@
 internal import CRdKafka
 
-/// The records of one ``KafkaConsumer/poll(maxMessages:timeout:_:)``, read in place from librdkafka's buffers.
+/// The records of one ``KafkaConsumer/poll(maxMessages:timeout:fillTimeout:_:)``, read in place from librdkafka's buffers.
 ///
 /// A batch is only valid inside the closure it is passed to: when the closure returns, the consumer
 /// destroys the batch's `rd_kafka_message_t`s, and every ``KafkaRecord``, key, value and header
@@ -56,7 +56,7 @@ public struct KafkaTopicID: Hashable, Sendable, Comparable {
 
 /// One consumed record, borrowed from its batch: no copy is made until you ask for one.
 ///
-/// - Important: Valid only inside the ``KafkaConsumer/poll(maxMessages:timeout:_:)`` closure whose
+/// - Important: Valid only inside the ``KafkaConsumer/poll(maxMessages:timeout:fillTimeout:_:)`` closure whose
 ///   batch it came from.
 public struct KafkaRecord {
     let message: UnsafeMutablePointer<rd_kafka_message_t>

@@ -1,25 +1,37 @@
+import Foundation
 import KafkaClient
 import ProjectorTesting
 import Testing
 
 /// Records rebalance callbacks in a shared log and starts every assigned partition at `startOffset`.
+/// With `pollingThread`, also logs `<member>|wrong-thread` for a callback on any other thread.
 final class RecordingRebalanceHandler: KafkaRebalanceHandler, Sendable {
     let member: String
     let log: EventLog
     let startOffset: Int64
+    let pollingThread: String?
 
-    init(member: String, log: EventLog, startOffset: Int64) {
+    init(member: String, log: EventLog, startOffset: Int64, pollingThread: String? = nil) {
         self.member = member
         self.log = log
         self.startOffset = startOffset
+        self.pollingThread = pollingThread
+    }
+
+    private func checkThread() {
+        if let pollingThread, Thread.current.threadDictionary["polling-thread"] as? String != pollingThread {
+            log.append("\(member)|wrong-thread")
+        }
     }
 
     func consumer(_ consumer: KafkaConsumer, didAssign partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset] {
+        checkThread()
         for partition in partitions { log.append("\(member)|assign|\(partition)") }
         return Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset(startOffset)) })
     }
 
     func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [KafkaTopicPartition], isLost: Bool) {
+        checkThread()
         for partition in partitions { log.append("\(member)|\(isLost ? "lost" : "revoke")|\(partition)") }
     }
 }
@@ -47,17 +59,17 @@ struct ConsumerGroupTests {
         var configuration = fixture.consumerConfiguration(groupID: group)
         configuration.assignmentStrategy = strategy
         let log = EventLog()
-        let a = try KafkaConsumer(configuration: configuration, rebalanceHandler: RecordingRebalanceHandler(member: "A", log: log, startOffset: 500))
+        let a = try KafkaConsumer(configuration: configuration, rebalanceHandler: RecordingRebalanceHandler(member: "A", log: log, startOffset: 500, pollingThread: "poll-A"))
         try a.subscribe(topics: [topic])
-        let threadA = PollingThread(a) { log.append("A|read|\($0.topicPartition)|\($0.offset)") }
+        let threadA = PollingThread(a, name: "poll-A") { log.append("A|read|\($0.topicPartition)|\($0.offset)") }
         try waitUntil(deadline: .seconds(20), "A reads all partitions") {
             Set(log.all.filter { $0.hasPrefix("A|read|") }.map { $0.split(separator: "|")[2] }).count == 4
         }
         #expect(a.rebalanceProtocol == (strategy == .cooperativeSticky ? "COOPERATIVE" : "EAGER"))
 
-        let b = try KafkaConsumer(configuration: configuration, rebalanceHandler: RecordingRebalanceHandler(member: "B", log: log, startOffset: 500))
+        let b = try KafkaConsumer(configuration: configuration, rebalanceHandler: RecordingRebalanceHandler(member: "B", log: log, startOffset: 500, pollingThread: "poll-B"))
         try b.subscribe(topics: [topic])
-        let threadB = PollingThread(b) { log.append("B|read|\($0.topicPartition)|\($0.offset)") }
+        let threadB = PollingThread(b, name: "poll-B") { log.append("B|read|\($0.topicPartition)|\($0.offset)") }
         try waitUntil(deadline: .seconds(30), "B reads two partitions") {
             Set(log.all.filter { $0.hasPrefix("B|read|") }.map { $0.split(separator: "|")[2] }).count == 2
         }
@@ -66,6 +78,16 @@ struct ConsumerGroupTests {
         let entries = log.all
         try threadA.stop()
         try threadB.stop()
+
+        // Hooks ran on the polling threads only, and close() revoked the last assignment there too.
+        let afterClose = log.all
+        #expect(!afterClose.contains { $0.contains("|wrong-thread") }, "\(afterClose.filter { !$0.contains("|read|") })")
+        for partition in assignmentA {
+            #expect(afterClose[entries.count...].contains("A|revoke|\(partition)"))
+        }
+        for partition in assignmentB {
+            #expect(afterClose[entries.count...].contains("B|revoke|\(partition)"))
+        }
 
         #expect(assignmentA.count == 2 && assignmentB.count == 2)
         #expect(assignmentA.isDisjoint(with: assignmentB))

@@ -130,6 +130,28 @@ struct ProduceConsumeTests {
         }
     }
 
+    @Test("a batch holds at most maxMessages; fillTimeout waits for a full batch")
+    func batchSizes() throws {
+        let fixture = try MockClusterFixture()
+        let topic = try fixture.makeTopic(partitions: 1)
+        let producer = try KafkaProducer(configuration: fixture.producerConfiguration())
+        try producer.sendAll(topic: topic, values: (0 ..< 300).map { "v\($0)" }, partition: 0)
+        let consumer = try KafkaConsumer(configuration: fixture.consumerConfiguration())
+        try consumer.assign([KafkaTopicPartition(topic: topic, partition: 0): .beginning])
+        var sizes: [Int] = []
+        var offsets: [Int64] = []
+        try waitUntil("300 records in batches of at most 100") {
+            try consumer.poll(maxMessages: 100, timeout: .milliseconds(100), fillTimeout: .milliseconds(500)) { batch in
+                sizes.append(batch.count)
+                offsets += batch.map(\.offset)
+            }
+            return offsets.count >= 300
+        }
+        #expect(sizes.allSatisfy { $0 <= 100 })
+        #expect(sizes.filter { $0 > 0 } == [100, 100, 100], "with a fill timeout, batches fill up")
+        #expect(offsets == Array(0 ..< 300))
+    }
+
     @Test("assign at an offset, then seek")
     func assignAndSeek() throws {
         let fixture = try MockClusterFixture()

@@ -100,8 +100,10 @@ final class PollingThread: Sendable {
     private let finished = Atomic<Bool>(false)
     private let thrown = Mutex<(any Error)?>(nil)
 
-    init(_ consumer: KafkaConsumer, onRecord: @escaping @Sendable (ConsumedRecord) -> Void) {
+    init(_ consumer: KafkaConsumer, name: String, onRecord: @escaping @Sendable (ConsumedRecord) -> Void) {
         let thread = Thread { [self] in
+            // Thread names are unreliable on Linux (inherited from the creating thread); tag the Thread object.
+            Thread.current.threadDictionary["polling-thread"] = name
             do {
                 while !stopping.load(ordering: .relaxed) {
                     try consumer.poll(maxMessages: 500, timeout: .milliseconds(50)) { batch in
