@@ -2,10 +2,10 @@ internal import KafkaClient
 
 /// Produces events idempotently and waits until every one is delivered: used by the demo and the
 /// benchmarks to fill topics.
-struct EventPublisher {
+public struct EventPublisher: Sendable {
     private let producer: KafkaProducer
 
-    init(brokers: String, properties: [String: String] = [:]) throws(KafkaError) {
+    public init(brokers: String, properties: [String: String] = [:]) throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: brokers)
         configuration.isIdempotenceEnabled = true
         configuration.additionalProperties = properties
@@ -15,7 +15,7 @@ struct EventPublisher {
     /// Sends every event, retrying when librdkafka's queue is full, then flushes.
     /// - Returns: how many events were delivered per topic.
     /// - Throws: ``KafkaError`` for the first failed delivery or a flush timeout.
-    func publish(_ events: some Sequence<DemoEvent>, timeout: Duration = .seconds(120)) throws -> [String: Int] {
+    public func publish(_ events: some Sequence<DemoEvent>, timeout: Duration = .seconds(120)) throws -> [String: Int] {
         var delivered: [String: Int] = [:]
         for event in events {
             var key = event.key

@@ -6,6 +6,13 @@ public struct DemoEvent: Sendable, Hashable {
     public var key: String
     /// The JSON envelope (`eventId`, `eventType`, `timestamp`, `data`).
     public var value: String
+
+    /// Creates an event.
+    public init(topic: String, key: String, value: String) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+    }
 }
 
 /// A deterministic stream of e-commerce events (orders, payments, inventory) for the demo and the
