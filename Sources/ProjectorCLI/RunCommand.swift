@@ -36,7 +36,11 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Stop once every assigned partition reaches the high watermark seen when it was assigned.")
     var exitAtEnd = false
 
+    @Option(help: "The most messages in one batch, i.e. one SQLite transaction.")
+    var batchSize = 10_000
+
     func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1.") }
         if group != nil && pipelines.count > 1 {
             throw ValidationError("--group is valid with one pipeline only: each pipeline has its own consumer group.")
         }
@@ -52,7 +56,7 @@ struct RunCommand: ParsableCommand {
             workers.append(Worker(
                 projection: plan, store: try openStore(db),
                 configuration: WorkerConfiguration(brokers: kafka.brokers, groupID: group, properties: properties,
-                                                   exitsAtEnd: exitAtEnd)))
+                                                   exitsAtEnd: exitAtEnd, maxBatchMessages: batchSize)))
         }
         let results = WorkerGroup.run(workers, until: signal)
         withExtendedLifetime(sources) {}

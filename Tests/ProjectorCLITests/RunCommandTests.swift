@@ -1,0 +1,150 @@
+import Foundation
+import KafkaClient
+import Pipelines
+import Projector
+import ProjectorTesting
+import Testing
+import Views
+
+/// `projector run` end to end: the built binary, a real SQLite file, the mock cluster in this process.
+@Suite("projector run, end to end")
+struct RunCommandTests {
+    /// A mock cluster with an `orders` topic holding the orders events of a generated stream.
+    struct Stream {
+        let fixture: MockClusterFixture
+        let events: Int
+        let directory: TemporaryDatabase
+
+        init(partitions: Int, streamLength: Int) throws {
+            fixture = try MockClusterFixture(brokerCount: 1)
+            try fixture.cluster.createTopic("orders", partitions: partitions)
+            let orders = DemoStream(count: streamLength).filter { $0.topic == "orders" }
+            _ = try EventPublisher(brokers: fixture.bootstrapServers).publish(orders)
+            events = orders.count
+            directory = try TemporaryDatabase()
+        }
+
+        /// `projector run pipelines/order_summary.yaml` on this cluster into `database`.
+        func arguments(database: String, group: String? = nil, extra: [String] = []) -> [String] {
+            ["run", "pipelines/order_summary.yaml", "--brokers", fixture.bootstrapServers, "--db", database,
+             "--group", group ?? fixture.makeGroupID(), "--exit-at-end",
+             "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"] + extra
+        }
+
+        /// Runs to the end without interruption into a new database and returns its path.
+        func reference() throws -> String {
+            let path = directory.path(named: "reference.sqlite")
+            let result = try ProjectorExecutable.run(arguments(database: path))
+            #expect(result.status == 0, "\(result.stderr)")
+            return path
+        }
+    }
+
+    /// The sum of a pipeline's next offsets in a store, read by another connection.
+    static func appliedCount(_ path: String) -> Int64 {
+        guard let store = try? SQLiteViewStore(path: path, configuration: .init(isReadOnly: true)),
+              let checkpoints = try? store.checkpoints(pipeline: "order_summary") else { return 0 }
+        return checkpoints.reduce(0) { $0 + $1.nextOffset }
+    }
+
+    /// Records an issue unless both stores hold the same views; revenue sums may differ in the last
+    /// bits because partitions interleave differently.
+    static func expectSameViews(_ path: String, as referencePath: String) throws {
+        let store = try SQLiteViewStore(path: path, configuration: .init(isReadOnly: true))
+        let reference = try SQLiteViewStore(path: referencePath, configuration: .init(isReadOnly: true))
+        #expect(try store.digest(ofView: "order_summary") == reference.digest(ofView: "order_summary"))
+        let customers = try store.rows(ofView: "customer_stats").rows
+        let expected = try reference.rows(ofView: "customer_stats").rows
+        #expect(customers.count == expected.count)
+        for (row, want) in zip(customers, expected) {
+            #expect(row[0] == want[0] && row[1] == want[1], "customer and order count: \(row) vs \(want)")
+            if case .real(let a) = row[2], case .real(let b) = want[2] {
+                #expect(abs(a - b) <= 1e-6 * max(1, abs(b)), "revenue of \(row[0])")
+            }
+        }
+    }
+
+    @Test("SIGKILL at random instants loses and doubles nothing")
+    func crashAtAnyInstant() throws {
+        let stream = try Stream(partitions: 6, streamLength: 60_000)
+        let reference = try stream.reference()
+        let path = stream.directory.path
+        var random = SystemRandomNumberGenerator()
+        var kills = 0
+        for round in 0 ..< 5 {
+            let before = Self.appliedCount(path)
+            guard before < stream.events else { break }
+            let (process, _, _) = try ProjectorExecutable.start(
+                stream.arguments(database: path, extra: ["--batch-size", "200"]), in: stream.directory.directory, label: "crash\(round)")
+            // Kill once this run has applied something, at a random instant after that.
+            try waitUntil(deadline: .seconds(30), "the worker to apply a batch") { Self.appliedCount(path) > before || !process.isRunning }
+            usleep(UInt32.random(in: 0 ..< 300_000, using: &random))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let final = try ProjectorExecutable.run(stream.arguments(database: path))
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(kills >= 3, "the stream must outlast most rounds")
+        #expect(Self.appliedCount(path) == stream.events)
+        try Self.expectSameViews(path, as: reference)
+    }
+
+    @Test("two run processes in one group share the partitions and give the same views as one")
+    func twoProcessesInOneGroup() throws {
+        let stream = try Stream(partitions: 6, streamLength: 60_000)
+        let reference = try stream.reference()
+        let group = stream.fixture.makeGroupID()
+        let path = stream.directory.path
+        let runs = try (0 ..< 2).map { index in
+            try ProjectorExecutable.start(stream.arguments(database: path, group: group, extra: ["--batch-size", "500"]),
+                                          in: stream.directory.directory, label: "member\(index)")
+        }
+        for run in runs { run.process.waitUntilExit() }
+        for run in runs {
+            let stderr = try String(contentsOf: run.stderr, encoding: .utf8)
+            #expect(run.process.terminationStatus == 0, "\(stderr)")
+            #expect(!stderr.contains("order_summary: 0 events"), "both members get partitions: \(stderr)")
+        }
+        #expect(Self.appliedCount(path) == stream.events)
+        try Self.expectSameViews(path, as: reference)
+    }
+
+    @Test("status --json reports checkpoints, high watermarks and lag")
+    func statusJSON() throws {
+        let stream = try Stream(partitions: 3, streamLength: 2_000)
+        let path = try stream.reference()
+        let result = try ProjectorExecutable.run(["status", "--db", path, "--brokers", stream.fixture.bootstrapServers, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let pipelines = try #require(object["pipelines"] as? [[String: Any]])
+        let pipeline = try #require(pipelines.first)
+        #expect(pipeline["name"] as? String == "order_summary")
+        #expect(pipeline["version"] as? Int == 1)
+        #expect((pipeline["hash"] as? String)?.isEmpty == false)
+        let checkpoints = try #require(pipeline["checkpoints"] as? [[String: Any]])
+        #expect(checkpoints.count == 3)
+        #expect(checkpoints.reduce(0) { $0 + ($1["next_offset"] as? Int ?? 0) } == stream.events)
+        #expect(checkpoints.allSatisfy { $0["lag"] as? Int == 0 && $0["high_watermark"] as? Int == $0["next_offset"] as? Int })
+        #expect(checkpoints.allSatisfy { $0["topic"] as? String == "orders" && $0["partition"] is Int })
+
+        let offline = try ProjectorExecutable.run(["status", "--db", path, "--json"])
+        #expect(!offline.stdout.contains("lag"), "without brokers there is no lag")
+    }
+
+    @Test("bad usage exits 2 with one line; a missing database directory exits 1")
+    func exitCodes() throws {
+        let noBrokers = try ProjectorExecutable.run(["run", "pipelines/order_summary.yaml", "--db", "/tmp/x.sqlite"])
+        #expect(noBrokers.status == 2)
+        let twoWithGroup = try ProjectorExecutable.run(
+            ["run", "pipelines/order_summary.yaml", "pipelines/inventory.yaml", "--brokers", "127.0.0.1:1", "--db", "/tmp/x.sqlite", "--group", "g"])
+        #expect(twoWithGroup.status == 2)
+        #expect(twoWithGroup.stderr.contains("--group"))
+        let badDirectory = try ProjectorExecutable.run(
+            ["run", "pipelines/order_summary.yaml", "--brokers", "127.0.0.1:1", "--db", "/nonexistent/dir/views.sqlite"])
+        #expect(badDirectory.status == 1)
+        #expect(badDirectory.stderr.contains("does not exist"))
+    }
+}
