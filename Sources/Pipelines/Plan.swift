@@ -243,6 +243,8 @@ public final class Plan: Sendable {
     /// - Throws: only what `rows` throws.
     public func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult {
         var batch = Batch()
+        batch.index.reserveCapacity(messages.count * 2)
+        batch.entries.reserveCapacity(messages.count * 2)
         var counters = PlanResult.Counters()
         var errors: [EventError] = []
         var stoppedAt: Int?
