@@ -32,6 +32,14 @@ public struct PlanResult: Sendable {
     public var stoppedAt: Int?
     /// Event counts by outcome.
     public var counters: Counters
+
+    /// Creates a result (for tests and for stores that replay results).
+    public init(changes: [ViewChange], errors: [EventError], stoppedAt: Int?, counters: Counters) {
+        self.changes = changes
+        self.errors = errors
+        self.stoppedAt = stoppedAt
+        self.counters = counters
+    }
 }
 
 /// A pipeline compiled for execution: routes each message, evaluates its operations and coalesces
@@ -55,8 +63,9 @@ public final class Plan: Sendable {
         var kind: OperationSpec.Kind
         var view: Int
         var key: [Code]
-        var set: [(column: Int, code: Code)]
+        var set: [(column: Int, code: Code, text: String)]
         var when: Code?
+        var whenText: String
     }
 
     struct CompiledHandler: Sendable {
@@ -115,8 +124,9 @@ public final class Plan: Sendable {
                 return CompiledOperation(
                     kind: op.kind, view: op.view,
                     key: op.key.map { compile($0, columns)! },
-                    set: op.set.map { ($0.column, compile($0.expr, columns)!) },
-                    when: compile(op.when, columns)
+                    set: op.set.map { ($0.column, compile($0.expr, columns)!, $0.expr.canonical) },
+                    when: compile(op.when, columns),
+                    whenText: op.when?.canonical ?? ""
                 )
             })
         }
@@ -405,7 +415,13 @@ public final class Plan: Sendable {
                 continue
             }
             if let when = op.when {
-                switch try Evaluator.evaluate(when, scope, row: row) {
+                let result: Value
+                do {
+                    result = try Evaluator.evaluate(when, scope, row: row)
+                } catch {
+                    throw EventFailure(code: error.code, message: "`when` of `\(op.kind.rawValue): \(view.name)` (\(op.whenText)): \(error.message)")
+                }
+                switch result {
                 case .boolean(true): break
                 case .boolean(false), .null: continue
                 case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `\(op.kind.rawValue): \(view.name)` gave \(other.typeName), not a boolean")
@@ -416,15 +432,19 @@ public final class Plan: Sendable {
                 continue
             }
             var updated = row
-            for (column, code) in op.set {
+            for (column, code, text) in op.set {
                 let definition = view.columns[column]
                 let v: Value
                 do {
                     v = try Evaluator.evaluate(code, scope, row: row)
                 } catch {
-                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)`: \(error.message)")
+                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)` (\(text)): \(error.message)")
                 }
-                updated[column] = try v.stored(as: definition.type, column: definition.name)
+                do {
+                    updated[column] = try v.stored(as: definition.type, column: definition.name)
+                } catch {
+                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)` (\(text)): \(error.message)")
+                }
             }
             batch.set(entry, updated)
         }

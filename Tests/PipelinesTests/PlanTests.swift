@@ -159,6 +159,7 @@ func event(_ type: String, _ id: String?, _ fields: String = "") -> TestMessage 
         #expect(result.stoppedAt == 1)
         #expect(result.errors.count == 1)
         #expect(result.errors.first?.code == .typeMismatch)
+        #expect(result.errors.first?.message == "`set.n` of `upsert: c` ((n + $.by)): `+` needs numbers, not integer and text")
         #expect(result.changes.map(\.key) == [[.text("a")]])
     }
 
