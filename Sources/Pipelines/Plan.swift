@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one `Plan.run` did.
 public struct PlanResult: Sendable {
     /// Event counts by outcome.
@@ -77,7 +79,10 @@ public final class Plan: Sendable {
     private let trie: PathTrie
     private let typeSlot: Int
     private let versionSlot: Int?
-    private let routes: [(name: [UInt8], handler: Int)]
+    /// Handler lookup by type name: the names' UTF-8 concatenated, and (start, count, handler) per route,
+    /// so that routing a message touches no reference-counted value.
+    private let routeNames: [UInt8]
+    private let routes: [(start: Int, count: Int, handler: Int)]
     private let handlers: [CompiledHandler]
     private let wildcard: Int?
     private let tombstone: Int?
@@ -164,16 +169,20 @@ public final class Plan: Sendable {
         typeSlot = map[rawTypeSlot]
         versionSlot = rawVersionSlot.map { map[$0] }
         self.trie = trie
-        var routes: [(name: [UInt8], handler: Int)] = []
+        var routeNames: [UInt8] = []
+        var routes: [(start: Int, count: Int, handler: Int)] = []
         var wildcard: Int?
         var tombstone: Int?
         for (index, handler) in pipeline.handlers.enumerated() {
             switch handler.type {
             case "*": wildcard = index
             case "_tombstone": tombstone = index
-            default: routes.append((Array(handler.type.utf8), index))
+            default:
+                routes.append((routeNames.count, handler.type.utf8.count, index))
+                routeNames.append(contentsOf: handler.type.utf8)
             }
         }
+        self.routeNames = routeNames
         self.routes = routes
         self.wildcard = wildcard
         self.tombstone = tombstone
@@ -334,11 +343,19 @@ public final class Plan: Sendable {
         }
         var specific: Int?
         let typeBytes = UnsafeBufferPointer(rebasing: bytes[typeValue.start..<typeValue.end])
+        func route(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
+            routeNames.withUnsafeBufferPointer { names in
+                for route in routes where route.count == name.count
+                    && (name.count == 0 || memcmp(names.baseAddress! + route.start, name.baseAddress!, name.count) == 0) {
+                    return route.handler
+                }
+                return nil
+            }
+        }
         if typeValue.extra == 0 {
-            for route in routes where route.name.count == typeBytes.count && route.name.elementsEqual(typeBytes) { specific = route.handler; break }
+            specific = route(typeBytes)
         } else {
-            let decoded = Array(JSONScanner.unescape(typeBytes).utf8)
-            for route in routes where route.name == decoded { specific = route.handler; break }
+            specific = Array(JSONScanner.unescape(typeBytes).utf8).withUnsafeBufferPointer { route($0) }
         }
         guard specific != nil || wildcard != nil else {
             if pipeline.onUnknownType == .ignore { return .ignoredUnknownType }

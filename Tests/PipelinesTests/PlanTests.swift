@@ -116,6 +116,14 @@ func event(_ type: String, _ id: String?, _ fields: String = "") -> TestMessage 
         #expect(result.counters.ignoredUnknownType == 0)
     }
 
+    @Test func routesTypesWrittenWithEscapes() throws {
+        let plan = try counterPipeline()
+        var store = MemoryStore(plan)
+        let result = try run(plan, [TestMessage(key: nil, value: #"{"t":"\u0041dd","id":"x","by":4}"#)], store: &store)
+        #expect(result.counters.applied == 1)
+        #expect(store.tables[0][[.text("x")]]?[1] == .integer(4))
+    }
+
     @Test func unknownTypesAreIgnoredOrFail() throws {
         var plan = try counterPipeline()
         var store = MemoryStore(plan)
