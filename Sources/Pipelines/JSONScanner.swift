@@ -1,3 +1,5 @@
+import Foundation
+
 /// A byte range in a message buffer (valid only during `Plan.run`).
 struct Span {
     var base: UnsafePointer<UInt8>
@@ -32,6 +34,8 @@ struct PathTrie: Sendable {
     }
     var nodes: [Node] = [Node()]
     var slotCount = 0
+    /// The trie in plain-old-data arrays, built by `finish()`, so a scan does no reference counting.
+    var flat = FlatTrie()
 
     /// Adds a path (without wildcards) and returns its slot.
     mutating func insert(_ path: JSONPath) -> Int {
@@ -83,8 +87,80 @@ struct PathTrie: Sendable {
             nodes[n].slotRange = lower..<next
         }
         visit(0)
+        flat = FlatTrie(self)
         return map
     }
+}
+
+/// A finished trie as flat arrays of trivial values.
+struct FlatTrie: Sendable {
+    struct Entry: Sendable {
+        var slot: Int32 = -1
+        var slotLower: Int32 = 0
+        var slotUpper: Int32 = 0
+        var memberStart: Int32 = 0
+        var memberCount: Int32 = 0
+        var indexStart: Int32 = 0
+        var indexCount: Int32 = 0
+    }
+    struct Member: Sendable {
+        var nameStart: Int32
+        var nameCount: Int32
+        var child: Int32
+    }
+    struct Index: Sendable {
+        var index: Int32
+        var child: Int32
+    }
+    var entries: [Entry] = []
+    var members: [Member] = []
+    var indexes: [Index] = []
+    var names: [UInt8] = []
+
+    init() {}
+
+    init(_ trie: PathTrie) {
+        for node in trie.nodes {
+            var entry = Entry()
+            entry.slot = Int32(node.slot)
+            entry.slotLower = Int32(node.slotRange.lowerBound)
+            entry.slotUpper = Int32(node.slotRange.upperBound)
+            entry.memberStart = Int32(members.count)
+            entry.memberCount = Int32(node.members.count)
+            for (name, child) in node.members {
+                members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child)))
+                names.append(contentsOf: name)
+            }
+            entry.indexStart = Int32(indexes.count)
+            entry.indexCount = Int32(node.indexes.count)
+            for (index, child) in node.indexes { indexes.append(Index(index: Int32(index), child: Int32(child))) }
+            entries.append(entry)
+        }
+    }
+
+    /// Calls `body` with unmanaged views of the arrays (valid only inside `body`).
+    func withView<R>(_ body: (TrieView) throws(JSONSyntaxError) -> R) throws(JSONSyntaxError) -> R {
+        try entries.withUnsafeBufferPointer { (e) throws(JSONSyntaxError) -> R in
+            try members.withUnsafeBufferPointer { (m) throws(JSONSyntaxError) -> R in
+                try indexes.withUnsafeBufferPointer { (i) throws(JSONSyntaxError) -> R in
+                    try names.withUnsafeBufferPointer { (n) throws(JSONSyntaxError) -> R in
+                        try body(TrieView(entries: e, members: m, indexes: i, names: n))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Unmanaged pointers into a `FlatTrie`; trivial to copy through the scanner's recursion.
+struct TrieView {
+    var entries: UnsafeBufferPointer<FlatTrie.Entry>
+    var members: UnsafeBufferPointer<FlatTrie.Member>
+    var indexes: UnsafeBufferPointer<FlatTrie.Index>
+    var names: UnsafeBufferPointer<UInt8>
+
+    static var empty: TrieView { TrieView(entries: .init(start: nil, count: 0), members: .init(start: nil, count: 0),
+                                indexes: .init(start: nil, count: 0), names: .init(start: nil, count: 0)) }
 }
 
 struct JSONSyntaxError: Error {
@@ -118,14 +194,16 @@ struct JSONScanner {
         for i in slots.indices { slots[i] = .missing }
         skipWhitespace()
         guard position < bytes.count else { throw error("empty value") }
-        let root = try value(node: 0, trie: trie, slots: slots, depth: 0)
+        let root = try trie.flat.withView { (view) throws(JSONSyntaxError) -> Slot in
+            try value(node: view.entries.isEmpty ? -1 : 0, trie: view, slots: slots, depth: 0)
+        }
         skipWhitespace()
         guard position == bytes.count else { throw error("unexpected data after the JSON value") }
         return root.kind
     }
 
     /// Scans one value; `node` is the trie node at this position, or -1 when no path goes here.
-    mutating func value(node: Int, trie: PathTrie, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Slot {
+    mutating func value(node: Int, trie: TrieView, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Slot {
         guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
         guard let c = peek() else { throw error("unexpected end of JSON") }
         var slot = Slot()
@@ -148,20 +226,35 @@ struct JSONScanner {
                     skipWhitespace()
                     var child = -1
                     if node >= 0 {
-                        let members = trie.nodes[node].members
-                        if !members.isEmpty {
+                        let entry = trie.entries[node]
+                        if entry.memberCount > 0 {
+                            let range = Int(entry.memberStart)..<Int(entry.memberStart + entry.memberCount)
                             if key.extra == 0 {
-                                let name = UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])
-                                for m in members where m.name.count == name.count && m.name.elementsEqual(name) { child = m.child; break }
+                                let count = key.end - key.start
+                                let name = bytes.baseAddress! + key.start
+                                for i in range {
+                                    let m = trie.members[i]
+                                    if Int(m.nameCount) == count, memcmp(name, trie.names.baseAddress! + Int(m.nameStart), count) == 0 {
+                                        child = Int(m.child)
+                                        break
+                                    }
+                                }
                             } else {
                                 let decoded = Array(JSONScanner.unescape(UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])).utf8)
-                                for m in members where m.name == decoded { child = m.child; break }
+                                for i in range {
+                                    let m = trie.members[i]
+                                    if UnsafeBufferPointer(rebasing: trie.names[Int(m.nameStart)..<Int(m.nameStart + m.nameCount)]).elementsEqual(decoded) {
+                                        child = Int(m.child)
+                                        break
+                                    }
+                                }
                             }
                         }
                     }
                     if child >= 0 {
                         // Duplicate members: the last one wins, so forget what an earlier one set.
-                        for s in trie.nodes[child].slotRange { slots[s] = .missing }
+                        let entry = trie.entries[child]
+                        for s in Int(entry.slotLower)..<Int(entry.slotUpper) { slots[s] = .missing }
                     }
                     _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                     skipWhitespace()
@@ -185,7 +278,11 @@ struct JSONScanner {
                     skipWhitespace()
                     var child = -1
                     if node >= 0 {
-                        for entry in trie.nodes[node].indexes where entry.index == count { child = entry.child; break }
+                        let entry = trie.entries[node]
+                        for i in Int(entry.indexStart)..<Int(entry.indexStart + entry.indexCount) where trie.indexes[i].index == count {
+                            child = Int(trie.indexes[i].child)
+                            break
+                        }
                     }
                     _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                     count += 1
@@ -211,7 +308,7 @@ struct JSONScanner {
             slot = try number()
         }
         if slot.kind != .string { slot.end = position }
-        if node >= 0, trie.nodes[node].slot >= 0 { slots[trie.nodes[node].slot] = slot }
+        if node >= 0, trie.entries[node].slot >= 0 { slots[Int(trie.entries[node].slot)] = slot }
         return slot
     }
 
@@ -366,7 +463,6 @@ struct PathWalker {
             var found: Slot?
             var scanner = JSONScanner(bytes)
             scanner.position = slot.start + 1
-            let empty = PathTrie()
             let none = UnsafeMutableBufferPointer<Slot>(start: nil, count: 0)
             do {
                 while true {
@@ -374,7 +470,7 @@ struct PathWalker {
                     if bytes[scanner.position] == UInt8(ascii: "}") { break }
                     let key = try scanner.string()
                     skip(&scanner); scanner.position += 1; skip(&scanner)  // ':'
-                    let value = try scanner.value(node: -1, trie: empty, slots: none, depth: 0)
+                    let value = try scanner.value(node: -1, trie: .empty, slots: none, depth: 0)
                     let keyBytes = UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])
                     let matches = key.extra == 0 ? keyBytes.elementsEqual(wanted) : Array(JSONScanner.unescape(keyBytes).utf8) == wanted
                     if matches { found = value }  // the last duplicate wins
@@ -395,13 +491,12 @@ struct PathWalker {
     private func elements(of slot: Slot, _ body: (Slot) throws(EventFailure) -> Void) throws(EventFailure) {
         var scanner = JSONScanner(bytes)
         scanner.position = slot.start + 1
-        let empty = PathTrie()
         let none = UnsafeMutableBufferPointer<Slot>(start: nil, count: 0)
         while true {
             skip(&scanner)
             if bytes[scanner.position] == UInt8(ascii: "]") { return }
             let value: Slot
-            do { value = try scanner.value(node: -1, trie: empty, slots: none, depth: 0) } catch { return }
+            do { value = try scanner.value(node: -1, trie: .empty, slots: none, depth: 0) } catch { return }
             try body(value)
             skip(&scanner)
             if bytes[scanner.position] == UInt8(ascii: ",") { scanner.position += 1 } else { return }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one `Plan.run` did.
 public struct PlanResult: Sendable {
     /// Event counts by outcome.
@@ -32,6 +34,14 @@ public struct PlanResult: Sendable {
     public var stoppedAt: Int?
     /// Event counts by outcome.
     public var counters: Counters
+
+    /// Creates a result (for tests and for stores that replay results).
+    public init(changes: [ViewChange], errors: [EventError], stoppedAt: Int?, counters: Counters) {
+        self.changes = changes
+        self.errors = errors
+        self.stoppedAt = stoppedAt
+        self.counters = counters
+    }
 }
 
 /// A pipeline compiled for execution: routes each message, evaluates its operations and coalesces
@@ -55,8 +65,9 @@ public final class Plan: Sendable {
         var kind: OperationSpec.Kind
         var view: Int
         var key: [Code]
-        var set: [(column: Int, code: Code)]
+        var set: [(column: Int, code: Code, text: String)]
         var when: Code?
+        var whenText: String
     }
 
     struct CompiledHandler: Sendable {
@@ -68,7 +79,10 @@ public final class Plan: Sendable {
     private let trie: PathTrie
     private let typeSlot: Int
     private let versionSlot: Int?
-    private let routes: [(name: [UInt8], handler: Int)]
+    /// Handler lookup by type name: the names' UTF-8 concatenated, and (start, count, handler) per route,
+    /// so that routing a message touches no reference-counted value.
+    private let routeNames: [UInt8]
+    private let routes: [(start: Int, count: Int, handler: Int)]
     private let handlers: [CompiledHandler]
     private let wildcard: Int?
     private let tombstone: Int?
@@ -115,8 +129,9 @@ public final class Plan: Sendable {
                 return CompiledOperation(
                     kind: op.kind, view: op.view,
                     key: op.key.map { compile($0, columns)! },
-                    set: op.set.map { ($0.column, compile($0.expr, columns)!) },
-                    when: compile(op.when, columns)
+                    set: op.set.map { ($0.column, compile($0.expr, columns)!, $0.expr.canonical) },
+                    when: compile(op.when, columns),
+                    whenText: op.when?.canonical ?? ""
                 )
             })
         }
@@ -154,16 +169,20 @@ public final class Plan: Sendable {
         typeSlot = map[rawTypeSlot]
         versionSlot = rawVersionSlot.map { map[$0] }
         self.trie = trie
-        var routes: [(name: [UInt8], handler: Int)] = []
+        var routeNames: [UInt8] = []
+        var routes: [(start: Int, count: Int, handler: Int)] = []
         var wildcard: Int?
         var tombstone: Int?
         for (index, handler) in pipeline.handlers.enumerated() {
             switch handler.type {
             case "*": wildcard = index
             case "_tombstone": tombstone = index
-            default: routes.append((Array(handler.type.utf8), index))
+            default:
+                routes.append((routeNames.count, handler.type.utf8.count, index))
+                routeNames.append(contentsOf: handler.type.utf8)
             }
         }
+        self.routeNames = routeNames
         self.routes = routes
         self.wildcard = wildcard
         self.tombstone = tombstone
@@ -243,6 +262,8 @@ public final class Plan: Sendable {
     /// - Throws: only what `rows` throws.
     public func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult {
         var batch = Batch()
+        batch.index.reserveCapacity(messages.count * 2)
+        batch.entries.reserveCapacity(messages.count * 2)
         var counters = PlanResult.Counters()
         var errors: [EventError] = []
         var stoppedAt: Int?
@@ -322,11 +343,19 @@ public final class Plan: Sendable {
         }
         var specific: Int?
         let typeBytes = UnsafeBufferPointer(rebasing: bytes[typeValue.start..<typeValue.end])
+        func route(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
+            routeNames.withUnsafeBufferPointer { names in
+                for route in routes where route.count == name.count
+                    && (name.count == 0 || memcmp(names.baseAddress! + route.start, name.baseAddress!, name.count) == 0) {
+                    return route.handler
+                }
+                return nil
+            }
+        }
         if typeValue.extra == 0 {
-            for route in routes where route.name.count == typeBytes.count && route.name.elementsEqual(typeBytes) { specific = route.handler; break }
+            specific = route(typeBytes)
         } else {
-            let decoded = Array(JSONScanner.unescape(typeBytes).utf8)
-            for route in routes where route.name == decoded { specific = route.handler; break }
+            specific = Array(JSONScanner.unescape(typeBytes).utf8).withUnsafeBufferPointer { route($0) }
         }
         guard specific != nil || wildcard != nil else {
             if pipeline.onUnknownType == .ignore { return .ignoredUnknownType }
@@ -403,7 +432,13 @@ public final class Plan: Sendable {
                 continue
             }
             if let when = op.when {
-                switch try Evaluator.evaluate(when, scope, row: row) {
+                let result: Value
+                do {
+                    result = try Evaluator.evaluate(when, scope, row: row)
+                } catch {
+                    throw EventFailure(code: error.code, message: "`when` of `\(op.kind.rawValue): \(view.name)` (\(op.whenText)): \(error.message)")
+                }
+                switch result {
                 case .boolean(true): break
                 case .boolean(false), .null: continue
                 case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `\(op.kind.rawValue): \(view.name)` gave \(other.typeName), not a boolean")
@@ -414,15 +449,19 @@ public final class Plan: Sendable {
                 continue
             }
             var updated = row
-            for (column, code) in op.set {
+            for (column, code, text) in op.set {
                 let definition = view.columns[column]
                 let v: Value
                 do {
                     v = try Evaluator.evaluate(code, scope, row: row)
                 } catch {
-                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)`: \(error.message)")
+                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)` (\(text)): \(error.message)")
                 }
-                updated[column] = try v.stored(as: definition.type, column: definition.name)
+                do {
+                    updated[column] = try v.stored(as: definition.type, column: definition.name)
+                } catch {
+                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)` (\(text)): \(error.message)")
+                }
             }
             batch.set(entry, updated)
         }

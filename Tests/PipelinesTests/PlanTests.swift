@@ -116,6 +116,14 @@ func event(_ type: String, _ id: String?, _ fields: String = "") -> TestMessage 
         #expect(result.counters.ignoredUnknownType == 0)
     }
 
+    @Test func routesTypesWrittenWithEscapes() throws {
+        let plan = try counterPipeline()
+        var store = MemoryStore(plan)
+        let result = try run(plan, [TestMessage(key: nil, value: #"{"t":"\u0041dd","id":"x","by":4}"#)], store: &store)
+        #expect(result.counters.applied == 1)
+        #expect(store.tables[0][[.text("x")]]?[1] == .integer(4))
+    }
+
     @Test func unknownTypesAreIgnoredOrFail() throws {
         var plan = try counterPipeline()
         var store = MemoryStore(plan)
@@ -159,6 +167,7 @@ func event(_ type: String, _ id: String?, _ fields: String = "") -> TestMessage 
         #expect(result.stoppedAt == 1)
         #expect(result.errors.count == 1)
         #expect(result.errors.first?.code == .typeMismatch)
+        #expect(result.errors.first?.message == "`set.n` of `upsert: c` ((n + $.by)): `+` needs numbers, not integer and text")
         #expect(result.changes.map(\.key) == [[.text("a")]])
     }
 

@@ -153,6 +153,10 @@ source:
                   ‸id: integer
             on: {}
             """, code: .duplicateKey),
+        InvalidCase(name: "duplicate key in a flow mapping", yaml: header + """
+            views: {v: {key: [id], columns: {id: text, n: integer, ‸n: real}}}
+            on: {}
+            """, code: .duplicateKey),
         InvalidCase(name: "missing key column in an operation", yaml: header + """
             views: {v: {key: [a, b], columns: {a: text, b: text}}}
             on:
