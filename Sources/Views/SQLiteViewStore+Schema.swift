@@ -224,8 +224,10 @@ extension SQLiteViewStore {
     /// `CREATE TABLE IF NOT EXISTS` with the declared columns and primary key.
     ///
     /// Key columns are `NOT NULL` (SQLite would otherwise accept NULL keys that never conflict).
-    /// A single INTEGER key is the rowid itself; any other key makes a `WITHOUT ROWID` table, one
-    /// b-tree instead of a table plus a key index (https://sqlite.org/withoutrowid.html).
+    /// A single INTEGER key is the rowid itself. Other keys get an ordinary rowid table with the
+    /// key as its unique index: measured faster than `WITHOUT ROWID` for whole-row upserts, as an
+    /// update rewrites only the table row and leaves the key index alone
+    /// (https://sqlite.org/withoutrowid.html#when_to_use_without_rowid).
     func createTableSQL(table: String, view: ViewDefinition) -> String {
         let columns = view.columns.enumerated().map { index, column in
             let type = switch column.type {

@@ -42,7 +42,7 @@ struct ThroughputTests {
 
     static let variants: [Variant] = {
         let chosen = SQLiteViewStore.Configuration()
-        var variants = [Variant(name: "chosen (WAL, NORMAL, 64 MiB cache, autocheckpoint 10000, ON CONFLICT, WITHOUT ROWID)", configuration: chosen)]
+        var variants = [Variant(name: "chosen (WAL, NORMAL, 64 MiB cache, autocheckpoint 10000, ON CONFLICT, rowid tables)", configuration: chosen)]
         variants.append(Variant(name: "SQLite defaults (rollback journal, FULL, 2 MB cache)", configuration: .sqliteDefaults))
         var walDefaults = chosen
         walDefaults.cacheSizeKiB = 2000
@@ -54,9 +54,9 @@ struct ThroughputTests {
         var replace = chosen
         replace.upsertStyle = .replace
         variants.append(Variant(name: "chosen but INSERT OR REPLACE", configuration: replace))
-        var rowid = chosen
-        rowid.usesWithoutRowid = false
-        variants.append(Variant(name: "chosen but rowid tables", configuration: rowid))
+        var withoutRowid = chosen
+        withoutRowid.usesWithoutRowid = true
+        variants.append(Variant(name: "chosen but WITHOUT ROWID tables", configuration: withoutRowid))
         var smallCache = chosen
         smallCache.cacheSizeKiB = 2000
         variants.append(Variant(name: "chosen but 2 MB cache", configuration: smallCache))
