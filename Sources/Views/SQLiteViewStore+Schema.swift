@@ -94,6 +94,11 @@ extension SQLiteViewStore {
             // The cached statements name tables this transaction drops or renames.
             tableStatements[pipeline] = nil
             tableStatements[key] = nil
+            // Users build SQL views on our tables. Modern RENAME re-checks every view and fails
+            // while the dropped live table is missing; the legacy mode leaves their text alone, so
+            // they read the renamed table afterwards (https://sqlite.org/pragma.html#pragma_legacy_alter_table).
+            try db.execute(sql: "PRAGMA legacy_alter_table = ON")
+            defer { try? db.execute(sql: "PRAGMA legacy_alter_table = OFF") }
             // One transaction: WAL readers keep reading the old tables until COMMIT and see the
             // new ones after it, never a mix (https://sqlite.org/isolation.html).
             try db.inTransaction(.immediate) {
@@ -206,11 +211,14 @@ extension SQLiteViewStore {
                         + "\(other.replacing("@shadow", with: "")); rename one of the views")
             }
             let isOwned = owners.contains(key)
-            if !isOwned, try db.tableExists(table) {
-                throw ViewStoreError(
-                    code: .viewOwned,
-                    message: "the store already has a table \(table) that is not a view of pipeline \(pipeline); "
-                        + "rename the view or drop that table")
+            // A shadow table is swapped in under the view's name, which must be ours or free.
+            for name in Set([table, view.name]) where !owners.contains(name == table ? key : pipeline) {
+                if try db.tableExists(name) {
+                    throw ViewStoreError(
+                        code: .viewOwned,
+                        message: "the store already has a table \(name) that is not a view of pipeline \(pipeline); "
+                            + "rename the view or drop that table")
+                }
             }
             try db.execute(sql: createTableSQL(table: table, view: view))
             if !isOwned {
