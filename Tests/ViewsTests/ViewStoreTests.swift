@@ -303,3 +303,14 @@ struct ViewStoreTests {
         #expect(error.sqliteCode == "SQLITE_BUSY")
     }
 }
+
+@Suite("Metadata times")
+struct WallClockTests {
+    @Test("the wall clock is ISO-8601 UTC with milliseconds")
+    func format() throws {
+        let time = wallClockTime()
+        let pattern = try Regex(#"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#)
+        #expect(time.wholeMatch(of: pattern) != nil, "\(time)")
+        #expect(DeadLetter(topic: "t", partition: 0, offset: 0, key: nil, value: nil, error: "e").time.wholeMatch(of: pattern) != nil)
+    }
+}
