@@ -42,7 +42,8 @@ public protocol ViewStore: AnyObject, Sendable {
     ///
     /// If `body` throws, nothing it wrote is kept (rows, checkpoints, dead letters, counters) and
     /// the error is rethrown unchanged.
-    /// - Important: Call from the writer's thread; the transaction is valid only inside `body`.
+    /// - Important: Call from the writer's thread; the transaction is valid only inside `body`,
+    ///   and `body` must not call the store (the connection is busy with the transaction).
     func write<Result>(
         pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
     ) throws -> Result
