@@ -44,8 +44,11 @@ extension SQLiteViewStore {
                 try createTables(pipeline: pipeline, key: pipeline, tables: views.map(\.name), views: views, db: db)
                 return .commit
             }
-            generations[pipeline] = Generation(version: version, hash: hash, views: views, tables: views.map(\.name))
-            tableStatements[pipeline] = nil
+            forgetStatements(pipeline)
+            let tables = views.map(\.name)
+            generations[pipeline] = Generation(
+                version: version, hash: hash, views: views, tables: tables,
+                fingerprint: try fingerprint(key: pipeline, tables: tables, db: db))
         }
     }
 
@@ -58,7 +61,7 @@ extension SQLiteViewStore {
         let tables = views.map { Self.shadowPrefix + $0.name }
         return try access(doing: "preparing the shadow of pipeline \(pipeline)") { db in
             var preparation = ShadowPreparation.started
-            tableStatements[key] = nil
+            forgetStatements(key)
             try db.inTransaction(.immediate) {
                 let identity = try Row.fetchOne(
                     db, sql: #"SELECT "hash" FROM "_projector_pipelines" WHERE "name" = ?"#, arguments: [key])
@@ -82,7 +85,9 @@ extension SQLiteViewStore {
                 try createTables(pipeline: pipeline, key: key, tables: tables, views: views, db: db)
                 return .commit
             }
-            generations[key] = Generation(version: version, hash: hash, views: views, tables: tables)
+            generations[key] = Generation(
+                version: version, hash: hash, views: views, tables: tables,
+                fingerprint: try fingerprint(key: key, tables: tables, db: db))
             return preparation
         }
     }
@@ -92,8 +97,8 @@ extension SQLiteViewStore {
         let key = storageKey(pipeline, .shadow)
         try access(doing: "swapping in the rebuilt views of pipeline \(pipeline)") { db in
             // The cached statements name tables this transaction drops or renames.
-            tableStatements[pipeline] = nil
-            tableStatements[key] = nil
+            forgetStatements(pipeline)
+            forgetStatements(key)
             // Users build SQL views on our tables. Modern RENAME re-checks every view and fails
             // while the dropped live table is missing; the legacy mode leaves their text alone, so
             // they read the renamed table afterwards (https://sqlite.org/pragma.html#pragma_legacy_alter_table).
@@ -163,8 +168,10 @@ extension SQLiteViewStore {
                 return .commit
             }
             if let shadow = generations.removeValue(forKey: key) {
+                let tables = shadow.views.map(\.name)
                 generations[pipeline] = Generation(
-                    version: newVersion, hash: newHash, views: shadow.views, tables: shadow.views.map(\.name))
+                    version: newVersion, hash: newHash, views: shadow.views, tables: tables,
+                    fingerprint: try fingerprint(key: pipeline, tables: tables, db: db))
             } else {
                 generations[pipeline] = nil
             }
@@ -174,13 +181,36 @@ extension SQLiteViewStore {
     public func dropShadow(pipeline: String) throws {
         let key = storageKey(pipeline, .shadow)
         try access(doing: "dropping the shadow of pipeline \(pipeline)") { db in
-            tableStatements[key] = nil
+            forgetStatements(key)
             try db.inTransaction(.immediate) {
                 try dropGeneration(key: key, db: db)
                 return .commit
             }
             generations[key] = nil
         }
+    }
+
+    /// Finalizes a generation's cached statements: they name tables a schema change replaces.
+    func forgetStatements(_ key: String) {
+        tableStatements[key] = nil
+        fingerprintStatements[key] = nil
+    }
+
+    /// A query for the identity of a generation as stored: its hash and the root pages of its
+    /// tables. A swap, even by another process and with the same hash, gives the live views the
+    /// shadow's tables, whose root pages differ from those of the tables it drops (both existed
+    /// at once), so the fingerprint changes (https://sqlite.org/schematab.html).
+    func fingerprintSQL(key: String, tables: [String]) -> String {
+        let literal = { (text: String) in "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'" }
+        return """
+            SELECT coalesce((SELECT "hash" FROM "_projector_pipelines" WHERE "name" = \(literal(key))), '') || ':' ||
+            coalesce((SELECT group_concat("rootpage", ',') FROM (SELECT "rootpage" FROM "sqlite_master"
+            WHERE "type" = 'table' AND "name" IN (\(tables.map(literal).joined(separator: ", "))) ORDER BY "name")), '')
+            """
+    }
+
+    func fingerprint(key: String, tables: [String], db: Database) throws -> String {
+        try String.fetchOne(db, sql: fingerprintSQL(key: key, tables: tables)) ?? ""
     }
 
     /// Drops a generation's tables and every internal row under its key.

@@ -41,6 +41,9 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
         public static let invalidName = Code("invalidName")
         /// A view definition or change does not fit the prepared tables.
         public static let invalidDefinition = Code("invalidDefinition")
+        /// Another connection swapped or dropped the pipeline's tables since they were prepared:
+        /// prepare again and seek to the stored checkpoints.
+        public static let generationChanged = Code("generationChanged")
         /// The pipeline (or its shadow) was not prepared on this store.
         public static let notPrepared = Code("notPrepared")
         /// The pipeline has no shadow generation to swap in.
