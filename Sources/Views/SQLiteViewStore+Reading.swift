@@ -4,6 +4,7 @@ internal import GRDBSQLite
 public import Pipelines
 
 extension SQLiteViewStore {
+    /// The checkpoints of the pipeline's `target` generation, ordered by topic and partition.
     public func checkpoints(pipeline: String, target: ViewTarget) throws -> [Checkpoint] {
         let key = storageKey(pipeline, target)
         return try read(doing: "reading the checkpoints of pipeline \(pipeline)") { db in
@@ -22,6 +23,7 @@ extension SQLiteViewStore {
         ).map { Checkpoint(topic: $0["topic"], partition: $0["partition"], nextOffset: $0["next_offset"]) }
     }
 
+    /// Every pipeline with its identity, views, checkpoints and rebuild in progress, by name.
     public func pipelines() throws -> [PipelineStatus] {
         try read(doing: "listing pipelines") { db in
             let rows = try Row.fetchAll(
@@ -50,6 +52,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// The rows of a view (any table of the store) ordered by primary key.
     public func rows(ofView view: String, limit: Int?) throws -> ViewRows {
         try read(doing: "reading view \(view)") { db in
             let layout = try Self.layout(ofView: view, db: db)
@@ -65,6 +68,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// Dead letters ordered by id, of one pipeline (`nil`: all), at most `limit`.
     public func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter] {
         try read(doing: "reading dead letters") { db in
             var sql = #"SELECT "id", "pipeline", "topic", "partition", "offset", "key", "value", "error", "time" FROM "_projector_dead_letters""#
@@ -88,6 +92,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// Deletes dead letters by id in one transaction; returns how many existed.
     @discardableResult
     public func deleteDeadLetters(ids: [Int64]) throws -> Int {
         try access(doing: "deleting dead letters") { db in
@@ -104,6 +109,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// The pipeline's live counters by name.
     public func counters(pipeline: String) throws -> [String: Int64] {
         try read(doing: "reading the counters of pipeline \(pipeline)") { db in
             let rows = try Row.fetchAll(
@@ -113,6 +119,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// The digest of a view (any table of the store, such as a shadow table); see ``ViewDigest``.
     public func digest(ofView view: String) throws -> ViewDigest {
         try read(doing: "computing the digest of view \(view)") { db in
             let layout = try Self.layout(ofView: view, db: db)

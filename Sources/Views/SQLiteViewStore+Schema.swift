@@ -14,6 +14,7 @@ extension SQLiteViewStore {
         target == .live ? pipeline : pipeline + "@shadow"
     }
 
+    /// Creates the pipeline's missing tables and records its identity, in one transaction.
     public func prepare(pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?) throws {
         try Self.validate(pipeline: pipeline, views: views)
         let time = time ?? wallClockTime()
@@ -52,6 +53,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// Prepares or resumes the shadow generation `_projector_shadow_<view>` under key `<pipeline>@shadow`.
     public func prepareShadow(
         pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?
     ) throws -> ShadowPreparation {
@@ -92,6 +94,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// Drops the live tables and renames the shadow ones in their place, with checkpoints, counters and identity, in one transaction.
     public func swap(pipeline: String, newVersion: Int, newHash: String, time: String?) throws {
         let time = time ?? wallClockTime()
         let key = storageKey(pipeline, .shadow)
@@ -178,6 +181,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// Drops the shadow generation and its checkpoints, counters and dead letters, in one transaction.
     public func dropShadow(pipeline: String) throws {
         let key = storageKey(pipeline, .shadow)
         try access(doing: "dropping the shadow of pipeline \(pipeline)") { db in

@@ -196,6 +196,7 @@ struct SQLiteViewTransaction: ViewTransaction {
 }
 
 extension SQLiteViewStore {
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the generation's tables, with statements cached for the store's life.
     public func write<Result>(
         pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
     ) throws -> Result {
