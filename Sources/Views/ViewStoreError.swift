@@ -19,6 +19,7 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
 
         private init(_ name: String) { self.name = name }
 
+        /// The code's name.
         public var description: String { name }
 
         /// The store path is a directory.
@@ -72,6 +73,7 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
         self.sqliteCode = sqliteCode
     }
 
+    /// The message with the code and the SQLite result code name.
     public var description: String {
         if let sqliteCode {
             return "\(message) [\(code), \(sqliteCode)]"
