@@ -4,6 +4,7 @@ internal import GRDBSQLite
 public import Pipelines
 
 extension SQLiteViewStore {
+    /// The checkpoints of the pipeline's `target` generation, ordered by topic and partition.
     public func checkpoints(pipeline: String, target: ViewTarget) throws -> [Checkpoint] {
         let key = storageKey(pipeline, target)
         return try read(doing: "reading the checkpoints of pipeline \(pipeline)") { db in
@@ -22,6 +23,7 @@ extension SQLiteViewStore {
         ).map { Checkpoint(topic: $0["topic"], partition: $0["partition"], nextOffset: $0["next_offset"]) }
     }
 
+    /// Every pipeline with its identity, views, checkpoints and rebuild in progress, by name.
     public func pipelines() throws -> [PipelineStatus] {
         try read(doing: "listing pipelines") { db in
             let rows = try Row.fetchAll(
@@ -50,6 +52,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// The rows of a view (any table of the store) ordered by primary key.
     public func rows(ofView view: String, limit: Int?) throws -> ViewRows {
         try read(doing: "reading view \(view)") { db in
             let layout = try Self.layout(ofView: view, db: db)
@@ -65,6 +68,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// Dead letters ordered by id, of one pipeline (`nil`: all), at most `limit`.
     public func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter] {
         try read(doing: "reading dead letters") { db in
             var sql = #"SELECT "id", "pipeline", "topic", "partition", "offset", "key", "value", "error", "time" FROM "_projector_dead_letters""#
@@ -88,6 +92,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// Deletes dead letters by id in one transaction; returns how many existed.
     @discardableResult
     public func deleteDeadLetters(ids: [Int64]) throws -> Int {
         try access(doing: "deleting dead letters") { db in
@@ -104,6 +109,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// The pipeline's live counters by name.
     public func counters(pipeline: String) throws -> [String: Int64] {
         try read(doing: "reading the counters of pipeline \(pipeline)") { db in
             let rows = try Row.fetchAll(
@@ -113,6 +119,7 @@ extension SQLiteViewStore {
         }
     }
 
+    /// The digest of a view (any table of the store, such as a shadow table); see ``ViewDigest``.
     public func digest(ofView view: String) throws -> ViewDigest {
         try read(doing: "computing the digest of view \(view)") { db in
             let layout = try Self.layout(ofView: view, db: db)
@@ -151,59 +158,76 @@ extension SQLiteViewStore {
         }
     }
 
-    /// Up to `limit` keys whose rows differ between `view` in this store and in `other` (present
-    /// in one only, or with any cell of another value or type), ordered by key.
+    /// Up to `limit` keys whose rows differ between `view` in this store and `otherView` (by
+    /// default the same name) in `other` (present in one only, or with any cell of another value
+    /// or type), ordered by key.
     ///
-    /// Both stores are read in one snapshot each, by a merge of their key-ordered rows.
-    /// - Throws: ``ViewStoreError`` `.schemaMismatch` when the views' columns or keys differ.
-    public func differingKeys(inView view: String, comparedWith other: SQLiteViewStore, limit: Int) throws -> [[ViewValue]] {
-        if other === self || limit <= 0 { return [] }
+    /// Each store is read in one snapshot, by a merge of the key-ordered rows. `other` may be this
+    /// store, to compare a live view with its shadow table (`_projector_shadow_<view>`).
+    /// - Throws: ``ViewStoreError`` `.schemaMismatch` when the views' columns or keys differ,
+    ///   `.noSuchView` when one is missing.
+    public func differingKeys(
+        inView view: String, comparedWith other: SQLiteViewStore, otherView: String? = nil, limit: Int
+    ) throws -> [[ViewValue]] {
+        let otherView = otherView ?? view
+        if limit <= 0 || (other === self && otherView == view) { return [] }
         return try read(doing: "comparing view \(view)") { db in
-            try other.read(doing: "comparing view \(view)") { otherDB in
-                let layout = try Self.layout(ofView: view, db: db)
-                let otherLayout = try Self.layout(ofView: view, db: otherDB)
-                guard layout.columns == otherLayout.columns && layout.keyColumns == otherLayout.keyColumns else {
-                    throw ViewStoreError(
-                        code: .schemaMismatch,
-                        message: "view \(view) has columns \(layout.columns) keyed by \(layout.keyColumns) in one store and "
-                            + "\(otherLayout.columns) keyed by \(otherLayout.keyColumns) in the other; compare views of one definition")
-                }
-                let sql = "SELECT \(layout.selectList) FROM \(quoted(view)) ORDER BY \(layout.orderList)"
-                var left = try RowCursor(statement: db.makeStatement(sql: sql), columns: layout.columns.count, connection: db.sqliteConnection)
-                var right = try RowCursor(
-                    statement: otherDB.makeStatement(sql: sql), columns: layout.columns.count, connection: otherDB.sqliteConnection)
-                let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
-                var differing: [[ViewValue]] = []
-                var a = try left.next()
-                var b = try right.next()
-                while differing.count < limit {
-                    switch (a, b) {
-                    case (nil, nil):
-                        return differing
-                    case (let row?, nil):
-                        differing.append(keyOf(row))
-                        a = try left.next()
-                    case (nil, let row?):
-                        differing.append(keyOf(row))
-                        b = try right.next()
-                    case (let rowA?, let rowB?):
-                        let order = compareKeys(keyOf(rowA), keyOf(rowB))
-                        if order < 0 {
-                            differing.append(keyOf(rowA))
-                            a = try left.next()
-                        } else if order > 0 {
-                            differing.append(keyOf(rowB))
-                            b = try right.next()
-                        } else {
-                            if rowA != rowB { differing.append(keyOf(rowA)) }
-                            a = try left.next()
-                            b = try right.next()
-                        }
-                    }
-                }
-                return differing
+            if other === self {
+                return try Self.differingKeys(view, db, otherView, db, limit: limit)
+            }
+            return try other.read(doing: "comparing view \(otherView)") { otherDB in
+                try Self.differingKeys(view, db, otherView, otherDB, limit: limit)
             }
         }
+    }
+
+    private static func differingKeys(
+        _ view: String, _ db: Database, _ otherView: String, _ otherDB: Database, limit: Int
+    ) throws -> [[ViewValue]] {
+        let layout = try Self.layout(ofView: view, db: db)
+        let otherLayout = try Self.layout(ofView: otherView, db: otherDB)
+        guard layout.columns == otherLayout.columns && layout.keyColumns == otherLayout.keyColumns else {
+            throw ViewStoreError(
+                code: .schemaMismatch,
+                message: "view \(view) has columns \(layout.columns) keyed by \(layout.keyColumns) but \(otherView) has "
+                    + "\(otherLayout.columns) keyed by \(otherLayout.keyColumns); compare views of one definition")
+        }
+        let query = { (table: String) in "SELECT \(layout.selectList) FROM \(quoted(table)) ORDER BY \(layout.orderList)" }
+        var left = try RowCursor(
+            statement: db.makeStatement(sql: query(view)), columns: layout.columns.count, connection: db.sqliteConnection)
+        var right = try RowCursor(
+            statement: otherDB.makeStatement(sql: query(otherView)), columns: layout.columns.count,
+            connection: otherDB.sqliteConnection)
+        let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
+        var differing: [[ViewValue]] = []
+        var a = try left.next()
+        var b = try right.next()
+        while differing.count < limit {
+            switch (a, b) {
+            case (nil, nil):
+                return differing
+            case (let row?, nil):
+                differing.append(keyOf(row))
+                a = try left.next()
+            case (nil, let row?):
+                differing.append(keyOf(row))
+                b = try right.next()
+            case (let rowA?, let rowB?):
+                let order = compareKeys(keyOf(rowA), keyOf(rowB))
+                if order < 0 {
+                    differing.append(keyOf(rowA))
+                    a = try left.next()
+                } else if order > 0 {
+                    differing.append(keyOf(rowB))
+                    b = try right.next()
+                } else {
+                    if rowA != rowB { differing.append(keyOf(rowA)) }
+                    a = try left.next()
+                    b = try right.next()
+                }
+            }
+        }
+        return differing
     }
 
     /// A view's columns in declaration order and its key, read from the table itself.

@@ -14,6 +14,7 @@ extension SQLiteViewStore {
         target == .live ? pipeline : pipeline + "@shadow"
     }
 
+    /// Creates the pipeline's missing tables and records its identity, in one transaction.
     public func prepare(pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?) throws {
         try Self.validate(pipeline: pipeline, views: views)
         let time = time ?? wallClockTime()
@@ -44,11 +45,15 @@ extension SQLiteViewStore {
                 try createTables(pipeline: pipeline, key: pipeline, tables: views.map(\.name), views: views, db: db)
                 return .commit
             }
-            generations[pipeline] = Generation(version: version, hash: hash, views: views, tables: views.map(\.name))
-            tableStatements[pipeline] = nil
+            forgetStatements(pipeline)
+            let tables = views.map(\.name)
+            generations[pipeline] = Generation(
+                version: version, hash: hash, views: views, tables: tables,
+                fingerprint: try fingerprint(key: pipeline, tables: tables, db: db))
         }
     }
 
+    /// Prepares or resumes the shadow generation `_projector_shadow_<view>` under key `<pipeline>@shadow`.
     public func prepareShadow(
         pipeline: String, version: Int, hash: String, views: [ViewDefinition], time: String?
     ) throws -> ShadowPreparation {
@@ -58,7 +63,7 @@ extension SQLiteViewStore {
         let tables = views.map { Self.shadowPrefix + $0.name }
         return try access(doing: "preparing the shadow of pipeline \(pipeline)") { db in
             var preparation = ShadowPreparation.started
-            tableStatements[key] = nil
+            forgetStatements(key)
             try db.inTransaction(.immediate) {
                 let identity = try Row.fetchOne(
                     db, sql: #"SELECT "hash" FROM "_projector_pipelines" WHERE "name" = ?"#, arguments: [key])
@@ -82,18 +87,26 @@ extension SQLiteViewStore {
                 try createTables(pipeline: pipeline, key: key, tables: tables, views: views, db: db)
                 return .commit
             }
-            generations[key] = Generation(version: version, hash: hash, views: views, tables: tables)
+            generations[key] = Generation(
+                version: version, hash: hash, views: views, tables: tables,
+                fingerprint: try fingerprint(key: key, tables: tables, db: db))
             return preparation
         }
     }
 
+    /// Drops the live tables and renames the shadow ones in their place, with checkpoints, counters and identity, in one transaction.
     public func swap(pipeline: String, newVersion: Int, newHash: String, time: String?) throws {
         let time = time ?? wallClockTime()
         let key = storageKey(pipeline, .shadow)
         try access(doing: "swapping in the rebuilt views of pipeline \(pipeline)") { db in
             // The cached statements name tables this transaction drops or renames.
-            tableStatements[pipeline] = nil
-            tableStatements[key] = nil
+            forgetStatements(pipeline)
+            forgetStatements(key)
+            // Users build SQL views on our tables. Modern RENAME re-checks every view and fails
+            // while the dropped live table is missing; the legacy mode leaves their text alone, so
+            // they read the renamed table afterwards (https://sqlite.org/pragma.html#pragma_legacy_alter_table).
+            try db.execute(sql: "PRAGMA legacy_alter_table = ON")
+            defer { try? db.execute(sql: "PRAGMA legacy_alter_table = OFF") }
             // One transaction: WAL readers keep reading the old tables until COMMIT and see the
             // new ones after it, never a mix (https://sqlite.org/isolation.html).
             try db.inTransaction(.immediate) {
@@ -158,24 +171,50 @@ extension SQLiteViewStore {
                 return .commit
             }
             if let shadow = generations.removeValue(forKey: key) {
+                let tables = shadow.views.map(\.name)
                 generations[pipeline] = Generation(
-                    version: newVersion, hash: newHash, views: shadow.views, tables: shadow.views.map(\.name))
+                    version: newVersion, hash: newHash, views: shadow.views, tables: tables,
+                    fingerprint: try fingerprint(key: pipeline, tables: tables, db: db))
             } else {
                 generations[pipeline] = nil
             }
         }
     }
 
+    /// Drops the shadow generation and its checkpoints, counters and dead letters, in one transaction.
     public func dropShadow(pipeline: String) throws {
         let key = storageKey(pipeline, .shadow)
         try access(doing: "dropping the shadow of pipeline \(pipeline)") { db in
-            tableStatements[key] = nil
+            forgetStatements(key)
             try db.inTransaction(.immediate) {
                 try dropGeneration(key: key, db: db)
                 return .commit
             }
             generations[key] = nil
         }
+    }
+
+    /// Finalizes a generation's cached statements: they name tables a schema change replaces.
+    func forgetStatements(_ key: String) {
+        tableStatements[key] = nil
+        fingerprintStatements[key] = nil
+    }
+
+    /// A query for the identity of a generation as stored: its hash and the root pages of its
+    /// tables. A swap, even by another process and with the same hash, gives the live views the
+    /// shadow's tables, whose root pages differ from those of the tables it drops (both existed
+    /// at once), so the fingerprint changes (https://sqlite.org/schematab.html).
+    func fingerprintSQL(key: String, tables: [String]) -> String {
+        let literal = { (text: String) in "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'" }
+        return """
+            SELECT coalesce((SELECT "hash" FROM "_projector_pipelines" WHERE "name" = \(literal(key))), '') || ':' ||
+            coalesce((SELECT group_concat("rootpage", ',') FROM (SELECT "rootpage" FROM "sqlite_master"
+            WHERE "type" = 'table' AND "name" IN (\(tables.map(literal).joined(separator: ", "))) ORDER BY "name")), '')
+            """
+    }
+
+    func fingerprint(key: String, tables: [String], db: Database) throws -> String {
+        try String.fetchOne(db, sql: fingerprintSQL(key: key, tables: tables)) ?? ""
     }
 
     /// Drops a generation's tables and every internal row under its key.
@@ -206,11 +245,14 @@ extension SQLiteViewStore {
                         + "\(other.replacing("@shadow", with: "")); rename one of the views")
             }
             let isOwned = owners.contains(key)
-            if !isOwned, try db.tableExists(table) {
-                throw ViewStoreError(
-                    code: .viewOwned,
-                    message: "the store already has a table \(table) that is not a view of pipeline \(pipeline); "
-                        + "rename the view or drop that table")
+            // A shadow table is swapped in under the view's name, which must be ours or free.
+            for name in Set([table, view.name]) where !owners.contains(name == table ? key : pipeline) {
+                if try db.tableExists(name) {
+                    throw ViewStoreError(
+                        code: .viewOwned,
+                        message: "the store already has a table \(name) that is not a view of pipeline \(pipeline); "
+                            + "rename the view or drop that table")
+                }
             }
             try db.execute(sql: createTableSQL(table: table, view: view))
             if !isOwned {
@@ -224,8 +266,10 @@ extension SQLiteViewStore {
     /// `CREATE TABLE IF NOT EXISTS` with the declared columns and primary key.
     ///
     /// Key columns are `NOT NULL` (SQLite would otherwise accept NULL keys that never conflict).
-    /// A single INTEGER key is the rowid itself; any other key makes a `WITHOUT ROWID` table, one
-    /// b-tree instead of a table plus a key index (https://sqlite.org/withoutrowid.html).
+    /// A single INTEGER key is the rowid itself. Other keys get an ordinary rowid table with the
+    /// key as its unique index: measured faster than `WITHOUT ROWID` for whole-row upserts, as an
+    /// update rewrites only the table row and leaves the key index alone
+    /// (https://sqlite.org/withoutrowid.html#when_to_use_without_rowid).
     func createTableSQL(table: String, view: ViewDefinition) -> String {
         let columns = view.columns.enumerated().map { index, column in
             let type = switch column.type {

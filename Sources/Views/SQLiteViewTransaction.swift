@@ -196,6 +196,7 @@ struct SQLiteViewTransaction: ViewTransaction {
 }
 
 extension SQLiteViewStore {
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the generation's tables, with statements cached for the store's life.
     public func write<Result>(
         pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
     ) throws -> Result {
@@ -208,10 +209,15 @@ extension SQLiteViewStore {
                         + (target == .live ? "prepare" : "prepareShadow") + " before writing")
             }
             let common = try commonStatements(db)
-            let tables = try statements(for: key, generation, db)
+            let fingerprint = try fingerprintStatement(for: key, generation, db)
             let connection = db.sqliteConnection
             try execute(common.begin.sqliteStatement, connection: connection, doing: "beginning a batch of \(pipeline)")
             do {
+                // Under the write lock: another process (a rebuild) may have swapped the views or
+                // dropped the shadow since `prepare`. Writing on would mix this worker's offsets
+                // with the new tables' checkpoints, so it must re-prepare and seek to them.
+                try checkFingerprint(fingerprint, expected: generation.fingerprint, pipeline: pipeline, target: target, connection: connection)
+                let tables = try statements(for: key, generation, db)
                 var transaction: any ViewTransaction = SQLiteViewTransaction(
                     pipeline: pipeline, target: target, storageKey: key, connection: connection,
                     tables: tables, common: common)
@@ -225,6 +231,34 @@ extension SQLiteViewStore {
                 }
                 throw error
             }
+        }
+    }
+
+    func fingerprintStatement(for key: String, _ generation: Generation, _ db: Database) throws -> Statement {
+        if let cached = fingerprintStatements[key] { return cached }
+        let made = try db.makeStatement(sql: fingerprintSQL(key: key, tables: generation.tables))
+        fingerprintStatements[key] = made
+        return made
+    }
+
+    private func checkFingerprint(
+        _ statement: Statement, expected: String, pipeline: String, target: ViewTarget, connection: OpaquePointer?
+    ) throws {
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_ROW else {
+            throw sqliteError(code: code, connection: connection, doing: "checking the views of pipeline \(pipeline)")
+        }
+        let count = Int(sqlite3_column_bytes(handle, 0))
+        let matches = sqlite3_column_text(handle, 0).map { bytes in
+            expected.utf8.elementsEqual(UnsafeBufferPointer(start: bytes, count: count))
+        } ?? expected.isEmpty
+        guard matches else {
+            throw ViewStoreError(
+                code: .generationChanged,
+                message: "the \(target) views of pipeline \(pipeline) were replaced (a rebuild swapped them in, or its shadow "
+                    + "was dropped) since this store prepared them; prepare again and resume from the stored checkpoints")
         }
     }
 

@@ -42,7 +42,11 @@ public protocol ViewStore: AnyObject, Sendable {
     ///
     /// If `body` throws, nothing it wrote is kept (rows, checkpoints, dead letters, counters) and
     /// the error is rethrown unchanged.
-    /// - Important: Call from the writer's thread; the transaction is valid only inside `body`.
+    /// - Throws: ``ViewStoreError`` `.notPrepared`; `.generationChanged` when another connection
+    ///   swapped in a rebuild (or dropped the shadow) since `prepare`: prepare again and seek to
+    ///   the stored checkpoints; `.busy`; or the SQLite failure.
+    /// - Important: Call from the writer's thread; the transaction is valid only inside `body`,
+    ///   and `body` must not call the store (the connection is busy with the transaction).
     func write<Result>(
         pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
     ) throws -> Result

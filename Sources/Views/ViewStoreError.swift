@@ -19,6 +19,7 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
 
         private init(_ name: String) { self.name = name }
 
+        /// The code's name.
         public var description: String { name }
 
         /// The store path is a directory.
@@ -41,6 +42,9 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
         public static let invalidName = Code("invalidName")
         /// A view definition or change does not fit the prepared tables.
         public static let invalidDefinition = Code("invalidDefinition")
+        /// Another connection swapped or dropped the pipeline's tables since they were prepared:
+        /// prepare again and seek to the stored checkpoints.
+        public static let generationChanged = Code("generationChanged")
         /// The pipeline (or its shadow) was not prepared on this store.
         public static let notPrepared = Code("notPrepared")
         /// The pipeline has no shadow generation to swap in.
@@ -69,6 +73,7 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
         self.sqliteCode = sqliteCode
     }
 
+    /// The message with the code and the SQLite result code name.
     public var description: String {
         if let sqliteCode {
             return "\(message) [\(code), \(sqliteCode)]"

@@ -95,3 +95,26 @@ struct DigestTests {
         #expect(compareKeys([.text("é")], [.text("z")]) > 0)
     }
 }
+
+@Suite("Comparing a live view with its rebuild")
+struct LiveShadowComparisonTests {
+    @Test("a live view and its shadow table compare within one store", arguments: StoreKind.allCases)
+    func liveAgainstShadow(kind: StoreKind) throws {
+        let store = try kind.open().store
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try store.prepareShadow(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let changes = (0..<20).map { Orders.order("o\($0)") }
+        try store.write(pipeline: Orders.name) { tx in try tx.apply(changes) }
+        try store.write(pipeline: Orders.name, target: .shadow) { tx in try tx.apply(changes.reversed()) }
+        #expect(try store.digest(ofView: "order_summary") == store.digest(ofView: "_projector_shadow_order_summary"))
+        #expect(try store.differingKeys(inView: "order_summary", comparedWith: store, otherView: "_projector_shadow_order_summary", limit: 5).isEmpty)
+
+        try store.write(pipeline: Orders.name, target: .shadow) { tx in try tx.apply([Orders.order("o3", items: 2)]) }
+        #expect(try store.differingKeys(inView: "order_summary", comparedWith: store, otherView: "_projector_shadow_order_summary", limit: 5)
+            == [[.text("o3")]])
+        let mismatch = try #require(throws: ViewStoreError.self) {
+            try store.differingKeys(inView: "order_summary", comparedWith: store, otherView: "customer_stats", limit: 5)
+        }
+        #expect(mismatch.code == .schemaMismatch)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Pipelines
 import ProjectorTesting
 import Synchronization
@@ -164,5 +165,78 @@ struct ShadowTests {
         #expect(problems.withLock { $0 } == [])
         #expect(reads.load(ordering: .relaxed) > 0)
         #expect(try reader.rows(ofView: "order_summary").rows.allSatisfy { $0[4] == .integer(20) })
+    }
+}
+
+@Suite("Swap and the user's own SQL")
+struct SwapCompatibilityTests {
+    @Test("an SQL view over a live view reads the swapped-in table", arguments: StoreKind.allCases)
+    func userViewSurvivesSwap(kind: StoreKind) throws {
+        let store = try kind.open().store
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try store.write(pipeline: Orders.name) { tx in try tx.apply([Orders.order("old")]) }
+        try store.queue.write { db in
+            try db.execute(sql: #"CREATE VIEW "open_orders" AS SELECT "order_id" FROM "order_summary" WHERE "status" = 'created'"#)
+        }
+        try store.prepareShadow(pipeline: Orders.name, version: 2, hash: Orders.otherHash, views: Orders.views)
+        try store.write(pipeline: Orders.name, target: .shadow) { tx in try tx.apply([Orders.order("new")]) }
+        try store.swap(pipeline: Orders.name, newVersion: 2, newHash: Orders.otherHash)
+        let ids = try store.queue.read { db in try String.fetchAll(db, sql: #"SELECT "order_id" FROM "open_orders""#) }
+        #expect(ids == ["new"])
+    }
+
+    @Test("a foreign table with a view's name stops a rebuild before it starts", arguments: StoreKind.allCases)
+    func foreignTableBlocksShadow(kind: StoreKind) throws {
+        let store = try kind.open().store
+        try store.queue.write { db in try db.execute(sql: #"CREATE TABLE "order_summary" ("x" INTEGER)"#) }
+        let error = try #require(throws: ViewStoreError.self) {
+            try store.prepareShadow(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        }
+        #expect(error.code == .viewOwned)
+    }
+}
+
+@Suite("A rebuild in another process")
+struct ConcurrentRebuildTests {
+    @Test("a worker whose views were swapped by another connection stops and resumes at the new checkpoints")
+    func workerNoticesSwap() throws {
+        let temporary = try TemporaryDatabase()
+        let worker = try SQLiteViewStore(path: temporary.path)
+        try worker.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try worker.write(pipeline: Orders.name) { tx in
+            try tx.apply([Orders.order("o1")])
+            try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 100)])
+        }
+
+        // Same definition, rebuilt elsewhere up to offset 90.
+        let rebuild = try SQLiteViewStore(path: temporary.path)
+        try rebuild.prepareShadow(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try rebuild.write(pipeline: Orders.name, target: .shadow) { tx in
+            try tx.apply([Orders.order("o1", status: "rebuilt")])
+            try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 90)])
+        }
+        try rebuild.swap(pipeline: Orders.name, newVersion: 1, newHash: Orders.hash)
+
+        let error = try #require(throws: ViewStoreError.self) {
+            try worker.write(pipeline: Orders.name) { tx in
+                try tx.apply([Orders.order("o2")])
+                try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 110)])
+            }
+        }
+        #expect(error.code == .generationChanged)
+        #expect(try worker.rows(ofView: "order_summary").rows == [Orders.order("o1", status: "rebuilt").row])
+
+        try worker.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        #expect(try worker.checkpoints(pipeline: Orders.name) == [Checkpoint(topic: "orders", partition: 0, nextOffset: 90)])
+        try worker.write(pipeline: Orders.name) { tx in try tx.apply([Orders.order("o2")]) }
+        #expect(try worker.rows(ofView: "order_summary").rows.count == 2)
+
+        // A shadow dropped by another connection stops the writer of that shadow too.
+        try worker.prepareShadow(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try rebuild.dropShadow(pipeline: Orders.name)
+        let dropped = try #require(throws: ViewStoreError.self) {
+            try worker.write(pipeline: Orders.name, target: .shadow) { tx in try tx.apply([Orders.order("o3")]) }
+        }
+        #expect(dropped.code == .generationChanged)
     }
 }

@@ -303,3 +303,47 @@ struct ViewStoreTests {
         #expect(error.sqliteCode == "SQLITE_BUSY")
     }
 }
+
+@Suite("Metadata times")
+struct WallClockTests {
+    @Test("the wall clock is ISO-8601 UTC with milliseconds")
+    func format() throws {
+        let time = wallClockTime()
+        let pattern = try Regex(#"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#)
+        #expect(time.wholeMatch(of: pattern) != nil, "\(time)")
+        #expect(DeadLetter(topic: "t", partition: 0, offset: 0, key: nil, value: nil, error: "e").time.wholeMatch(of: pattern) != nil)
+    }
+}
+
+@Suite("Crash consistency")
+struct CrashTests {
+    @Test("the files copied in the middle of a batch reopen at the last committed batch")
+    func crashMidBatch() throws {
+        let temporary = try TemporaryDatabase()
+        // A tiny page cache makes SQLite spill the open transaction's pages into the WAL before
+        // COMMIT, so the copy holds uncommitted frames that recovery must ignore.
+        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: 64))
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try store.write(pipeline: Orders.name) { tx in
+            try tx.apply((0..<500).map { Orders.order("o\($0)") })
+            try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 500)])
+        }
+        let walSize = { (path: String) in try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0 }
+        let committedWAL = try walSize(temporary.path)
+        let crashed = try TemporaryDatabase()
+        try store.write(pipeline: Orders.name) { tx in
+            try tx.apply((0..<2000).map { Orders.order("o\($0)", status: "shipped") })
+            try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 2500)])
+            for suffix in ["", "-wal"] {
+                try FileManager.default.copyItem(atPath: temporary.path + suffix, toPath: crashed.path + suffix)
+            }
+        }
+        #expect(try walSize(crashed.path) > committedWAL, "the open transaction spilled into the WAL")
+
+        let recovered = try SQLiteViewStore(path: crashed.path)
+        #expect(try recovered.checkpoints(pipeline: Orders.name) == [Checkpoint(topic: "orders", partition: 0, nextOffset: 500)])
+        let rows = try recovered.rows(ofView: "order_summary").rows
+        #expect(rows.count == 500)
+        #expect(rows.allSatisfy { $0[2] == .text("created") })
+    }
+}
