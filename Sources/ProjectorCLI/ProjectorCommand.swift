@@ -8,7 +8,7 @@ struct ProjectorCommand: ParsableCommand {
         abstract: "Turn Kafka event streams into queryable read models.",
         discussion: "Exit codes: 0 ok, 1 runtime failure (broker, database), 2 bad usage or invalid pipeline, 3 an event error under on_error: fail.",
         subcommands: [
-            DemoCommand.self, RunCommand.self, StatusCommand.self, ValidateCommand.self,
+            DemoCommand.self, RunCommand.self, StatusCommand.self, DeadLetterCommand.self, ValidateCommand.self,
             DevBrokerCommand.self, ProduceCommand.self,
         ]
     )

@@ -46,6 +46,7 @@ final class CommonStatements {
     let rollback: Statement
     let setCheckpoint: Statement
     let addDeadLetter: Statement
+    let deleteDeadLetter: Statement
     let addCounter: Statement
 
     init(db: Database) throws {
@@ -63,6 +64,9 @@ final class CommonStatements {
             INSERT INTO "_projector_dead_letters"
             ("pipeline", "topic", "partition", "offset", "key", "value", "error", "time")
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            """)
+        deleteDeadLetter = try db.makeStatement(sql: """
+            DELETE FROM "_projector_dead_letters" WHERE "id" = ?1 AND "pipeline" = ?2
             """)
         addCounter = try db.makeStatement(sql: """
             INSERT INTO "_projector_counters" ("pipeline", "name", "value") VALUES (?1, ?2, ?3)
@@ -171,6 +175,18 @@ struct SQLiteViewTransaction: ViewTransaction {
             try bind(.text(letter.time), at: 8, in: statement, connection: connection)
             try execute(statement, connection: connection, doing: "adding a dead letter")
         }
+    }
+
+    mutating func deleteDeadLetters(ids: [Int64]) throws -> Int {
+        let statement = common.deleteDeadLetter.sqliteStatement
+        var deleted = 0
+        for id in ids {
+            sqlite3_bind_int64(statement, 1, id)
+            try bind(.text(storageKey), at: 2, in: statement, connection: connection)
+            try execute(statement, connection: connection, doing: "deleting dead letter \(id)")
+            deleted += Int(sqlite3_changes(connection))
+        }
+        return deleted
     }
 
     mutating func addCounters(_ deltas: [String: Int64]) throws {

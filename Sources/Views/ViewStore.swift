@@ -155,6 +155,11 @@ public protocol ViewTransaction: RowReader {
     /// Keeps messages that could not be applied.
     mutating func addDeadLetters(_ letters: [DeadLetter]) throws
 
+    /// Deletes the pipeline's dead letters with these ids (after a replay applied them); returns
+    /// how many were deleted.
+    @discardableResult
+    mutating func deleteDeadLetters(ids: [Int64]) throws -> Int
+
     /// Adds each delta to the pipeline's counter of that name (created at 0).
     mutating func addCounters(_ deltas: [String: Int64]) throws
 }

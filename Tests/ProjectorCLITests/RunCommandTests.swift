@@ -147,4 +147,59 @@ struct RunCommandTests {
         #expect(badDirectory.status == 1)
         #expect(badDirectory.stderr.contains("does not exist"))
     }
+
+    @Test("dlq list, replay after the cause is fixed, and skip")
+    func deadLetterCommands() throws {
+        let fixture = try MockClusterFixture(brokerCount: 1)
+        try fixture.cluster.createTopic("counts", partitions: 1)
+        let directory = try TemporaryDatabase()
+        let pipeline = directory.path(named: "counts.yaml")
+        try """
+            name: counts
+            version: 1
+            source: {topics: [counts], type: $.eventType, key: $.data.id}
+            on_error: dead-letter
+            views:
+              counts: {key: [id], columns: {id: text, n: integer}}
+            on:
+              Add:
+                - upsert: counts
+                  key: {id: $key}
+                  set: {n: n + $.data.by}
+            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        let events = [
+            #"{"eventType":"Add","data":{"id":"a","by":1}}"#,
+            #"{"eventType":"Add","data":{"id":"a","by":9223372036854775807}}"#,
+            "{broken",
+        ].map { DemoEvent(topic: "counts", key: "a", value: $0) }
+        _ = try EventPublisher(brokers: fixture.bootstrapServers).publish(events)
+        let run = try ProjectorExecutable.run(["run", pipeline, "--brokers", fixture.bootstrapServers, "--db", directory.path,
+                                               "--exit-at-end", "--group", fixture.makeGroupID()])
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let list = try ProjectorExecutable.run(["dlq", "list", "counts", "--db", directory.path, "--json"])
+        let letters = try list.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(letters.count == 2)
+        #expect((letters.first?["error"] as? String)?.contains("overflow") == true)
+        #expect(letters.map { $0["offset"] as? Int } == [1, 2])
+
+        // The cause of the overflow is fixed in the row; the malformed event still fails.
+        let store = try SQLiteViewStore(path: directory.path)
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [directory.path, #"UPDATE "counts" SET "n" = 0"#]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        let replay = try ProjectorExecutable.run(["dlq", "replay", pipeline, "--db", directory.path])
+        #expect(replay.status == 1, "one letter still fails")
+        #expect(replay.stdout.contains("replayed 1 dead letter(s) of counts"))
+        #expect(replay.stderr.contains("still fails: malformedJSON"))
+        #expect(try store.rows(ofView: "counts").rows == [[.text("a"), .integer(Int64.max)]])
+
+        let skip = try ProjectorExecutable.run(["dlq", "skip", "counts", "--db", directory.path, "--all"])
+        #expect(skip.status == 0, "\(skip.stderr)")
+        #expect(try store.deadLetters().isEmpty)
+    }
 }

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Pipelines
+import Projector
+import Views
+
+/// `projector dlq list|replay|skip`: the dead letters of `on_error: dead-letter` pipelines.
+struct DeadLetterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "List, replay or skip dead-lettered events.",
+        discussion: """
+        Examples:
+          projector dlq list --db views.sqlite
+          projector dlq replay pipelines/order_summary.yaml --db views.sqlite
+          projector dlq skip order_summary --db views.sqlite --id 3 --id 4
+        """,
+        subcommands: [List.self, Replay.self, Skip.self])
+
+    /// `projector dlq list`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dead letters (all pipelines, or one).")
+
+        @Argument(help: "A pipeline name stored in the db, or a pipeline file.")
+        var pipeline: String?
+
+        @Option(help: "The SQLite file of the views.")
+        var db: String
+
+        @Option(help: "At most this many letters.")
+        var limit: Int?
+
+        @Flag(help: "Print JSON lines: id, pipeline, topic, partition, offset, error, time, key, value.")
+        var json = false
+
+        func run() throws {
+            let store = try openStore(db, readOnly: true)
+            let letters: [StoredDeadLetter]
+            do {
+                letters = try store.deadLetters(pipeline: pipeline.map(pipelineName(_:)), limit: limit)
+            } catch {
+                throw failure(ProjectorError(code: .database, message: "\(error)"))
+            }
+            if json {
+                for stored in letters { print(Self.json(stored)) }
+                return
+            }
+            if letters.isEmpty { print("no dead letters"); return }
+            print(TextTable(
+                columns: ["id", "pipeline", "topic", "partition", "offset", "error"],
+                rows: letters.map { [String($0.id), $0.pipeline, $0.letter.topic, String($0.letter.partition),
+                                     String($0.letter.offset), $0.letter.error] }).rendered)
+        }
+
+        static func json(_ stored: StoredDeadLetter) -> String {
+            let text = { (bytes: [UInt8]?) -> Any in bytes.map { String(decoding: $0, as: UTF8.self) } ?? NSNull() }
+            let object: [String: Any] = [
+                "id": stored.id, "pipeline": stored.pipeline, "topic": stored.letter.topic,
+                "partition": Int(stored.letter.partition), "offset": stored.letter.offset, "error": stored.letter.error,
+                "time": stored.letter.time, "key": text(stored.letter.key), "value": text(stored.letter.value),
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// `projector dlq replay`.
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply dead letters again through the current pipeline file; letters that apply are deleted.",
+            discussion: "Exit code 0 when every letter applied, 1 when some still fail (they stay).")
+
+        @Argument(help: "The pipeline file (its current definition is used).")
+        var pipeline: String
+
+        @Option(help: "The SQLite file of the views.")
+        var db: String
+
+        @Option(name: .customLong("id"), help: "Only this letter (repeatable).")
+        var ids: [Int64] = []
+
+        func run() throws {
+            guard let plan = try loadPlans([pipeline]).first else { return }
+            let replay = DeadLetterReplay(projection: plan, store: try openStore(db))
+            let outcome: DeadLetterReplay.Outcome
+            do {
+                outcome = try replay.run(ids: ids.isEmpty ? nil : Set(ids))
+            } catch {
+                throw failure(error)
+            }
+            print("replayed \(outcome.replayed.count) dead letter(s) of \(plan.name)")
+            for failing in outcome.stillFailing { printError("dead letter \(failing.id) still fails: \(failing.reason)") }
+            if !outcome.stillFailing.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// `projector dlq skip`.
+    struct Skip: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete dead letters without applying them.")
+
+        @Argument(help: "A pipeline name stored in the db, or a pipeline file.")
+        var pipeline: String
+
+        @Option(help: "The SQLite file of the views.")
+        var db: String
+
+        @Option(name: .customLong("id"), help: "Only this letter (repeatable).")
+        var ids: [Int64] = []
+
+        @Flag(help: "Delete every letter of the pipeline.")
+        var all = false
+
+        func validate() throws {
+            guard all != !ids.isEmpty else { throw ValidationError("give --id ID (repeatable) or --all.") }
+        }
+
+        func run() throws {
+            let store = try openStore(db)
+            let name = pipelineName(pipeline)
+            do {
+                let chosen = try store.deadLetters(pipeline: name, limit: nil).map(\.id).filter { all || ids.contains($0) }
+                let deleted = try store.deleteDeadLetters(ids: chosen)
+                print("skipped \(deleted) dead letter(s) of \(name)")
+            } catch {
+                throw failure(ProjectorError(code: .database, message: "\(error)"))
+            }
+        }
+    }
+}
