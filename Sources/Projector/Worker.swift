@@ -61,6 +61,7 @@ public final class Worker: Sendable {
         } catch {
             throw ProjectorError(code: .database, message: "pipeline \(name): \(error)")
         }
+        try checkCluster()
         let tracker = PartitionTracker(store: store, pipeline: name, recordsEnd: configuration.exitsAtEnd)
         let consumer: KafkaConsumer
         do {
@@ -87,6 +88,25 @@ public final class Worker: Sendable {
         }
         if let failure { throw failure }
         return loop.progress
+    }
+
+    /// Fails within ``WorkerConfiguration/connectTimeout`` when no broker answers, rather than
+    /// letting the consumer retry forever; warns about source topics the cluster does not have.
+    private func checkCluster() throws(ProjectorError) {
+        let metadata: KafkaClusterMetadata
+        do {
+            let admin = try KafkaAdmin(bootstrapServers: configuration.brokers, additionalProperties: configuration.properties)
+            metadata = try admin.metadata(timeout: configuration.connectTimeout)
+        } catch {
+            throw ProjectorError(
+                code: .broker,
+                message: "pipeline \(projection.name): no broker of \(configuration.brokers) answered within "
+                    + "\(configuration.connectTimeout): \(error.message)")
+        }
+        let known = Set(metadata.topics.map(\.name))
+        for topic in projection.topics where !known.contains(topic) {
+            Log.warning("pipeline \(projection.name): topic \(topic) does not exist yet; the worker waits for it")
+        }
     }
 
     private func consumerConfiguration() -> KafkaConsumerConfiguration {

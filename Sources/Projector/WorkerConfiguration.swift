@@ -14,6 +14,9 @@ public struct WorkerConfiguration: Sendable {
     public var maxBatchMessages: Int
     /// How long one poll waits for the first message of a batch.
     public var pollTimeout: Duration
+    /// How long the worker waits for the cluster's first answer (its metadata) when it starts,
+    /// before it fails with a clear error instead of hanging on an unreachable cluster.
+    public var connectTimeout: Duration = .seconds(15)
 
     /// Creates a configuration with the documented defaults: 10,000 messages per batch, 100 ms polls.
     public init(

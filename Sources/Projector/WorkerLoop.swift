@@ -37,6 +37,11 @@ struct WorkerLoop {
             }
         } catch let error as ProjectorError {
             throw error
+        } catch let error as ViewStoreError where error.code == .generationChanged {
+            // A rebuild swapped new tables in (Views checks under the write lock); the batch was
+            // rolled back. Take the new generation and go on from its checkpoints.
+            try adoptSwappedGeneration()
+            return
         } catch let error as KafkaError {
             throw ProjectorError(code: .broker, message: "pipeline \(projection.name): \(error)")
         } catch {
@@ -64,6 +69,27 @@ struct WorkerLoop {
                     + "\(error.code): \(error.message) (everything before it is committed; fix the pipeline or "
                     + "the event, or set on_error: skip or dead-letter)")
         }
+    }
+
+    /// Prepares the store again after a swap and seeks every assigned partition to its checkpoint.
+    private func adoptSwappedGeneration() throws(ProjectorError) {
+        let store = applier.store
+        do {
+            try store.prepare(pipeline: projection.name, version: projection.version, hash: projection.definitionHash,
+                              views: projection.views)
+            var stored: [KafkaTopicPartition: Int64] = [:]
+            for checkpoint in try store.checkpoints(pipeline: projection.name) {
+                stored[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
+            }
+            for partition in tracker.positions.keys {
+                let next = stored[partition]
+                try consumer.seek(partition, to: next.map { KafkaOffset($0) } ?? .beginning, timeout: .seconds(10))
+                tracker.advance(to: [Checkpoint(topic: partition.topic, partition: partition.partition, nextOffset: next ?? 0)])
+            }
+        } catch {
+            throw ProjectorError(code: .database, message: "pipeline \(projection.name): the views were rebuilt and swapped in: \(error)")
+        }
+        Log.warning("pipeline \(projection.name): the views were rebuilt and swapped in; continuing from their checkpoints")
     }
 
     private mutating func apply(_ batch: KafkaRecordBatch) throws -> BatchApplier.Outcome {
