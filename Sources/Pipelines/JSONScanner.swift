@@ -349,8 +349,16 @@ struct JSONScanner {
     mutating func string() throws(JSONSyntaxError) -> Slot {
         position += 1
         var slot = Slot(kind: .string, start: position, end: 0, extra: 0)
-        while position < bytes.count {
-            let c = bytes[position]
+        let base = bytes.baseAddress!
+        let count = bytes.count
+        while position < count {
+            // Fast path: runs of plain bytes (the common case) stay in this tight loop.
+            var c = base[position]
+            while c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c >= 0x20 {
+                position += 1
+                if position == count { throw error("unterminated string") }
+                c = base[position]
+            }
             if c == UInt8(ascii: "\"") {
                 slot.end = position
                 position += 1
