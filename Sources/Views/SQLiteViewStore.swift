@@ -55,9 +55,11 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
         /// their rows, so a lost tail loses its checkpoints too and the worker re-reads exactly
         /// those messages. The database is never corrupted (https://sqlite.org/wal.html).
         public var synchronous: Synchronous
-        /// SQLite page cache per connection in KiB (`PRAGMA cache_size = -N`). Default 65536 (64 MiB).
+        /// SQLite page cache per connection in KiB (`PRAGMA cache_size = -N`). Default 65536 (64 MiB):
+        /// measured 11 µs CPU per scattered-key insert against 13–14 µs with SQLite's 2 MB.
         public var cacheSizeKiB: Int
-        /// WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`). Default 10000.
+        /// WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`). Default 10000
+        /// (a WAL of up to ~40 MiB): measured 11 µs CPU per insert against 14 µs with SQLite's 1000.
         public var walAutocheckpointPages: Int
         /// How long to wait for another connection's lock before failing with `.busy`. Default 5 s.
         public var busyTimeout: Duration
