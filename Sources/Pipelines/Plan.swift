@@ -216,42 +216,6 @@ public final class Plan: Sendable {
 
     // MARK: Running a batch
 
-    struct BatchKey: Hashable {
-        var view: Int
-        var key: [ViewValue]
-    }
-
-    struct Entry {
-        var view: Int
-        var key: [ViewValue]
-        var original: [ViewValue]?
-        var current: [ViewValue]?
-    }
-
-    struct Batch {
-        var index: [BatchKey: Int] = [:]
-        var entries: [Entry] = []
-        var undo: [(entry: Int, previous: [ViewValue]?)] = []
-
-        mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
-            let batchKey = BatchKey(view: view, key: key)
-            if let found = index[batchKey] { return found }
-            let row = try rows.row(in: view, key: key)
-            entries.append(Entry(view: view, key: key, original: row, current: row))
-            index[batchKey] = entries.count - 1
-            return entries.count - 1
-        }
-
-        mutating func set(_ entry: Int, _ row: [ViewValue]?) {
-            undo.append((entry, entries[entry].current))
-            entries[entry].current = row
-        }
-
-        mutating func rollback() {
-            while let (entry, previous) = undo.popLast() { entries[entry].current = previous }
-        }
-    }
-
     enum Outcome { case applied, ignoredUnknownType, filtered, deduplicated, tombstoneSkipped }
 
     /// Runs a batch of messages.
@@ -261,9 +225,7 @@ public final class Plan: Sendable {
     /// - Returns: the coalesced changes, the failed events and the counters.
     /// - Throws: only what `rows` throws.
     public func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult {
-        var batch = Batch()
-        batch.index.reserveCapacity(messages.count * 2)
-        batch.entries.reserveCapacity(messages.count * 2)
+        var batch = ChangeSet(expectedRows: messages.count * 2)
         var counters = PlanResult.Counters()
         var errors: [EventError] = []
         var stoppedAt: Int?
@@ -271,7 +233,7 @@ public final class Plan: Sendable {
         defer { slots.deallocate() }
         slots.initialize(repeating: .missing)
         for (index, message) in messages.enumerated() {
-            batch.undo.removeAll(keepingCapacity: true)
+            batch.beginEvent()
             var noOps = 0
             do {
                 switch try process(message, &batch, slots, &rows, &noOps) {
@@ -282,7 +244,7 @@ public final class Plan: Sendable {
                 case .tombstoneSkipped: counters.tombstonesSkipped += 1
                 }
             } catch let failure as EventFailure {
-                batch.rollback()
+                batch.rollbackEvent()
                 errors.append(EventError(
                     messageIndex: index, topic: message.topic, partition: message.partition, offset: message.offset,
                     code: failure.code, message: failure.message
@@ -295,15 +257,11 @@ public final class Plan: Sendable {
                 if stoppedAt != nil { break }
             }
         }
-        var changes: [ViewChange] = []
-        for entry in batch.entries where entry.current != entry.original {
-            changes.append(ViewChange(view: entry.view, key: entry.key, row: entry.current))
-        }
-        return PlanResult(changes: changes, errors: errors, stoppedAt: stoppedAt, counters: counters)
+        return PlanResult(changes: batch.changes, errors: errors, stoppedAt: stoppedAt, counters: counters)
     }
 
     private func process(
-        _ message: RawMessage, _ batch: inout Batch, _ slots: UnsafeMutableBufferPointer<Slot>,
+        _ message: RawMessage, _ batch: inout ChangeSet, _ slots: UnsafeMutableBufferPointer<Slot>,
         _ rows: inout some RowReader, _ noOps: inout Int
     ) throws -> Outcome {
         var kafkaKey = Value.null
@@ -396,7 +354,7 @@ public final class Plan: Sendable {
             guard !v.isNull else { throw EventFailure(code: .missingEventID, message: "`dedupe_by` (\(pipeline.dedupeBy!.canonical)) is null") }
             guard let id = v.asText else { throw EventFailure(code: .typeMismatch, message: "`dedupe_by` gave \(v.typeName)") }
             let entry = try batch.entry(view: dedupeView, key: [.text(id)], rows: &rows)
-            if batch.entries[entry].current != nil { return .deduplicated }
+            if batch.row(entry) != nil { return .deduplicated }
             seen = (entry, id)
         }
         if let specific { try apply(handlers[specific].operations, scope, &batch, &rows, &noOps) }
@@ -406,7 +364,7 @@ public final class Plan: Sendable {
     }
 
     private func apply(
-        _ operations: [CompiledOperation], _ scope: Scope, _ batch: inout Batch, _ rows: inout some RowReader, _ noOps: inout Int
+        _ operations: [CompiledOperation], _ scope: Scope, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int
     ) throws {
         for op in operations {
             let view = views[op.view]
@@ -422,7 +380,7 @@ public final class Plan: Sendable {
             }
             let entry = try batch.entry(view: op.view, key: key, rows: &rows)
             var row: [ViewValue]
-            if let current = batch.entries[entry].current {
+            if let current = batch.row(entry) {
                 row = current
             } else if op.kind == .upsert {
                 row = view.columns.map(\.defaultValue)

@@ -1,5 +1,5 @@
 /// A small SHA-256 (FIPS 180-4) for pipeline hashes; not used for security, only identity.
-enum SHA256 {
+public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -12,7 +12,7 @@ enum SHA256 {
     ]
 
     /// The lower-case hex digest of the UTF-8 bytes of `text`.
-    static func hex(of text: String) -> String {
+    public static func hex(of text: String) -> String {
         digest(Array(text.utf8)).map { byte in
             let s = String(byte, radix: 16)
             return byte < 16 ? "0" + s : s

@@ -1,0 +1,69 @@
+/// The rows one batch touched: each row as the store had it and as the batch changed it, with an
+/// undo log for the event in progress, so that an event applies all or nothing.
+///
+/// The plan runs YAML pipelines on it, and projections written in Swift use it through the
+/// runtime: both read each row at most once per batch and emit one ``ViewChange`` per changed row.
+///
+/// ```swift
+/// var set = ChangeSet()
+/// set.beginEvent()
+/// let entry = try set.entry(view: 0, key: [.text("o-1")], rows: &transaction)
+/// set.set(entry, [.text("o-1"), .integer(1)])
+/// let changes = set.changes
+/// ```
+public struct ChangeSet {
+    private struct Key: Hashable {
+        var view: Int
+        var key: [ViewValue]
+    }
+
+    private struct Entry {
+        var view: Int
+        var key: [ViewValue]
+        var original: [ViewValue]?
+        var current: [ViewValue]?
+    }
+
+    private var index: [Key: Int] = [:]
+    private var entries: [Entry] = []
+    private var undo: [(entry: Int, previous: [ViewValue]?)] = []
+
+    /// Creates an empty set with room for `expectedRows` rows.
+    public init(expectedRows: Int = 0) {
+        index.reserveCapacity(expectedRows)
+        entries.reserveCapacity(expectedRows)
+    }
+
+    /// The entry of a row, reading it from `rows` the first time the batch touches its key.
+    /// - Throws: what `rows` throws.
+    public mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
+        let lookup = Key(view: view, key: key)
+        if let found = index[lookup] { return found }
+        let row = try rows.row(in: view, key: key)
+        entries.append(Entry(view: view, key: key, original: row, current: row))
+        index[lookup] = entries.count - 1
+        return entries.count - 1
+    }
+
+    /// The row's current state in the batch (`nil`: absent or deleted).
+    public func row(_ entry: Int) -> [ViewValue]? { entries[entry].current }
+
+    /// Sets the row's state (`nil` deletes it), remembering the previous state for ``rollbackEvent()``.
+    public mutating func set(_ entry: Int, _ row: [ViewValue]?) {
+        undo.append((entry, entries[entry].current))
+        entries[entry].current = row
+    }
+
+    /// Starts an event: later ``rollbackEvent()`` calls undo only what follows.
+    public mutating func beginEvent() { undo.removeAll(keepingCapacity: true) }
+
+    /// Undoes every change since ``beginEvent()``.
+    public mutating func rollbackEvent() {
+        while let (entry, previous) = undo.popLast() { entries[entry].current = previous }
+    }
+
+    /// One change per row whose state differs from what was read, in first-touch order.
+    public var changes: [ViewChange] {
+        entries.compactMap { $0.current == $0.original ? nil : ViewChange(view: $0.view, key: $0.key, row: $0.current) }
+    }
+}
