@@ -427,6 +427,12 @@ enum Evaluator {
 
     private static func call(_ function: Function, _ arguments: [Code], _ scope: Scope, row: [ViewValue]) throws(EventFailure) -> Value {
         switch function {
+        case .if:
+            switch try evaluate(arguments[0], scope, row: row) {
+            case .boolean(true): return try evaluate(arguments[1], scope, row: row)
+            case .boolean(false), .null: return try evaluate(arguments[2], scope, row: row)
+            case let v: throw EventFailure(code: .typeMismatch, message: "if() needs a boolean condition, not \(v.typeName)")
+            }
         case .coalesce:
             for a in arguments {
                 let v = try evaluate(a, scope, row: row)

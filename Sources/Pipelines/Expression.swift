@@ -74,6 +74,8 @@ enum BinaryOperator: String, Hashable, Sendable {
 /// The built-in functions.
 enum Function: String, Hashable, Sendable, CaseIterable {
     case coalesce, len, lower, upper, concat, min, max, abs, round, sum, count
+    /// `if(condition, then, else)`: `then` when the condition is true, else (false or null) `else`.
+    case `if`
 
     /// Allowed argument counts.
     var arity: ClosedRange<Int> {
@@ -82,6 +84,7 @@ enum Function: String, Hashable, Sendable, CaseIterable {
         case .len, .lower, .upper, .abs, .sum, .count: return 1...1
         case .min, .max: return 2...Int.max
         case .round: return 1...2
+        case .if: return 3...3
         }
     }
 }

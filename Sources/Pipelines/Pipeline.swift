@@ -432,6 +432,12 @@ struct PipelineBuilder {
                 if types.count == 2, types[1] == .real { fail(.typeMismatch, "round()'s digits must be an integer", expr) }
                 return arguments.count == 1 ? .integer : .real
             case .sum: return .unknown
+            case .if:
+                if types[0] != .boolean && types[0] != .unknown && types[0] != .null {
+                    fail(.typeMismatch, "if()'s condition must be a boolean, not \(types[0].name)", expr)
+                }
+                let known = types.dropFirst().filter { $0 != .null && $0 != .unknown }
+                return types.dropFirst().contains(.unknown) ? .unknown : (Set(known.map(\.name)).count == 1 ? known[0] : .unknown)
             }
         }
     }

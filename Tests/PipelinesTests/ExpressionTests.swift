@@ -58,6 +58,8 @@ func evaluate(_ expression: String, into type: ColumnType = .json, event: String
         ("$.missing and true", nil), ("$.missing or false", nil), ("true or 1 / 0 > 1", "true"), ("not (1 == 2)", "true"),
         ("1 + 2 == 3 and 'a' || 'b' == 'ab'", "true"),
         ("coalesce($.missing, $.nothing, 3)", "3"), ("coalesce($.missing)", nil),
+        ("if($.flag, 'y', 'n')", "\"y\""), ("if(not $.flag, 'y', 'n')", "\"n\""), ("if($.missing == 1, 'y', 'n')", "\"n\""),
+        ("if($.n > 1, $.n * 2, 1 / 0)", "10"), ("if(b, i, nul)", "7"),
         ("len($.name)", "3"), ("len($.items)", "3"), ("len('')", "0"), ("len($.missing)", nil),
         ("lower('ÄB')", "\"äb\""), ("upper($.name)", "\"ZOË\""), ("lower($.missing)", nil),
         ("min(3, 1, 2)", "1"), ("max(1, 2.5)", "2.5"), ("max('a', 'b')", "\"b\""), ("min(1, $.missing)", nil),
@@ -122,7 +124,7 @@ func evaluate(_ expression: String, into type: ColumnType = .json, event: String
 
     static let syntaxErrors: [(String, Int)] = [
         ("1 +", 3), ("(1", 2), ("'abc", 0), ("$.", 2), ("$.a[", 4), ("a = b", 2), ("\"x\"", 0), ("1 2", 2), ("f(1)", 0), ("$foo", 0),
-        ("a |", 2), ("1abc", 1), ("", 0), ("coalesce()", 0),
+        ("a |", 2), ("1abc", 1), ("", 0), ("coalesce()", 0), ("if(true, 1)", 0),
     ]
 
     @Test(arguments: syntaxErrors)

@@ -32,7 +32,7 @@ struct WorkerTests {
         Plan(try Pipeline.load(path: ProjectorExecutable.repositoryRoot.appendingPathComponent("pipelines/\(name).yaml").path))
     }
 
-    @Test("sample events through Kafka give the golden views", arguments: ["order_summary", "inventory"])
+    @Test("sample events through Kafka give the golden views", arguments: ["order_summary", "inventory", "order_saga", "customer_stats"])
     func samplesGiveGoldenViews(_ pipeline: String) throws {
         let fixture = try MockClusterFixture(brokerCount: 1)
         let plan = try Self.plan(pipeline)
