@@ -92,6 +92,24 @@ struct RunCommandTests {
         try Self.expectSameViews(path, as: reference)
     }
 
+    @Test("SIGTERM finishes the batch in flight, commits and exits 0")
+    func sigtermStopsCleanly() throws {
+        let stream = try Stream(partitions: 3, streamLength: 60_000)
+        let path = stream.directory.path
+        var arguments = stream.arguments(database: path, extra: ["--batch-size", "100"])
+        arguments.removeAll { $0 == "--exit-at-end" }
+        let (process, _, stderr) = try ProjectorExecutable.start(arguments, in: stream.directory.directory, label: "term")
+        try waitUntil(deadline: .seconds(30), "the worker to apply a batch") { Self.appliedCount(path) > 0 }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
+                "\((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")")
+        let applied = Self.appliedCount(path)
+        #expect(applied > 0)
+        let report = try String(contentsOf: stderr, encoding: .utf8)
+        #expect(report.contains("pipeline order_summary: \(applied) events"), "the summary counts exactly what was committed")
+    }
+
     @Test("two run processes in one group share the partitions and give the same views as one")
     func twoProcessesInOneGroup() throws {
         let stream = try Stream(partitions: 6, streamLength: 60_000)
