@@ -38,7 +38,11 @@ let package = Package(
         ),
         .target(
             name: "Views",
-            dependencies: ["Pipelines", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Pipelines",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -48,7 +52,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "ProjectorCLI",
-            dependencies: ["Projector", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Projector", "KafkaClient", "Pipelines", "Views",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
