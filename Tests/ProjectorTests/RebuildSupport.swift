@@ -47,7 +47,7 @@ enum RebuildSupport {
               Deposited:
                 - upsert: balances
                   key: {id: $key}
-                  set: {amount: amount + $.data.amount, events: events + 1\(version > 1 ? ", largest: max(largest, $.data.amount)" : "")}
+                  set: {amount: amount + $.data.amount, events: events + 1\(version > 1 ? ", largest: \"max(largest, $.data.amount)\"" : "")}
                 - upsert: balances
                   key: {id: "'~total'"}
                   set: {amount: amount + $.data.amount, events: events + 1}
@@ -100,7 +100,9 @@ enum RebuildSupport {
                 do {
                     try producer.send(message)
                     break
-                } catch let error where error.code == .queueFull {
+                } catch {
+                    let code = error.code
+                    guard code == .queueFull else { throw KafkaError(code: code, message: error.message) }
                     try check(try producer.pollDeliveryReports(timeout: .milliseconds(50)))
                 }
             }
@@ -135,12 +137,11 @@ enum RebuildSupport {
     /// Rebuilds into the store at `path` with `options` tweaked by `change`.
     static func rebuild(
         _ plan: Plan, path: String, brokers: String, signal: ShutdownSignal = ShutdownSignal(),
-        onProgress: (@Sendable (RebuildProgress) -> Void)? = nil, _ change: (inout RebuildOptions) -> Void = { _ in }
+        _ change: (inout RebuildOptions) -> Void = { _ in }
     ) throws -> Rebuild.Summary {
         var options = RebuildOptions(brokers: brokers)
         change(&options)
-        return try Rebuild(projection: plan, store: try SQLiteViewStore(path: path), options: options, onProgress: onProgress)
-            .run(until: signal)
+        return try Rebuild(projection: plan, store: try SQLiteViewStore(path: path), options: options).run(until: signal)
     }
 
     /// The checkpoints and the digest of every table of `plan`, in one snapshot.
@@ -162,9 +163,9 @@ final class BackgroundThread<Value: Sendable>: Sendable {
     private let result = Mutex<Result<Value, any Error>?>(nil)
 
     init(_ name: String, _ body: @escaping @Sendable () throws -> Value) {
-        let thread = Thread { [result] in
+        let thread = Thread { [self] in
             let outcome = Result { try body() }
-            result.withLock { $0 = outcome }
+            self.result.withLock { $0 = outcome }
         }
         thread.name = name
         thread.stackSize = 8 << 20

@@ -26,6 +26,14 @@ public struct VerificationReport: Sendable {
         public var live: [ViewValue]?
         /// The rebuilt row, or nil when the rebuild lacks it.
         public var rebuilt: [ViewValue]?
+
+        /// Creates a difference.
+        public init(view: String, key: [ViewValue], live: [ViewValue]?, rebuilt: [ViewValue]?) {
+            self.view = view
+            self.key = key
+            self.live = live
+            self.rebuilt = rebuilt
+        }
     }
 
     /// The pipeline.
