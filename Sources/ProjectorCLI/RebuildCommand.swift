@@ -27,7 +27,8 @@ struct RebuildCommand: ParsableCommand {
         partition).
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
-        the rebuild again resumes from the shadow's checkpoints (--restart starts over).
+        the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \
+        --until with a time, since the shadow does not tell which time it was built to).
 
         Progress (per partition and in total, events/s, ETA) goes to stderr: one line rewritten on a \
         terminal, a line every ~10 s otherwise, nothing with CI=true.

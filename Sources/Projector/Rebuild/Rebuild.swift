@@ -103,7 +103,13 @@ public final class Rebuild: Sendable {
         case nil:
             targets = nil
         }
-        let wasResumed = try reader.prepareShadow(restarts: options.restarts)
+        var wasResumed = try reader.prepareShadow(restarts: options.restarts)
+        if wasResumed, reader.cutoff != nil, reader.partitions.indices.contains(where: { reader.position[$0] > reader.low[$0] }) {
+            // Where the brokers could not look the time up, the shadow may already hold messages
+            // past it (an earlier rebuild up to a later time): nothing tells, so start over.
+            Log.warning("rebuild \(projection.name): not resuming a shadow with --until TIME; starting over")
+            wasResumed = try reader.prepareShadow(restarts: true)
+        }
         let outcome: Summary.Outcome
         if let targets {
             reader.target = targets
@@ -452,6 +458,8 @@ struct RebuildReader {
                 var offsets: [KafkaTopicPartition: KafkaOffset] = [:]
                 for slot in pending { offsets[partitions[slot]] = KafkaOffset(position[slot]) }
                 try consumer.assign(offsets)
+                // A partition paused earlier may keep librdkafka's pause flag across assignments.
+                try consumer.resume(pending.map { partitions[$0] })
                 isFetching = partitions.indices.map { pending.contains($0) }
             } else {
                 let done = partitions.indices.filter { isFetching[$0] && position[$0] >= target[$0] }
