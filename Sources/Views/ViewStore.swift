@@ -22,6 +22,7 @@ public import Pipelines
 /// - ``checkpoints(pipeline:target:)``
 /// - ``prepareShadow(pipeline:version:hash:views:time:)``
 /// - ``swap(pipeline:newVersion:newHash:time:)``
+/// - ``swap(pipeline:newVersion:newHash:time:finishing:)``
 /// - ``dropShadow(pipeline:)``
 /// - ``digest(ofView:)``
 public protocol ViewStore: AnyObject, Sendable {
