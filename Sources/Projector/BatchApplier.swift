@@ -46,28 +46,34 @@ public struct BatchApplier: Sendable {
         _ messages: UnsafeBufferPointer<RawMessage>,
         check: (inout any ViewTransaction) throws -> Void = { _ in }
     ) throws -> Outcome {
-        let projection = projection
-        return try store.write(pipeline: projection.name, target: target) { transaction in
+        try store.write(pipeline: projection.name, target: target) { transaction in
             try check(&transaction)
-            let result = try projection.run(messages, rows: &transaction)
-            let consumed = result.stoppedAt ?? messages.count
-            try transaction.apply(result.changes)
-            let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
-            try transaction.setCheckpoints(checkpoints)
-            var failure: (EventError, String)?
-            var failedEvents = result.errors
-            if let stop = result.stoppedAt, let error = result.errors.first(where: { $0.messageIndex == stop }) {
-                failure = (error, projection.topics[error.topic])
-                failedEvents.removeAll { $0.messageIndex == stop }
-            }
-            if projection.errorPolicy == .deadLetter, !failedEvents.isEmpty {
-                try transaction.addDeadLetters(failedEvents.map { Self.deadLetter($0, messages[$0.messageIndex], topics: projection.topics) })
-            }
-            let deltas = Self.counterDeltas(result.counters)
-            if !deltas.isEmpty { try transaction.addCounters(deltas) }
-            return Outcome(consumed: consumed, checkpoints: checkpoints, failure: failure,
-                           failedEvents: failedEvents, counters: result.counters)
+            return try apply(messages, in: &transaction)
         }
+    }
+
+    /// Applies `messages` inside a transaction the caller opened on ``target`` (the rebuild's last
+    /// batches run inside the swap's transaction) and returns what happened.
+    /// - Throws: the store's error; the caller's transaction then must not commit.
+    public func apply(_ messages: UnsafeBufferPointer<RawMessage>, in transaction: inout any ViewTransaction) throws -> Outcome {
+        let result = try projection.run(messages, rows: &transaction)
+        let consumed = result.stoppedAt ?? messages.count
+        try transaction.apply(result.changes)
+        let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
+        try transaction.setCheckpoints(checkpoints)
+        var failure: (EventError, String)?
+        var failedEvents = result.errors
+        if let stop = result.stoppedAt, let error = result.errors.first(where: { $0.messageIndex == stop }) {
+            failure = (error, projection.topics[error.topic])
+            failedEvents.removeAll { $0.messageIndex == stop }
+        }
+        if projection.errorPolicy == .deadLetter, !failedEvents.isEmpty {
+            try transaction.addDeadLetters(failedEvents.map { Self.deadLetter($0, messages[$0.messageIndex], topics: projection.topics) })
+        }
+        let deltas = Self.counterDeltas(result.counters)
+        if !deltas.isEmpty { try transaction.addCounters(deltas) }
+        return Outcome(consumed: consumed, checkpoints: checkpoints, failure: failure,
+                       failedEvents: failedEvents, counters: result.counters)
     }
 
     /// The next offset per topic partition after `messages`: one past the highest offset seen.

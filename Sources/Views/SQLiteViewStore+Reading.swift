@@ -122,40 +122,72 @@ extension SQLiteViewStore {
     /// The digest of a view (any table of the store, such as a shadow table); see ``ViewDigest``.
     public func digest(ofView view: String) throws -> ViewDigest {
         try read(doing: "computing the digest of view \(view)") { db in
-            let layout = try Self.layout(ofView: view, db: db)
-            let statement = try db.makeStatement(sql: "SELECT \(layout.selectList) FROM \(quoted(view))")
-            let handle = statement.sqliteStatement
-            let count = Int32(layout.columns.count)
-            var digest = RowDigest()
-            defer { sqlite3_reset(handle) }
-            while true {
-                let code = sqlite3_step(handle)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else {
-                    throw sqliteError(code: code, connection: db.sqliteConnection, doing: "reading view \(view)")
-                }
-                for index in 0..<count {
-                    switch sqlite3_column_type(handle, index) {
-                    case SQLITE_NULL:
-                        digest.appendNull()
-                    case SQLITE_INTEGER:
-                        digest.append(integer: sqlite3_column_int64(handle, index))
-                    case SQLITE_FLOAT:
-                        digest.append(real: sqlite3_column_double(handle, index))
-                    case SQLITE_TEXT:
-                        let bytes = sqlite3_column_text(handle, index)
-                        let length = Int(sqlite3_column_bytes(handle, index))
-                        digest.append(text: UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
-                    default:
-                        let bytes = sqlite3_column_blob(handle, index)
-                        let length = Int(sqlite3_column_bytes(handle, index))
-                        digest.append(blob: UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
-                    }
-                }
-                digest.endRow()
-            }
-            return digest.digest
+            try Self.digest(ofView: view, db: db)
         }
+    }
+
+    /// The pipeline's live checkpoints and the digest of each of `views`, read in ONE snapshot, so
+    /// the digests are those of the views exactly at those checkpoints (for `projector verify`).
+    public func digests(ofViews views: [String], pipeline: String) throws -> (checkpoints: [Checkpoint], digests: [ViewDigest]) {
+        try read(doing: "computing the digests of pipeline \(pipeline)") { db in
+            (try Self.checkpoints(key: pipeline, db: db), try views.map { try Self.digest(ofView: $0, db: db) })
+        }
+    }
+
+    /// The row of `view` with primary key `key` (values in key column order), or `nil`.
+    public func row(inView view: String, key: [ViewValue]) throws -> [ViewValue]? {
+        try read(doing: "reading a row of view \(view)") { db in
+            let layout = try Self.layout(ofView: view, db: db)
+            guard key.count == layout.keyColumns.count else {
+                throw ViewStoreError(
+                    code: .invalidDefinition,
+                    message: "a key of \(view) has \(key.count) values but the view's key has \(layout.keyColumns.count)")
+            }
+            let match = layout.keyColumns.enumerated().map { "\(quoted(layout.columns[$1])) = ?\($0 + 1)" }
+            let statement = try db.makeStatement(
+                sql: "SELECT \(layout.selectList) FROM \(quoted(view)) WHERE \(match.joined(separator: " AND "))")
+            for (index, value) in key.enumerated() {
+                try bind(value, at: Int32(index + 1), in: statement.sqliteStatement, connection: db.sqliteConnection)
+            }
+            var cursor = RowCursor(statement: statement, columns: layout.columns.count, connection: db.sqliteConnection)
+            return try cursor.next()
+        }
+    }
+
+    static func digest(ofView view: String, db: Database) throws -> ViewDigest {
+        let layout = try Self.layout(ofView: view, db: db)
+        let statement = try db.makeStatement(sql: "SELECT \(layout.selectList) FROM \(quoted(view))")
+        let handle = statement.sqliteStatement
+        let count = Int32(layout.columns.count)
+        var digest = RowDigest()
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw sqliteError(code: code, connection: db.sqliteConnection, doing: "reading view \(view)")
+            }
+            for index in 0..<count {
+                switch sqlite3_column_type(handle, index) {
+                case SQLITE_NULL:
+                    digest.appendNull()
+                case SQLITE_INTEGER:
+                    digest.append(integer: sqlite3_column_int64(handle, index))
+                case SQLITE_FLOAT:
+                    digest.append(real: sqlite3_column_double(handle, index))
+                case SQLITE_TEXT:
+                    let bytes = sqlite3_column_text(handle, index)
+                    let length = Int(sqlite3_column_bytes(handle, index))
+                    digest.append(text: UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
+                default:
+                    let bytes = sqlite3_column_blob(handle, index)
+                    let length = Int(sqlite3_column_bytes(handle, index))
+                    digest.append(blob: UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
+                }
+            }
+            digest.endRow()
+        }
+        return digest.digest
     }
 
     /// Up to `limit` keys whose rows differ between `view` in this store and `otherView` (by

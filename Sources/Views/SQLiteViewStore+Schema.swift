@@ -96,6 +96,20 @@ extension SQLiteViewStore {
 
     /// Drops the live tables and renames the shadow ones in their place, with checkpoints, counters and identity, in one transaction.
     public func swap(pipeline: String, newVersion: Int, newHash: String, time: String?) throws {
+        try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: time, isFinishing: false) { _, _ in }
+    }
+
+    public func swap(
+        pipeline: String, newVersion: Int, newHash: String, time: String?,
+        finishing finish: (inout any ViewTransaction, [Checkpoint]) throws -> Void
+    ) throws {
+        try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: time, isFinishing: true, finish)
+    }
+
+    private func swap(
+        pipeline: String, newVersion: Int, newHash: String, time: String?, isFinishing: Bool,
+        _ finish: (inout any ViewTransaction, [Checkpoint]) throws -> Void
+    ) throws {
         let time = time ?? wallClockTime()
         let key = storageKey(pipeline, .shadow)
         try access(doing: "swapping in the rebuilt views of pipeline \(pipeline)") { db in
@@ -125,6 +139,21 @@ extension SQLiteViewStore {
                         code: .definitionChanged,
                         message: "the shadow views of pipeline \(pipeline) were built by version \(shadowVersion), "
                             + "hash \(shadowHash), not version \(newVersion), hash \(newHash); restart the rebuild")
+                }
+                if isFinishing {
+                    guard let generation = generations[key] else {
+                        throw ViewStoreError(
+                            code: .notPrepared,
+                            message: "the shadow of pipeline \(pipeline) was not prepared on this store; call prepareShadow first")
+                    }
+                    // Under this transaction's write lock no other writer can move the live
+                    // checkpoints between the finishing writes and the swap.
+                    var transaction: any ViewTransaction = SQLiteViewTransaction(
+                        pipeline: pipeline, target: .shadow, storageKey: key, connection: db.sqliteConnection,
+                        tables: try statements(for: key, generation, db), common: try commonStatements(db))
+                    try finish(&transaction, try Self.checkpoints(key: pipeline, db: db))
+                    // Finalize them now: the statements name tables the swap renames.
+                    tableStatements[key] = nil
                 }
                 for table in try liveTables(key: pipeline, db: db) {
                     try db.execute(sql: "DROP TABLE IF EXISTS \(quoted(table))")

@@ -22,6 +22,7 @@ public import Pipelines
 /// - ``checkpoints(pipeline:target:)``
 /// - ``prepareShadow(pipeline:version:hash:views:time:)``
 /// - ``swap(pipeline:newVersion:newHash:time:)``
+/// - ``swap(pipeline:newVersion:newHash:time:finishing:)``
 /// - ``dropShadow(pipeline:)``
 /// - ``digest(ofView:)``
 public protocol ViewStore: AnyObject, Sendable {
@@ -69,6 +70,18 @@ public protocol ViewStore: AnyObject, Sendable {
     /// - Throws: ``ViewStoreError`` `.noShadow` when no shadow exists, `.definitionChanged` when
     ///   the shadow was built by another version or hash.
     func swap(pipeline: String, newVersion: Int, newHash: String, time: String?) throws
+
+    /// Like ``swap(pipeline:newVersion:newHash:time:)``, but first runs `finish` in the swap's
+    /// transaction, under the store's write lock: it gets a transaction on the shadow tables and
+    /// the live checkpoints as no other writer can change them any more, so a rebuild can apply
+    /// its last messages and make the shadow checkpoints equal the live ones before the swap.
+    ///
+    /// If `finish` throws, nothing is swapped or written and the error is rethrown unchanged.
+    /// - Important: Hold the lock briefly: other writers wait for it up to their busy timeout.
+    func swap(
+        pipeline: String, newVersion: Int, newHash: String, time: String?,
+        finishing finish: (inout any ViewTransaction, [Checkpoint]) throws -> Void
+    ) throws
 
     /// Drops the pipeline's shadow generation (tables, checkpoints, counters, dead letters).
     func dropShadow(pipeline: String) throws

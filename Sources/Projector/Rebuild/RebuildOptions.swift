@@ -1,0 +1,40 @@
+/// How a rebuild reads and where it stops.
+public struct RebuildOptions: Sendable {
+    /// The bootstrap servers, `host:port[,host:port]`.
+    /// librdkafka: bootstrap.servers
+    public var brokers: String
+    /// librdkafka properties passed through unchanged (`-X key=value`); they win over defaults.
+    public var properties: [String: String]
+    /// Build the views as of this position instead of catching up with the live views; `nil`
+    /// (default) catches up with the live checkpoints (or the high watermarks when there are none).
+    public var until: UntilPosition?
+    /// Swap the finished shadow in (default `true`); `false` leaves it for inspection, and a later
+    /// rebuild resumes from it.
+    public var swaps: Bool
+    /// Drop any shadow left by an earlier, interrupted rebuild and start from the earliest offsets
+    /// (default `false`: resume from it).
+    public var restarts: Bool
+    /// The most messages in one batch (one store transaction). Default 10,000.
+    public var maxBatchMessages: Int
+    /// How long one poll waits for the first message of a batch. Default 100 ms.
+    public var pollTimeout: Duration
+    /// The longest the last catch-up may hold the store's write lock (live writers wait meanwhile)
+    /// before the rebuild lets go, catches up again outside the lock and retries. Default 2 s.
+    public var finalCatchUpLimit: Duration
+
+    /// Creates options with the documented defaults.
+    public init(
+        brokers: String, properties: [String: String] = [:], until: UntilPosition? = nil, swaps: Bool = true,
+        restarts: Bool = false, maxBatchMessages: Int = 10_000, pollTimeout: Duration = .milliseconds(100),
+        finalCatchUpLimit: Duration = .seconds(2)
+    ) {
+        self.brokers = brokers
+        self.properties = properties
+        self.until = until
+        self.swaps = swaps
+        self.restarts = restarts
+        self.maxBatchMessages = maxBatchMessages
+        self.pollTimeout = pollTimeout
+        self.finalCatchUpLimit = finalCatchUpLimit
+    }
+}
