@@ -1,3 +1,4 @@
+internal import Foundation
 internal import Pipelines
 
 /// Builds a view digest: the 128-bit sum of a hash of each row's canonical encoding.
@@ -6,6 +7,10 @@ internal import Pipelines
 /// 4 blob) and writes fixed-width little-endian numbers and length-prefixed bytes, so it is
 /// prefix-free and type exact: integer 1, real 1.0 and text '1' hash differently. Summing is
 /// commutative, so the digest does not depend on row order.
+///
+/// Reals are compared to 12 significant digits (``canonicalReal(_:)``): a sum fed by several
+/// partitions is added in the order the partitions were read, which differs between a live
+/// worker and its rebuild, so their last bits may differ while the views agree.
 struct RowDigest {
     private(set) var rowCount = 0
     private var high: UInt64 = 0
@@ -29,7 +34,7 @@ struct RowDigest {
 
     mutating func append(real: Double) {
         buffer.append(2)
-        appendLittleEndian(real.bitPattern)
+        appendLittleEndian(canonicalReal(real).bitPattern)
     }
 
     mutating func append(text: UnsafeRawBufferPointer) {
@@ -124,4 +129,20 @@ func murmurHash3x64_128(_ data: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
     h1 = h1 &+ h2
     h2 = h2 &+ h1
     return (h1, h2)
+}
+
+/// `value` rounded to 12 significant digits (and -0 as 0), the precision at which digests and
+/// `differingKeys` compare reals.
+func canonicalReal(_ value: Double) -> Double {
+    guard value.isFinite else { return value }
+    if value == 0 { return 0 }
+    return Double(String(format: "%.12g", value)) ?? value
+}
+
+extension ViewValue {
+    /// The value as digests compare it: reals to 12 significant digits.
+    var canonical: ViewValue {
+        if case .real(let real) = self { return .real(canonicalReal(real)) }
+        return self
+    }
 }

@@ -253,7 +253,7 @@ extension SQLiteViewStore {
                     differing.append(keyOf(rowB))
                     b = try right.next()
                 } else {
-                    if rowA != rowB { differing.append(keyOf(rowA)) }
+                    if rowA.map(\.canonical) != rowB.map(\.canonical) { differing.append(keyOf(rowA)) }
                     a = try left.next()
                     b = try right.next()
                 }
