@@ -166,6 +166,33 @@ struct RunCommandTests {
         #expect(badDirectory.stderr.contains("does not exist"))
     }
 
+    @Test("rebuild swaps in equal views; verify says equal, then catches a tampered row; bad --until usage exits 2")
+    func rebuildAndVerify() throws {
+        let stream = try Stream(partitions: 3, streamLength: 6_000)
+        let path = try stream.reference()
+        let brokers = stream.fixture.bootstrapServers
+        let rebuild = try ProjectorExecutable.run(["rebuild", "pipelines/order_summary.yaml", "--brokers", brokers, "--db", path])
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        #expect(Self.appliedCount(path) == stream.events)
+        let equal = try ProjectorExecutable.run(["verify", "pipelines/order_summary.yaml", "--brokers", brokers, "--db", path])
+        #expect(equal.status == 0, "\(equal.stderr)")
+        #expect(equal.stdout.contains("equal"))
+
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [path, #"UPDATE "order_summary" SET "status" = 'tampered' WHERE "order_id" = (SELECT min("order_id") FROM "order_summary")"#]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        let different = try ProjectorExecutable.run(["verify", "pipelines/order_summary.yaml", "--brokers", brokers, "--db", path])
+        #expect(different.status == 1)
+        #expect(different.stdout.contains("different") && different.stdout.contains("tampered"), "\(different.stdout)")
+
+        let noInto = try ProjectorExecutable.run(
+            ["rebuild", "pipelines/order_summary.yaml", "--brokers", brokers, "--db", path, "--until", "2026-11-01T00:00:00Z"])
+        #expect(noInto.status == 2)
+        #expect(noInto.stderr.contains("--into"))
+    }
+
     @Test("dlq list, replay after the cause is fixed, and skip")
     func deadLetterCommands() throws {
         let fixture = try MockClusterFixture(brokerCount: 1)
