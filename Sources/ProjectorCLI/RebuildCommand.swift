@@ -18,7 +18,8 @@ struct RebuildCommand: ParsableCommand {
         without live checkpoints is read up to the high watermarks.
 
         A changed definition (new version or hash) goes live this way: `run` refuses it until the \
-        rebuild swaps it in. Stop the workers of the old definition at the swap and start the new one.
+        rebuild swaps it in. A worker still running the old definition stops at its next batch with an \
+        error saying the views were rebuilt by another definition; then start the new one.
 
         --until builds the views as of a past moment into another database (--into, never swapped over \
         the live views): an ISO-8601 time (events whose Kafka timestamp is at or before it; offsets for \
