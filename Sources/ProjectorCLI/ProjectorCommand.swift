@@ -9,7 +9,7 @@ struct ProjectorCommand: ParsableCommand {
         discussion: "Exit codes: 0 ok, 1 runtime failure (broker, database), 2 bad usage or invalid pipeline, 3 an event error under on_error: fail.",
         subcommands: [
             DemoCommand.self, RunCommand.self, StatusCommand.self, ValidateCommand.self,
-            DevBrokerCommand.self, ProduceCommand.self,
+            DevBrokerCommand.self, ProduceCommand.self, BenchCommand.self,
         ]
     )
 }
