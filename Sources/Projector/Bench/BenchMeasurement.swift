@@ -41,7 +41,7 @@ public struct BenchMeasurement: Sendable, Codable {
     public var summary: String {
         var line = "\(mode.padding(toLength: 8, withPad: " ", startingAt: 0)) \(messages) msgs in \(Self.format(seconds, 2)) s: "
             + "\(Self.grouped(messagesPerSecond)) msg/s, \(Self.format(megabytesPerSecond, 1)) MB/s, "
-            + "batch p50 \(Self.format(p50BatchMilliseconds, 2)) ms p99 \(Self.format(p99BatchMilliseconds, 2)) ms, "
+            + (batches == 0 ? "" : "batch p50 \(Self.format(p50BatchMilliseconds, 2)) ms p99 \(Self.format(p99BatchMilliseconds, 2)) ms, ")
             + "CPU \(Self.format(cpuMicrosecondsPerMessage, 2)) µs/msg, peak RSS \(maxRSSKiB / 1024) MiB"
         if let perMessage = allocationsPerMessage { line += ", \(Self.format(perMessage, 3)) allocs/msg" }
         return line
