@@ -160,8 +160,9 @@ public struct Bench: Sendable {
                 try consumer.assign(ranges.mapValues { KafkaOffset($0.low) })
                 var seen = 0
                 var idleSince = ContinuousClock.now
+                // A batch's latency runs from the end of the previous one (or the pass's start), as in cref.c.
+                var started = ContinuousClock.now
                 while seen < perPass {
-                    let started = ContinuousClock.now
                     let count = try consumer.poll(maxMessages: options.maxBatchMessages, timeout: .milliseconds(100)) { batch in
                         for record in batch {
                             if let value = record.value {
@@ -172,9 +173,11 @@ public struct Bench: Sendable {
                         return batch.count
                     }
                     if count > 0 {
-                        stopwatch.record(ContinuousClock.now - started)
+                        let now = ContinuousClock.now
+                        stopwatch.record(now - started)
+                        started = now
                         seen += count
-                        idleSince = ContinuousClock.now
+                        idleSince = now
                         progress.update("bench: consumed \(messages + seen)/\(perPass * options.passes)")
                     } else if ContinuousClock.now - idleSince > .seconds(10) {
                         throw ProjectorError(code: .broker, message: "bench: no records for 10 s after \(seen) of \(perPass) (pass \(pass + 1))")
@@ -226,13 +229,15 @@ public struct Bench: Sendable {
                               consumer: consumer, tracker: tracker, onBatch: nil)
         var stopwatch = BenchStopwatch(expectedBatches: total / 100 + 16)
         var idleSince = ContinuousClock.now
+        var started = ContinuousClock.now
         while loop.progress.messages < total {
             let before = loop.progress.messages
-            let started = ContinuousClock.now
             try loop.pollOnce(maxMessages: options.maxBatchMessages, timeout: .milliseconds(100))
             if loop.progress.messages > before {
-                stopwatch.record(ContinuousClock.now - started)
-                idleSince = ContinuousClock.now
+                let now = ContinuousClock.now
+                stopwatch.record(now - started)
+                started = now
+                idleSince = now
                 progress.update("bench: projected \(loop.progress.messages)/\(total)")
             } else if ContinuousClock.now - idleSince > .seconds(10) {
                 throw ProjectorError(code: .broker, message: "bench: no records for 10 s after \(loop.progress.messages) of \(total)")
