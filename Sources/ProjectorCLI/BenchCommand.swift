@@ -57,6 +57,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: .hidden)
     var passes = 1
 
+    @Option(help: .hidden)
+    var fillMilliseconds = 0
+
     @Flag(help: "Skip the consume phase (with --pipeline: measure only the pipeline).")
     var skipConsume = false
 
@@ -107,9 +110,11 @@ struct BenchCommand: ParsableCommand {
             cluster = mock
             address = mock.bootstrapServers
         }
-        let bench = Bench(options: .init(
+        var options = Bench.Options(
             brokers: address, topic: topic, messages: messages, size: size, events: Bench.Events(rawValue: events) ?? .synthetic, properties: properties,
-            passes: passes, requiresCompleteTopic: cluster != nil))
+            passes: passes, requiresCompleteTopic: cluster != nil)
+        options.fillTimeout = .milliseconds(fillMilliseconds)
+        let bench = Bench(options: options)
         var results: [BenchMeasurement] = []
         if !existing {
             if cluster == nil { try bench.createTopicIfMissing(partitions: count) }

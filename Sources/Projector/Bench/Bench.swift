@@ -50,6 +50,9 @@ public struct Bench: Sendable {
         public var maxBatchMessages: Int
         /// Refuse to time a topic whose low watermark is above 0 (the embedded mock drops old data).
         public var requiresCompleteTopic: Bool
+        /// How long a consume-phase poll waits for its batch to fill after the first record
+        /// (``KafkaConsumer/poll(maxMessages:timeout:fillTimeout:_:)``); `.zero` takes what is queued.
+        public var fillTimeout: Duration = .zero
 
         /// Creates options; see each property.
         public init(
@@ -163,7 +166,8 @@ public struct Bench: Sendable {
                 // A batch's latency runs from the end of the previous one (or the pass's start), as in cref.c.
                 var started = ContinuousClock.now
                 while seen < perPass {
-                    let count = try consumer.poll(maxMessages: options.maxBatchMessages, timeout: .milliseconds(100)) { batch in
+                    let count = try consumer.poll(maxMessages: options.maxBatchMessages, timeout: .milliseconds(100),
+                                                  fillTimeout: options.fillTimeout) { batch in
                         for record in batch {
                             if let value = record.value {
                                 bytes &+= value.count
