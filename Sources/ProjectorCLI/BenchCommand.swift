@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import KafkaClient
+import Pipelines
+import Projector
+
+/// `projector bench`: throughput of Projector's consumer (and optionally a pipeline) on a cluster.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure produce, consume and pipeline throughput on a Kafka cluster.",
+        discussion: """
+        Produces N synthetic JSON events (OrderCreated envelopes of --size bytes) to --topic, or with \
+        --existing reads what the topic already holds; consumes the whole topic with Projector's batch \
+        consumer (manual assignment from the earliest offsets, no consumer group); and with --pipeline \
+        projects it through that pipeline into a temporary SQLite file, as `projector run` does (the \
+        topic is fed as the pipeline's first source topic). Each phase prints msg/s, MB/s, p50/p99 \
+        batch latency, CPU per message (getrusage: every thread of the process) and peak RSS.
+
+        Without --brokers an embedded broker (librdkafka's mock cluster) is started; it keeps about \
+        5 MiB per partition, so --partitions defaults to enough partitions for N events.
+
+        Exit codes: 0 ok, 1 broker or database failure, 2 bad usage.
+
+        Examples:
+          projector bench --messages 200000
+          projector bench --brokers kafka:9092 --topic bench --messages 1000000 --partitions 12
+          projector bench --brokers kafka:9092 --topic orders --existing --pipeline pipelines/order_summary.yaml
+        """)
+
+    @Option(help: ArgumentHelp("Bootstrap brokers, host:port[,host:port...]; default: start an embedded broker.", valueName: "host:port"))
+    var brokers: String?
+
+    @OptionGroup var librdkafka: LibrdkafkaPropertyOptions
+
+    @Option(help: "The topic to produce to and read from.")
+    var topic = "projector-bench"
+
+    @Option(help: "How many events to produce (ignored with --existing).")
+    var messages = 100_000
+
+    @Option(help: ArgumentHelp("The value size of the synthetic events, in bytes.", valueName: "bytes"))
+    var size = 220
+
+    @Option(help: "Partitions of the topic when bench creates it (default: 6, or enough for N events on the embedded broker).")
+    var partitions: Int?
+
+    @Flag(help: "Read the events the topic already holds instead of producing new ones.")
+    var existing = false
+
+    @Option(help: ArgumentHelp("Also project the topic through this pipeline into a temporary SQLite file.", valueName: "file"))
+    var pipeline: String?
+
+    @Option(help: .hidden)
+    var events = Bench.Events.synthetic.rawValue
+
+    @Option(help: .hidden)
+    var passes = 1
+
+    @Option(help: .hidden)
+    var fillMilliseconds = 0
+
+    @Flag(help: "Skip the consume phase (with --pipeline: measure only the pipeline).")
+    var skipConsume = false
+
+    @Flag(help: "Print one JSON object per phase on stdout instead of the summary lines.")
+    var json = false
+
+    func validate() throws {
+        guard messages > 0 || existing else { throw ValidationError("--messages must be at least 1.") }
+        guard size > 0 else { throw ValidationError("--size must be at least 1.") }
+        if let partitions, partitions < 1 { throw ValidationError("--partitions must be at least 1.") }
+        guard passes > 0 else { throw ValidationError("--passes must be at least 1.") }
+        if existing && brokers == nil { throw ValidationError("--existing needs --brokers: the embedded broker starts empty.") }
+        if topic.isEmpty { throw ValidationError("--topic must not be empty.") }
+        if Bench.Events(rawValue: events) == nil {
+            throw ValidationError("--events must be one of \(Bench.Events.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+    }
+
+    func run() throws {
+        let properties = try librdkafka.properties(command: "bench")
+        let plan = try pipeline.map { try loadPlans([$0])[0] }
+        do {
+            try measure(properties: properties, plan: plan)
+        } catch let error as ProjectorError {
+            throw failure(error)
+        } catch let error as KafkaError {
+            throw failure(ProjectorError(code: .broker, message: "bench: \(error.message)"))
+        }
+    }
+
+    /// The partitions for the topic: given, or enough for N events of --size on the embedded broker.
+    static func defaultPartitions(messages: Int, size: Int, embedded: Bool) -> Int {
+        guard embedded else { return 6 }
+        // The mock keeps ~5 MiB per partition; plan for 3 MiB of values plus record overhead.
+        let bytes = messages * (size + 40)
+        return min(max(6, (bytes + 3_145_727) / 3_145_728), 512)
+    }
+
+    private func measure(properties: [String: String], plan: Plan?) throws {
+        var cluster: MockCluster?
+        let address: String
+        let count = partitions ?? Self.defaultPartitions(messages: messages, size: size, embedded: brokers == nil)
+        if let brokers {
+            address = brokers
+        } else {
+            let mock = try MockCluster(brokerCount: 3)
+            try mock.createTopic(topic, partitions: count)
+            cluster = mock
+            address = mock.bootstrapServers
+        }
+        var options = Bench.Options(
+            brokers: address, topic: topic, messages: messages, size: size, events: Bench.Events(rawValue: events) ?? .synthetic, properties: properties,
+            passes: passes, requiresCompleteTopic: cluster != nil)
+        options.fillTimeout = .milliseconds(fillMilliseconds)
+        let bench = Bench(options: options)
+        var results: [BenchMeasurement] = []
+        if !existing {
+            if cluster == nil { try bench.createTopicIfMissing(partitions: count) }
+            results.append(try bench.produce())
+            report(results.last!)
+        }
+        let extent = try bench.topicExtent()
+        if cluster != nil && extent.truncatedPartitions > 0 {
+            throw ProjectorError(code: .usage, message: "bench: the embedded broker dropped the oldest records of \(extent.truncatedPartitions) partition(s): it keeps ~5 MiB per partition. Use more --partitions.")
+        }
+        if !json {
+            print("topic \(topic): \(extent.messages) events in \(extent.partitions) partitions"
+                + (cluster != nil ? " (embedded broker)" : " at \(address)"))
+        }
+        guard extent.messages > 0 else {
+            throw ProjectorError(code: .broker, message: "bench: topic \(topic) is empty")
+        }
+        if !skipConsume {
+            results.append(try bench.consume())
+            report(results.last!)
+        }
+        if let plan {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("projector-bench-\(UUID().uuidString).sqlite").path
+            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            results.append(try bench.project(plan, databasePath: path))
+            report(results.last!)
+        }
+        withExtendedLifetime(cluster) {}
+    }
+
+    private func report(_ measurement: BenchMeasurement) {
+        print(json ? measurement.json : measurement.summary)
+        fflush(nil)  // one line per phase, visible at once when stdout is a pipe
+    }
+}
