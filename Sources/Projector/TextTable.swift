@@ -1,3 +1,4 @@
+internal import Foundation
 public import Pipelines
 
 /// A plain-text table with aligned columns, for views printed on a terminal.
@@ -30,12 +31,13 @@ public struct TextTable: Sendable {
 }
 
 extension ViewValue {
-    /// The value as a person reads it: `NULL`, the number, or the text.
+    /// The value as a person reads it: `NULL`, the number (reals to 15 significant digits, so
+    /// a sum like 471.94000000000005 reads 471.94), or the text.
     public var displayText: String {
         switch self {
         case .null: "NULL"
         case .integer(let value): String(value)
-        case .real(let value): String(value)
+        case .real(let value): value.isFinite ? String(format: "%.15g", value) : String(value)
         case .text(let value): value
         }
     }

@@ -62,7 +62,7 @@ public struct DemoStream: Sequence, Sendable {
 
         private mutating func nextSaga() -> [DemoEvent] {
             order += 1
-            let orderID = "o-\(order)"
+            let orderID = "ord-\(order)"
             let customerID = "c-\(Int(random.next() % UInt64(customers)) + 1)"
             var events: [DemoEvent] = []
             if order % 50 == 1 {
@@ -99,12 +99,12 @@ public struct DemoStream: Sequence, Sendable {
                     #"{"orderId":"\#(orderID)","customerId":"\#(customerID)","reason":"payment failed"}"#))
             } else {
                 events.append(event("payments", key: orderID, type: "PaymentProcessed", data:
-                    #"{"paymentId":"p-\#(order)","orderId":"\#(orderID)","customerId":"\#(customerID)","amount":\#(Self.money(total))}"#))
+                    #"{"paymentId":"pay-\#(order)","orderId":"\#(orderID)","customerId":"\#(customerID)","amount":\#(Self.money(total))}"#))
                 events.append(event("inventory", key: orderID, type: "InventoryUpdated", data: #"{"orderId":"\#(orderID)"}"#))
                 events.append(event("orders", key: orderID, type: "OrderShipped", data: #"{"orderId":"\#(orderID)","carrier":"DHL"}"#))
                 if order % 20 == 0 {
                     events.append(event("payments", key: orderID, type: "PaymentRefunded", data:
-                        #"{"paymentId":"p-\#(order)","orderId":"\#(orderID)","customerId":"\#(customerID)","amount":\#(Self.money(total))}"#))
+                        #"{"paymentId":"pay-\#(order)","orderId":"\#(orderID)","customerId":"\#(customerID)","amount":\#(Self.money(total))}"#))
                 }
             }
             return events
