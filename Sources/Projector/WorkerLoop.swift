@@ -14,12 +14,13 @@ struct WorkerLoop {
     private(set) var progress: Worker.Progress
     /// `RawMessage`s of the current batch; its capacity is kept across batches.
     private var messages: [RawMessage] = []
-    /// The projection's topic index of each consumer topic id (`-1` until looked up).
-    private var topicIndices: [Int] = []
+    /// The projection's topic index of each consumer topic id.
+    private var topics: TopicIndexes
 
     init(projection: any Projection, applier: BatchApplier, consumer: KafkaConsumer, tracker: PartitionTracker,
          onBatch: (@Sendable (Worker.Progress) -> Void)?) {
         self.projection = projection
+        self.topics = TopicIndexes(topics: projection.topics)
         self.applier = applier
         self.consumer = consumer
         self.tracker = tracker
@@ -96,24 +97,12 @@ struct WorkerLoop {
         messages.removeAll(keepingCapacity: true)
         for record in batch {
             messages.append(RawMessage(
-                key: record.key, value: record.value, topic: topicIndex(record.topicID),
+                key: record.key, value: record.value, topic: topics.index(of: record.topicID, in: consumer),
                 partition: record.partition, offset: record.offset, timestamp: record.timestamp?.milliseconds))
         }
         return try messages.withUnsafeBufferPointer { try applier.apply($0) }
     }
 
-    private mutating func topicIndex(_ id: KafkaTopicID) -> Int {
-        let slot = Int(id.index)
-        if slot >= topicIndices.count { topicIndices += repeatElement(-1, count: slot + 1 - topicIndices.count) }
-        if topicIndices[slot] < 0 {
-            let name = consumer.topicName(id)
-            guard let index = projection.topics.firstIndex(of: name) else {
-                preconditionFailure("the consumer returned topic \(name), which pipeline \(projection.name) did not subscribe to")
-            }
-            topicIndices[slot] = index
-        }
-        return topicIndices[slot]
-    }
 
     /// Partition errors are reported, not fatal: librdkafka retries them (a fatal error throws from poll).
     private func report(_ events: [KafkaConsumerEvent]) throws {

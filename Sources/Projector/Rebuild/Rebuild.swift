@@ -163,7 +163,7 @@ struct RebuildReader {
     /// Whether the consumer fetches each partition from `position` (false: paused or unassigned).
     var isFetching: [Bool]
     private var messages: [RawMessage] = []
-    private var topicIndices: [Int] = []
+    private var topics: TopicIndexes
     var events = 0
     var batches = 0
     var counters = PlanResult.Counters()
@@ -175,6 +175,7 @@ struct RebuildReader {
         self.options = options
         self.onProgress = onProgress
         self.started = started
+        self.topics = TopicIndexes(topics: projection.topics)
         let name = projection.name
         applier = BatchApplier(projection: projection, store: store, target: .shadow)
         var partitions: [KafkaTopicPartition] = []
@@ -483,7 +484,7 @@ struct RebuildReader {
                 }
                 messages.removeAll(keepingCapacity: true)
                 for record in batch {
-                    let topic = topicIndex(record.topicID)
+                    let topic = topics.index(of: record.topicID, in: consumer)
                     let partition = Int(record.partition)
                     guard partition < slots[topic].count, case let slot = slots[topic][partition], slot >= 0 else { continue }
                     let offset = record.offset
@@ -535,18 +536,6 @@ struct RebuildReader {
         if let onProgress { onProgress(progress) }
     }
 
-    private mutating func topicIndex(_ id: KafkaTopicID) -> Int {
-        let slot = Int(id.index)
-        if slot >= topicIndices.count { topicIndices += repeatElement(-1, count: slot + 1 - topicIndices.count) }
-        if topicIndices[slot] < 0 {
-            let name = consumer.topicName(id)
-            guard let index = projection.topics.firstIndex(of: name) else {
-                preconditionFailure("the rebuild consumer returned topic \(name), which pipeline \(projection.name) does not read")
-            }
-            topicIndices[slot] = index
-        }
-        return topicIndices[slot]
-    }
 
     // MARK: Reporting
 
