@@ -43,11 +43,12 @@ func loadPlans(_ paths: [String]) throws -> [Plan] {
 
 /// Opens the view store at `path`, or exits 1 with the store's message.
 ///
-/// Writers wait up to a minute for the write lock: several pipelines of one process (or several
-/// processes) share one SQLite file and take turns, one batch transaction at a time.
-func openStore(_ path: String, readOnly: Bool = false) throws -> SQLiteViewStore {
+/// Writers wait up to a minute (by default) for the write lock: several pipelines of one process (or
+/// several processes) share one SQLite file and take turns, one batch transaction at a time. SQLite's
+/// busy handler retries meanwhile with growing sleeps; past the timeout the write fails with `.busy`.
+func openStore(_ path: String, readOnly: Bool = false, busyTimeout: Duration = .seconds(60)) throws -> SQLiteViewStore {
     do {
-        return try SQLiteViewStore(path: path, configuration: .init(isReadOnly: readOnly, busyTimeout: .seconds(60)))
+        return try SQLiteViewStore(path: path, configuration: .init(isReadOnly: readOnly, busyTimeout: busyTimeout))
     } catch {
         throw failure(ProjectorError(code: .database, message: "\(error)"))
     }
