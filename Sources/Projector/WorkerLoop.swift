@@ -156,13 +156,16 @@ struct WorkerLoop {
     /// the error rather than hang (every batch before it is committed).
     private func report(_ events: [KafkaConsumerEvent]) throws {
         for event in events {
-            if case .error(let error) = event.kind {
-                if Self.permanentCodes.contains(error.code.rawValue) {
-                    throw ProjectorError(code: .broker, message: "pipeline \(projection.name): \(error) (not retriable: "
-                        + "grant the worker's principal access to the topics and the group, then restart)")
-                }
-                Log.warning("pipeline \(projection.name): \(error)")
+            let error: KafkaError
+            switch event.kind {
+            case .error(let reported), .commitFailed(let reported): error = reported
+            case .endOfPartition: continue
             }
+            if Self.permanentCodes.contains(error.code.rawValue) {
+                throw ProjectorError(code: .broker, message: "pipeline \(projection.name): \(error) (not retriable: "
+                    + "grant the worker's principal access to the topics and the group, then restart)")
+            }
+            Log.warning("pipeline \(projection.name): \(error)")
         }
     }
 

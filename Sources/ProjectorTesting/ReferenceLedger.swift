@@ -89,7 +89,7 @@ public enum ReferenceLedger {
     public static func readTopic(_ topic: String, brokers: String, partitions: Int, timeout: Duration = .seconds(60)) throws -> Contents {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: nil)
         configuration.isPartitionEOFEnabled = false
-        configuration.additionalProperties = ["fetch.message.max.bytes": "10485760", "receive.message.max.bytes": "20000000"]
+        configuration.additionalProperties = ["fetch.message.max.bytes": "10485760"]
         let consumer = try KafkaConsumer(configuration: configuration)
         defer { try? consumer.close() }
         var highs: [Int32: Int64] = [:]

@@ -66,9 +66,11 @@ struct FaultBrokerTests {
         Fault(name: "JoinGroup: fatal GROUP_AUTHORIZATION_FAILED", before: { stream, _ in
             stream.fixture.cluster.pushRequestErrors(Array(repeating: code(30), count: 3), for: .joinGroup)
         }, fatalText: "AUTHORIZATION"),
-        Fault(name: "Heartbeat: fatal GROUP_AUTHORIZATION_FAILED", inject: { stream, _ in
+        // librdkafka 2.0.2 does not surface a failed heartbeat to the application: the member keeps
+        // its assignment while heartbeats fail within the session timeout, so this one is survived.
+        Fault(name: "Heartbeat: GROUP_AUTHORIZATION_FAILED (not surfaced by librdkafka)", inject: { stream, _ in
             stream.fixture.cluster.pushRequestErrors(Array(repeating: code(30), count: 3), for: .heartbeat)
-        }, fatalText: "AUTHORIZATION"),
+        }),
         Fault(name: "OffsetCommit: fatal GROUP_AUTHORIZATION_FAILED", inject: { stream, _ in
             stream.fixture.cluster.pushRequestErrors(Array(repeating: code(30), count: 3), for: .offsetCommit)
         }, fatalText: "AUTHORIZATION"),
@@ -83,7 +85,7 @@ struct FaultBrokerTests {
     }
 
     private func runOnce(_ fault: Fault, round: Int) throws {
-        let half = isLongRun ? 6_000 : 2_000
+        let half = isLongRun ? 6_000 : 1_000
         let stream = try LedgerStream()
         let group = stream.fixture.makeGroupID()
         try stream.publish(half)
@@ -109,7 +111,8 @@ struct FaultBrokerTests {
             // Nothing half-committed: what is stored equals the reference cut at the checkpoints.
             let partial = try stream.differences(atHighWatermarks: false)
             #expect(partial.isEmpty, "\(partial)")
-            // Restarted without the fault, it resumes and completes.
+            // Restarted without the fault (errors not yet fired are dropped), it resumes and completes.
+            for key in [KafkaAPIKey.fetch, .joinGroup, .heartbeat, .offsetCommit] { stream.fixture.cluster.clearRequestErrors(for: key) }
             let again = try stream.start("restart\(round)", group: stream.fixture.makeGroupID())
             try stream.waitUntilAllApplied()
             #expect(again.stop() == 0, "\(again.errorOutput)")
