@@ -12,12 +12,13 @@ struct FaultKillTests {
     @Test("run: SIGKILL at random instants while events flow; the views equal the reference")
     func killRun() throws {
         let stream = try LedgerStream(partitions: 4)
-        try stream.publish(3_000)
-        let flow = stream.publishInBackground(isLongRun ? 30_000 : 6_000, chunks: 10)
+        try stream.publish(2_000)
         let rounds = isLongRun ? 20 : 4
         var kills = 0
         for round in 0 ..< rounds {
             let before = stream.appliedCount
+            // Events flow while the worker runs and is killed.
+            let flow = stream.publishInBackground(isLongRun ? 2_000 : 1_000, chunks: 5)
             let worker = try stream.start("run\(round)", group: stream.fixture.makeGroupID(), batchSize: 50)
             try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(10), "a batch") {
                 stream.appliedCount > before || !worker.isRunning
@@ -28,8 +29,8 @@ struct FaultKillTests {
                 kills += 1
             }
             worker.waitForExit()
+            try flow.wait()
         }
-        try flow.wait()
         let last = try stream.start("last", group: stream.fixture.makeGroupID())
         try stream.waitUntilAllApplied()
         #expect(last.stop() == 0, "\(last.errorOutput)")
