@@ -72,7 +72,7 @@ struct FaultKillTests {
         for round in 0 ..< (isLongRun ? 30 : 6) {
             let (process, _, _) = try ProjectorExecutable.start(["dlq", "replay", stream.pipelinePath, "--db", stream.database],
                                                                 in: stream.directory.directory, label: "replay\(round)")
-            randomPause(upTo: 250)
+            usleep(UInt32.random(in: 0 ... 120_000))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
