@@ -114,10 +114,39 @@ final class LedgerStream: Sendable {
         }
 
         /// SIGTERM, then the exit status (0 is a clean stop).
+        ///
+        /// SIGTERM is sent again every 2 s: one sent in the first milliseconds of `run`, between
+        /// `signal(SIGTERM, SIG_IGN)` and the dispatch source's start, is lost (a known startup race).
         @discardableResult
         func stop() -> Int32 {
+            var sent = ContinuousClock.now
             signal(SIGTERM)
-            return waitForExit()
+            _ = try? waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(20), "projector to stop") {
+                if ContinuousClock.now - sent > .seconds(2) {
+                    sent = ContinuousClock.now
+                    signal(SIGTERM)
+                }
+                return !process.isRunning
+            }
+            return waitForExit(deadline: .seconds(5))
+        }
+
+        /// Whether the process aborted in librdkafka 2.0.2's cooperative-sticky assignor at close
+        /// (confluentinc/librdkafka#4312, fixed in 2.3 by #4381): after its last commit, so no data is at stake.
+        var abortedInStickyAssignor: Bool {
+            process.terminationStatus == SIGABRT && errorOutput.contains("rd_kafka_sticky_assignor_state_destroy")
+        }
+
+        /// Stops the worker and expects a clean exit, tolerating the known librdkafka abort at close.
+        func expectCleanStop(_ comment: String = "") {
+            let status = stop()
+            if status != 0 && abortedInStickyAssignor {
+                withKnownIssue("librdkafka 2.0.2 aborts closing a cooperative-sticky consumer (librdkafka#4312)") {
+                    Issue.record("aborted in librdkafka's sticky assignor at close \(comment)")
+                }
+            } else {
+                #expect(status == 0, "\(comment) \(errorOutput.suffix(3_000))")
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ struct RebalanceTests {
                 try startOne()
             case 1:
                 let victim = workers.remove(at: Int.random(in: 0 ..< workers.count))
-                #expect(victim.stop() == 0, "SIGTERM is a clean stop: \(victim.errorOutput)")
+                victim.expectCleanStop("SIGTERM is a clean stop")
                 faults += 1
             default:
                 let victim = workers.remove(at: Int.random(in: 0 ..< workers.count))
@@ -56,7 +56,7 @@ struct RebalanceTests {
         try flow.wait()
         while workers.count < 3 { try startOne() }
         try stream.waitUntilAllApplied(deadline: .seconds(120))
-        for worker in workers { #expect(worker.stop() == 0, "\(worker.errorOutput)") }
+        for worker in workers { worker.expectCleanStop() }
         let problems = try stream.differences()
         #expect(problems.isEmpty, "\(problems)")
         reportScenario("rebalance churn \(strategy)", faults: faults, events: stream.publishedCount, problems: problems)
@@ -70,7 +70,10 @@ struct RebalanceTests {
         try stream.publish(2_000)
         let stalled = try stream.start("stalled", group: group, batchSize: 20, extra: extra)
         let healthy = try stream.start("healthy", group: group, batchSize: 20, extra: extra)
-        try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(20), "both members to apply") { stream.appliedCount > 200 }
+        // Both members own partitions and have applied batches (every partition has a checkpoint).
+        try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(20), "both members to apply") {
+            ReferenceLedger.checkpoints(database: stream.database).count == stream.partitions
+        }
         // Hold the write lock so both members wait inside a batch transaction with a batch in hand,
         // then stop one of them there and let the group give its partitions to the other.
         let blocker = try FaultDatabaseTests.ExternalConnection(
@@ -99,17 +102,8 @@ struct RebalanceTests {
         // Whether the stopped member was inside a transaction (then the fence rolls it back) or in
         // a poll (then librdkafka drops its stale messages) depends on the instant; either way the
         // views below must equal the reference. ReliabilityFenceTests checks the fence itself.
-        let stalledStatus = stalled.stop()
-        if stalledStatus != 0 && stalled.errorOutput.contains("rd_kafka_sticky_assignor_state_destroy") {
-            // After its views are committed: librdkafka < 2.3 asserts in consumer destroy when the
-            // cooperative-sticky assignor state is NULL (confluentinc/librdkafka#4312, fixed by #4381).
-            withKnownIssue("librdkafka 2.0.2 aborts closing a cooperative-sticky consumer (librdkafka#4312)") {
-                Issue.record("the stalled member aborted in librdkafka's sticky assignor at close")
-            }
-        } else {
-            #expect(stalledStatus == 0, "\(stalled.errorOutput)")
-        }
-        #expect(healthy.stop() == 0, "\(healthy.errorOutput)")
+        stalled.expectCleanStop("the stalled member")
+        healthy.expectCleanStop("the healthy member")
         let problems = try stream.differences()
         #expect(problems.isEmpty, "\(problems)")
         reportScenario("stalled member \(strategy)", faults: 1, events: stream.publishedCount, problems: problems)
