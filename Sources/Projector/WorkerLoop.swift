@@ -38,6 +38,10 @@ struct WorkerLoop {
             }
         } catch let error as ProjectorError {
             throw error
+        } catch let fenced as PartitionFence.Overtaken {
+            // Rolled back: another member advanced these partitions. Start again from the store.
+            try resumeFromStore(fenced)
+            return
         } catch let error as ViewStoreError where error.code == .generationChanged {
             // A rebuild swapped new tables in (Views checks under the write lock); the batch was
             // rolled back. Take the new generation and go on from its checkpoints.
@@ -93,6 +97,30 @@ struct WorkerLoop {
         Log.warning("pipeline \(projection.name): the views were rebuilt and swapped in; continuing from their checkpoints")
     }
 
+    /// Seeks the overtaken partitions this worker still owns to their stored checkpoints.
+    private func resumeFromStore(_ fenced: PartitionFence.Overtaken) throws(ProjectorError) {
+        Log.warning("pipeline \(projection.name): batch rolled back, another worker got there first: \(fenced.reason); "
+            + "continuing from the stored checkpoints")
+        var stored: [KafkaTopicPartition: Int64] = [:]
+        do {
+            for checkpoint in try applier.store.checkpoints(pipeline: projection.name) {
+                stored[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
+            }
+        } catch {
+            throw ProjectorError(code: .database, message: "pipeline \(projection.name): reading checkpoints: \(error)")
+        }
+        for partition in fenced.partitions where tracker.positions[partition] != nil {
+            let next = stored[partition]
+            do {
+                try consumer.seek(partition, to: next.map { KafkaOffset($0) } ?? .beginning, timeout: .seconds(10))
+                tracker.advance(to: [Checkpoint(topic: partition.topic, partition: partition.partition, nextOffset: next ?? 0)])
+            } catch {
+                // The assignment is going away; the next assignment starts at the stored checkpoint.
+                Log.warning("pipeline \(projection.name): seeking \(partition.topic)/\(partition.partition): \(error)")
+            }
+        }
+    }
+
     private mutating func apply(_ batch: KafkaRecordBatch) throws -> BatchApplier.Outcome {
         messages.removeAll(keepingCapacity: true)
         for record in batch {
@@ -100,18 +128,38 @@ struct WorkerLoop {
                 key: record.key, value: record.value, topic: topics.index(of: record.topicID, in: consumer),
                 partition: record.partition, offset: record.offset, timestamp: record.timestamp?.milliseconds))
         }
-        return try messages.withUnsafeBufferPointer { try applier.apply($0) }
+        let topics = projection.topics
+        let positions = tracker.positions
+        let isAssignmentLost = consumer.isAssignmentLost
+        return try messages.withUnsafeBufferPointer { messages in
+            try applier.apply(messages) { transaction in
+                try PartitionFence.check(messages, topics: topics, positions: positions,
+                                         isAssignmentLost: isAssignmentLost, transaction: &transaction)
+            }
+        }
     }
 
 
     /// Partition errors are reported, not fatal: librdkafka retries them (a fatal error throws from poll).
+    /// Authorization failures are permanent, though: retrying cannot help, so the worker stops with
+    /// the error rather than hang (every batch before it is committed).
     private func report(_ events: [KafkaConsumerEvent]) throws {
         for event in events {
-            if case .error(let error) = event.kind {
-                Log.warning("pipeline \(projection.name): \(error)")
+            let error: KafkaError
+            switch event.kind {
+            case .error(let reported), .commitFailed(let reported): error = reported
+            case .endOfPartition: continue
             }
+            if Self.permanentCodes.contains(error.code.rawValue) {
+                throw ProjectorError(code: .broker, message: "pipeline \(projection.name): \(error) (not retriable: "
+                    + "grant the worker's principal access to the topics and the group, then restart)")
+            }
+            Log.warning("pipeline \(projection.name): \(error)")
         }
     }
+
+    /// Broker errors that retrying cannot fix: TOPIC_, GROUP_ and CLUSTER_AUTHORIZATION_FAILED.
+    static let permanentCodes: Set<Int32> = [29, 30, 31]
 
     /// Informational only (lag tools): the checkpoints in the store are the truth.
     private func commitToKafka(_ checkpoints: [Checkpoint]) {

@@ -43,24 +43,37 @@ func loadPlans(_ paths: [String]) throws -> [Plan] {
 
 /// Opens the view store at `path`, or exits 1 with the store's message.
 ///
-/// Writers wait up to a minute for the write lock: several pipelines of one process (or several
-/// processes) share one SQLite file and take turns, one batch transaction at a time.
-func openStore(_ path: String, readOnly: Bool = false) throws -> SQLiteViewStore {
+/// Writers wait up to a minute (by default) for the write lock: several pipelines of one process (or
+/// several processes) share one SQLite file and take turns, one batch transaction at a time. SQLite's
+/// busy handler retries meanwhile with growing sleeps; past the timeout the write fails with `.busy`.
+func openStore(_ path: String, readOnly: Bool = false, busyTimeout: Duration = .seconds(60)) throws -> SQLiteViewStore {
     do {
-        return try SQLiteViewStore(path: path, configuration: .init(isReadOnly: readOnly, busyTimeout: .seconds(60)))
+        return try SQLiteViewStore(path: path, configuration: .init(isReadOnly: readOnly, busyTimeout: busyTimeout))
     } catch {
         throw failure(ProjectorError(code: .database, message: "\(error)"))
     }
 }
 
 /// Triggers `signal` on SIGINT and SIGTERM, so workers finish their batch and stop.
-/// - Returns: the signal sources; keep them alive as long as the handling is wanted.
-func stopOnSignals(_ signal: ShutdownSignal) -> [any DispatchSourceSignal] {
-    [SIGINT, SIGTERM].map { number in
-        Foundation.signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { signal.trigger() }
-        source.resume()
-        return source
+///
+/// The two signals are blocked in the calling thread — and so in every thread it starts later
+/// (workers, librdkafka's, SQLite's), which inherit the mask — and a dedicated thread takes them
+/// with `sigwait`. A blocked signal stays pending until taken, so none is lost, however early it
+/// comes (an ignore-then-install sequence loses a signal that lands in between). Call it first.
+/// - Returns: the waiting thread; it runs until the process exits.
+@discardableResult
+func stopOnSignals(_ signal: ShutdownSignal) -> Thread {
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+    let waiter = Thread { [stopSignals] in
+        var waitedFor = stopSignals
+        var received: Int32 = 0
+        while sigwait(&waitedFor, &received) == 0 { signal.trigger() }
     }
+    waiter.name = "projector.signals"
+    waiter.start()
+    return waiter
 }

@@ -39,24 +39,37 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The most messages in one batch, i.e. one SQLite transaction.")
     var batchSize = 10_000
 
+    @Option(help: ArgumentHelp("Seconds a batch waits for another connection's lock on the SQLite file before the worker fails.",
+                               valueName: "seconds"))
+    var busyTimeout: Double = 60
+
+    @Option(help: ArgumentHelp("Seconds the worker waits for the cluster's first answer before it fails.", valueName: "seconds"))
+    var connectTimeout: Double = 15
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1.") }
+        guard busyTimeout >= 0, busyTimeout <= 86_400 else { throw ValidationError("--busy-timeout must be between 0 and 86400 seconds.") }
+        guard connectTimeout > 0, connectTimeout <= 86_400 else {
+            throw ValidationError("--connect-timeout must be more than 0 and at most 86400 seconds.")
+        }
         if group != nil && pipelines.count > 1 {
             throw ValidationError("--group is valid with one pipeline only: each pipeline has its own consumer group.")
         }
     }
 
     func run() throws {
-        let plans = try loadPlans(pipelines)
-        let properties = try kafka.librdkafka.properties(command: "run")
         let signal = ShutdownSignal()
         let sources = stopOnSignals(signal)
+        let plans = try loadPlans(pipelines)
+        let properties = try kafka.librdkafka.properties(command: "run")
         var workers: [Worker] = []
         for plan in plans {
+            var configuration = WorkerConfiguration(brokers: kafka.brokers, groupID: group, properties: properties,
+                                                    exitsAtEnd: exitAtEnd, maxBatchMessages: batchSize)
+            configuration.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
             workers.append(Worker(
-                projection: plan, store: try openStore(db),
-                configuration: WorkerConfiguration(brokers: kafka.brokers, groupID: group, properties: properties,
-                                                   exitsAtEnd: exitAtEnd, maxBatchMessages: batchSize)))
+                projection: plan, store: try openStore(db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))),
+                configuration: configuration))
         }
         let results = WorkerGroup.run(workers, until: signal)
         withExtendedLifetime(sources) {}

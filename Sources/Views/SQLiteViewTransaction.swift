@@ -45,6 +45,7 @@ final class CommonStatements {
     let commit: Statement
     let rollback: Statement
     let setCheckpoint: Statement
+    let readCheckpoint: Statement
     let addDeadLetter: Statement
     let deleteDeadLetter: Statement
     let addCounter: Statement
@@ -59,6 +60,9 @@ final class CommonStatements {
             INSERT INTO "_projector_checkpoints" ("pipeline", "topic", "partition", "next_offset")
             VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT ("pipeline", "topic", "partition") DO UPDATE SET "next_offset" = excluded."next_offset"
+            """)
+        readCheckpoint = try db.makeStatement(sql: """
+            SELECT "next_offset" FROM "_projector_checkpoints" WHERE "pipeline" = ?1 AND "topic" = ?2 AND "partition" = ?3
             """)
         addDeadLetter = try db.makeStatement(sql: """
             INSERT INTO "_projector_dead_letters"
@@ -159,6 +163,19 @@ struct SQLiteViewTransaction: ViewTransaction {
             sqlite3_bind_int64(statement, 3, Int64(checkpoint.partition))
             sqlite3_bind_int64(statement, 4, checkpoint.nextOffset)
             try execute(statement, connection: connection, doing: "setting the checkpoint of \(checkpoint.topic)/\(checkpoint.partition)")
+        }
+    }
+
+    mutating func checkpoint(topic: String, partition: Int32) throws -> Int64? {
+        let statement = common.readCheckpoint.sqliteStatement
+        defer { sqlite3_reset(statement) }
+        try bind(.text(storageKey), at: 1, in: statement, connection: connection)
+        try bind(.text(topic), at: 2, in: statement, connection: connection)
+        sqlite3_bind_int64(statement, 3, Int64(partition))
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
+        case SQLITE_DONE: return nil
+        case let code: throw sqliteError(code: code, connection: connection, doing: "reading the checkpoint of \(topic)/\(partition)")
         }
     }
 

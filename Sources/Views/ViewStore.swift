@@ -165,6 +165,10 @@ public protocol ViewTransaction: RowReader {
     /// Sets the next offset per topic partition; commits with the rows.
     mutating func setCheckpoints(_ checkpoints: [Checkpoint]) throws
 
+    /// The next offset stored for a topic partition in this transaction's snapshot (`nil` when none):
+    /// read under the write lock, so a worker can fence off a batch another worker overtook.
+    mutating func checkpoint(topic: String, partition: Int32) throws -> Int64?
+
     /// Keeps messages that could not be applied.
     mutating func addDeadLetters(_ letters: [DeadLetter]) throws
 
