@@ -229,6 +229,8 @@ public struct Bench: Sendable {
         }
         let total = ranges.values.reduce(0) { $0 + Int($1.high - $1.low) }
         let tracker = PartitionTracker(store: store, pipeline: renamed.name, recordsEnd: false)
+        // Manually assigned, so no rebalance hook tells the fence what this loop owns: seed it.
+        tracker.advance(to: ranges.map { Checkpoint(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value.low) })
         var loop = WorkerLoop(projection: renamed, applier: BatchApplier(projection: renamed, store: store, target: .live),
                               consumer: consumer, tracker: tracker, onBatch: nil)
         var stopwatch = BenchStopwatch(expectedBatches: total / 100 + 16)
