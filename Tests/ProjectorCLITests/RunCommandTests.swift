@@ -193,6 +193,45 @@ struct RunCommandTests {
         #expect(noInto.stderr.contains("--into"))
     }
 
+    /// The sum of the next offsets of the pipeline's shadow (a rebuild in progress), read by another connection.
+    static func shadowCount(_ path: String) -> Int64 {
+        guard let store = try? SQLiteViewStore(path: path, configuration: .init(isReadOnly: true)),
+              let shadow = try? store.pipelines().first(where: { $0.name == "order_summary" })?.shadow else { return 0 }
+        return shadow.checkpoints.reduce(0) { $0 + $1.nextOffset }
+    }
+
+    @Test("SIGKILL of rebuild at random instants leaves the live views untouched; a rerun resumes and swaps equal views")
+    func rebuildKilledAtAnyInstant() throws {
+        let stream = try Stream(partitions: 6, streamLength: 200_000)
+        let reference = try stream.reference()
+        let path = stream.directory.path
+        let built = try ProjectorExecutable.run(stream.arguments(database: path))
+        #expect(built.status == 0, "\(built.stderr)")
+        let live = try SQLiteViewStore(path: path, configuration: .init(isReadOnly: true))
+        let before = try live.digest(ofView: "order_summary")
+        let arguments = ["rebuild", "pipelines/order_summary.yaml", "--brokers", stream.fixture.bootstrapServers, "--db", path]
+        var kills = 0
+        for round in 0 ..< 3 {
+            let progress = Self.shadowCount(path)
+            let (process, _, _) = try ProjectorExecutable.start(arguments, in: stream.directory.directory, label: "rebuild\(round)")
+            try waitUntil(deadline: .seconds(60), "the rebuild to write a batch") { Self.shadowCount(path) > progress || !process.isRunning }
+            usleep(UInt32.random(in: 0 ..< 200_000))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            #expect(try live.digest(ofView: "order_summary") == before, "the live views stay untouched")
+            #expect(Self.appliedCount(path) == stream.events)
+        }
+        let final = try ProjectorExecutable.run(arguments)
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(kills >= 1)
+        #expect(Self.shadowCount(path) == 0, "swapped: no shadow left")
+        #expect(Self.appliedCount(path) == stream.events)
+        try Self.expectSameViews(path, as: reference)
+    }
+
     @Test("dlq list, replay after the cause is fixed, and skip")
     func deadLetterCommands() throws {
         let fixture = try MockClusterFixture(brokerCount: 1)
