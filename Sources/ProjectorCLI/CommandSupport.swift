@@ -77,3 +77,18 @@ func stopOnSignals(_ signal: ShutdownSignal) -> Thread {
     waiter.start()
     return waiter
 }
+
+/// Runs a rebuild with a progress line and stop signals, or exits with the rebuild's error.
+func runRebuild(_ plan: Plan, store: SQLiteViewStore, options: RebuildOptions) throws -> Rebuild.Summary {
+    let signal = ShutdownSignal()
+    let sources = stopOnSignals(signal)
+    defer { withExtendedLifetime(sources) {} }
+    let progress = ProgressLine()
+    let rebuild = Rebuild(projection: plan, store: store, options: options, onProgress: { progress.update($0.summary) })
+    defer { progress.finish() }
+    do {
+        return try rebuild.run(until: signal)
+    } catch {
+        throw failure(error)
+    }
+}

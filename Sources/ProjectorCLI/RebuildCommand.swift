@@ -91,22 +91,8 @@ struct RebuildCommand: ParsableCommand {
         }
         let path = into ?? db!
         let store = try openStore(path)
-        let signal = ShutdownSignal()
-        let sources = stopOnSignals(signal)
-        defer { withExtendedLifetime(sources) {} }
-        let progress = ProgressLine()
-        let rebuild = Rebuild(
-            projection: plan, store: store,
-            options: RebuildOptions(brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart),
-            onProgress: { progress.update($0.summary) })
-        let summary: Rebuild.Summary
-        do {
-            summary = try rebuild.run(until: signal)
-        } catch {
-            progress.finish()
-            throw failure(error)
-        }
-        progress.finish()
+        let summary = try runRebuild(plan, store: store, options: RebuildOptions(
+            brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart))
         let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
         let rate = Int(Double(summary.events) / max(seconds, 0.001))
         let resumed = summary.wasResumed ? " (resumed)" : ""

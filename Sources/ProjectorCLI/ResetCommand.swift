@@ -100,22 +100,8 @@ struct ResetCommand: ParsableCommand {
             printError("reset \(plan.name): views emptied and checkpoints dropped; the next run starts from the earliest offsets")
             return
         }
-        let signal = ShutdownSignal()
-        let sources = stopOnSignals(signal)
-        defer { withExtendedLifetime(sources) {} }
-        let progress = ProgressLine()
-        let rebuild = Rebuild(
-            projection: plan, store: store,
-            options: RebuildOptions(brokers: brokers, properties: properties, until: position, restarts: true),
-            onProgress: { progress.update($0.summary) })
-        let summary: Rebuild.Summary
-        do {
-            summary = try rebuild.run(until: signal)
-        } catch {
-            progress.finish()
-            throw failure(error)
-        }
-        progress.finish()
+        let summary = try runRebuild(plan, store: store, options: RebuildOptions(
+            brokers: brokers, properties: properties, until: position, restarts: true))
         guard summary.outcome == .swapped else {
             printError("reset \(plan.name): stopped; the views are untouched")
             throw ExitCode(1)

@@ -124,10 +124,21 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
     public convenience init(path: String, configuration: Configuration = Configuration()) throws {
         try Self.checkPath(path, configuration: configuration)
         let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: path, configuration: Self.grdbConfiguration(configuration, isMemory: false))
-        } catch {
-            throw Self.openError(error, path: path)
+        // Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at
+        // once (no busy handler) when another process opens the same new file at that moment: try
+        // again, with growing pauses, until the busy timeout.
+        let deadline = ContinuousClock.now + configuration.busyTimeout
+        var pause = Duration.milliseconds(5)
+        while true {
+            do {
+                queue = try DatabaseQueue(path: path, configuration: Self.grdbConfiguration(configuration, isMemory: false))
+                break
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now + pause < deadline {
+                Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18 + Double(pause.components.seconds))
+                pause = min(pause * 2, .milliseconds(200))
+            } catch {
+                throw Self.openError(error, path: path)
+            }
         }
         try self.init(queue: queue, path: path, configuration: configuration)
     }
