@@ -60,7 +60,7 @@ extension KafkaProducer {
 extension KafkaConsumer {
     /// Polls until `condition` holds for everything consumed so far; returns the records and events.
     func consume(
-        deadline: Duration = .seconds(20),
+        deadline: Duration = .seconds(60),
         into records: inout [ConsumedRecord],
         events: inout [KafkaConsumerEvent],
         until condition: ([ConsumedRecord], [KafkaConsumerEvent]) -> Bool
@@ -79,7 +79,7 @@ extension KafkaConsumer {
     }
 
     /// Polls until `count` records were consumed.
-    func consume(count: Int, deadline: Duration = .seconds(20)) throws -> [ConsumedRecord] {
+    func consume(count: Int, deadline: Duration = .seconds(60)) throws -> [ConsumedRecord] {
         var records: [ConsumedRecord] = []
         var events: [KafkaConsumerEvent] = []
         try consume(deadline: deadline, into: &records, events: &events) { records, _ in records.count >= count }
