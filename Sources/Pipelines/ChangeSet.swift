@@ -38,12 +38,22 @@ public struct ChangeSet {
     /// - Throws: what `rows` throws.
     public mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
         let lookup = Key(view: view, key: key)
-        if let found = index[lookup] { return found }
-        let row = try rows.row(in: view, key: key)
+        // One hash and probe: a new key is inserted with the next entry's number right away.
+        let next = entries.count
+        let found = Self.value(&index[lookup, default: next])
+        if found < next { return found }
+        let row: [ViewValue]?
+        do {
+            row = try rows.row(in: view, key: key)
+        } catch {
+            index[lookup] = nil
+            throw error
+        }
         entries.append(Entry(view: view, key: key, original: row, current: row))
-        index[lookup] = entries.count - 1
-        return entries.count - 1
+        return next
     }
+
+    @inline(__always) private static func value(_ slot: inout Int) -> Int { slot }
 
     /// The row's current state in the batch (`nil`: absent or deleted).
     public func row(_ entry: Int) -> [ViewValue]? { entries[entry].current }

@@ -124,7 +124,7 @@ enum Value {
 indirect enum Code: Sendable {
     case constant(ConstantValue)
     case path(Int, JSONPath)
-    case aggregate(Function, Int, JSONPath, [PathComponent])
+    case aggregate(Function, Int, JSONPath, WildcardWalk)
     case meta(MetaField)
     case column(Int, ColumnType)
     case unary(UnaryOperator, Code)
@@ -199,7 +199,7 @@ enum Evaluator {
             if f == .sum || f == .count, case .path(let p) = args[0].kind {
                 let star = p.components.firstIndex(of: .wildcard)!
                 let prefix = JSONPath(components: Array(p.components[..<star]))
-                return .aggregate(f, paths(prefix), p, Array(p.components[star...]))
+                return .aggregate(f, paths(prefix), p, WildcardWalk(p.components[star...]))
             }
             return .call(f, args.map { compile($0, columns: columns, paths: paths) })
         }
@@ -261,6 +261,7 @@ enum Evaluator {
             }
             return .integer(v)
         }
+        if let exact = exactDecimal(text) { return .real(exact) }
         let parsed: Double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
             for i in 0..<text.count { buffer[i] = CChar(bitPattern: text[i]) }
             buffer[text.count] = 0
@@ -269,6 +270,38 @@ enum Evaluator {
         guard parsed.isFinite else { throw EventFailure(code: .overflow, message: "`\(path)`: the number \(String(decoding: text, as: UTF8.self)) is out of range") }
         return .real(parsed)
     }
+
+    /// `-?digits.digits` with at most 15 significant digits, the common shape of amounts:
+    /// the digits and the power of ten are exact doubles, so one division is correctly rounded
+    /// (Clinger's fast path) and equals `strtod`. Anything else returns nil.
+    @inline(__always)
+    static func exactDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        var negative = false
+        if text[0] == UInt8(ascii: "-") { negative = true; i = 1 }
+        var mantissa: Int64 = 0
+        var digits = 0
+        var fraction = -1
+        while i < text.count {
+            let c = text[i]
+            if c == UInt8(ascii: "."), fraction < 0 {
+                fraction = 0
+            } else if c >= 0x30 && c <= 0x39 {
+                mantissa = mantissa &* 10 &+ Int64(c &- 0x30)
+                digits += 1
+                if fraction >= 0 { fraction += 1 }
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits <= 15, fraction >= 0 else { return nil }
+        let value = Double(mantissa) / powersOfTen[fraction]
+        return negative ? -value : value
+    }
+
+    /// 1e0 ... 1e15, built by exact multiplication.
+    private static let powersOfTen: [Double] = (0...15).reduce(into: []) { powers, n in powers.append(n == 0 ? 1 : powers[n - 1] * 10) }
 
     // MARK: Evaluation
 
@@ -285,8 +318,8 @@ enum Evaluator {
             case .offset: return .integer(scope.offset)
             case .timestamp: return scope.timestamp.map { .integer($0) } ?? .null
             }
-        case .aggregate(let function, let id, let path, let rest):
-            return try aggregate(function, scope.access[id], path: path, rest: rest, scope)
+        case .aggregate(let function, let id, let path, let walk):
+            return try aggregate(function, scope.access[id], path: path, walk: walk, scope)
         case .unary(let op, let operand):
             let v = try evaluate(operand, scope, row: row)
             switch (op, v) {
@@ -506,29 +539,49 @@ enum Evaluator {
         }
     }
 
-    private static func aggregate(_ function: Function, _ access: Access, path: JSONPath, rest: [PathComponent], _ scope: Scope) throws(EventFailure) -> Value {
+    private static func aggregate(_ function: Function, _ access: Access, path: JSONPath, walk: WildcardWalk, _ scope: Scope) throws(EventFailure) -> Value {
         let array = try resolve(access, scope)
         switch array.kind {
         case .missing, .null: return .integer(0)
         case .array: break
         default: throw EventFailure(code: .typeMismatch, message: "\(function.rawValue)(`\(path)`): the value before `[*]` is \(array.kind), not an array")
         }
-        let walker = PathWalker(bytes: scope.bytes)
         if function == .count {
-            var n: Int64 = 0
-            try walker.forEach(in: array, rest[...]) { (slot: Slot) throws(EventFailure) in if slot.kind != .null && slot.kind != .missing { n += 1 } }
-            return .integer(n)
+            var counter = PresentCounter()
+            try walk.walk(from: array, in: scope.bytes, &counter)
+            return .integer(counter.count)
         }
-        var total: Value = .integer(0)
-        try walker.forEach(in: array, rest[...]) { (slot: Slot) throws(EventFailure) in
-            let v = try value(of: slot, scope, path: path)
-            switch v {
-            case .null: return
-            case .integer, .real: total = try binary(.add, total, v)
-            default: throw EventFailure(code: .typeMismatch, message: "sum(`\(path)`) found \(v.typeName), not a number")
-            }
+        var sum = NumberSum(bytes: scope.bytes, path: path)
+        try walk.walk(from: array, in: scope.bytes, &sum)
+        return sum.total
+    }
+}
+
+/// `count(path[*])`: the values reached that are neither missing nor null.
+private struct PresentCounter: SlotVisitor {
+    var count: Int64 = 0
+
+    mutating func visit(_ slot: Slot) throws(EventFailure) {
+        if slot.kind != .null && slot.kind != .missing { count += 1 }
+    }
+}
+
+/// `sum(path[*])`: the numbers reached, nulls ignored, anything else an error.
+private struct NumberSum: SlotVisitor {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let path: JSONPath
+    var total: Value = .integer(0)
+
+    mutating func visit(_ slot: Slot) throws(EventFailure) {
+        switch slot.kind {
+        case .missing, .null: return
+        case .number:
+            let v = try Evaluator.number(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), integral: slot.extra == 1, path: path)
+            total = try Evaluator.binary(.add, total, v)
+        default:
+            let name = slot.kind == .string ? "text" : slot.kind == .array ? "array" : "\(slot.kind)"
+            throw EventFailure(code: .typeMismatch, message: "sum(`\(path)`) found \(name), not a number")
         }
-        return total
     }
 }
 

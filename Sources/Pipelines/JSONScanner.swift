@@ -180,7 +180,7 @@ struct JSONScanner {
 
     @inline(__always) private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
 
-    @inline(__always) private mutating func skipWhitespace() {
+    @inline(__always) mutating func skipWhitespace() {
         while position < bytes.count {
             let c = bytes[position]
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { position += 1 } else { return }
@@ -320,7 +320,7 @@ struct JSONScanner {
         position += count
     }
 
-    private mutating func number() throws(JSONSyntaxError) -> Slot {
+    mutating func number() throws(JSONSyntaxError) -> Slot {
         var slot = Slot(kind: .number, start: position, end: 0, extra: 1)
         if peek() == UInt8(ascii: "-") { position += 1 }
         guard let first = peek(), first >= 0x30 && first <= 0x39 else { throw error("invalid value") }
@@ -352,7 +352,9 @@ struct JSONScanner {
         let base = bytes.baseAddress!
         let count = bytes.count
         while position < count {
-            // Fast path: runs of plain bytes (the common case) stay in this tight loop.
+            position = Self.plainRun(base, from: position, count: count)
+            if position == count { break }
+            // Byte by byte from there: the stop byte itself, or the last, incomplete word.
             var c = base[position]
             while c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c >= 0x20 {
                 position += 1
@@ -387,6 +389,26 @@ struct JSONScanner {
             position += 1
         }
         throw error("unterminated string")
+    }
+
+    /// Skips plain string bytes eight at a time (SWAR): returns the position of the first `"`, `\`
+    /// or control byte, or of the last, incomplete word when none comes before it.
+    @inline(__always)
+    static func plainRun(_ base: UnsafePointer<UInt8>, from start: Int, count: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var position = start
+        while position + 8 <= count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // A byte is flagged when it is zero (`"` or `\` after the xor) or below 0x20. Borrows
+            // can flag only bytes above a truly flagged one, so the lowest flag is exact.
+            let flags = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & highs
+            if flags != 0 { return position + flags.trailingZeroBitCount >> 3 }
+            position += 8
+        }
+        return position
     }
 
     static func hexValue(_ c: UInt8) -> UInt32? {
@@ -444,70 +466,3 @@ struct JSONScanner {
     }
 }
 
-/// Reads `[*]` paths (for `sum`/`count`) inside an already validated array, without a DOM.
-struct PathWalker {
-    let bytes: UnsafeBufferPointer<UInt8>
-
-    /// Calls `body` with each value the components reach from the value at `slot`.
-    func forEach(in slot: Slot, _ components: ArraySlice<PathComponent>, _ body: (Slot) throws(EventFailure) -> Void) throws(EventFailure) {
-        guard let component = components.first else { try body(slot); return }
-        let rest = components.dropFirst()
-        switch component {
-        case .wildcard:
-            guard slot.kind == .array else { return }
-            try elements(of: slot) { (element: Slot) throws(EventFailure) in try forEach(in: element, rest, body) }
-        case .index(let wanted):
-            guard slot.kind == .array else { return }
-            var i = 0
-            var found: Slot?
-            try elements(of: slot) { (element: Slot) throws(EventFailure) in
-                if i == wanted { found = element }
-                i += 1
-            }
-            if let found { try forEach(in: found, rest, body) }
-        case .member(let name):
-            guard slot.kind == .object else { return }
-            let wanted = Array(name.utf8)
-            var found: Slot?
-            var scanner = JSONScanner(bytes)
-            scanner.position = slot.start + 1
-            let none = UnsafeMutableBufferPointer<Slot>(start: nil, count: 0)
-            do {
-                while true {
-                    skip(&scanner)
-                    if bytes[scanner.position] == UInt8(ascii: "}") { break }
-                    let key = try scanner.string()
-                    skip(&scanner); scanner.position += 1; skip(&scanner)  // ':'
-                    let value = try scanner.value(node: -1, trie: .empty, slots: none, depth: 0)
-                    let keyBytes = UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])
-                    let matches = key.extra == 0 ? keyBytes.elementsEqual(wanted) : Array(JSONScanner.unescape(keyBytes).utf8) == wanted
-                    if matches { found = value }  // the last duplicate wins
-                    skip(&scanner)
-                    if bytes[scanner.position] == UInt8(ascii: ",") { scanner.position += 1 } else { break }
-                }
-            } catch {
-                return
-            }
-            if let found { try forEach(in: found, rest, body) }
-        }
-    }
-
-    private func skip(_ scanner: inout JSONScanner) {
-        while scanner.position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[scanner.position]) { scanner.position += 1 }
-    }
-
-    private func elements(of slot: Slot, _ body: (Slot) throws(EventFailure) -> Void) throws(EventFailure) {
-        var scanner = JSONScanner(bytes)
-        scanner.position = slot.start + 1
-        let none = UnsafeMutableBufferPointer<Slot>(start: nil, count: 0)
-        while true {
-            skip(&scanner)
-            if bytes[scanner.position] == UInt8(ascii: "]") { return }
-            let value: Slot
-            do { value = try scanner.value(node: -1, trie: .empty, slots: none, depth: 0) } catch { return }
-            try body(value)
-            skip(&scanner)
-            if bytes[scanner.position] == UInt8(ascii: ",") { scanner.position += 1 } else { return }
-        }
-    }
-}

@@ -49,6 +49,8 @@ final class CommonStatements {
     let addDeadLetter: Statement
     let deleteDeadLetter: Statement
     let addCounter: Statement
+    /// The text bytes of the row being bound on the hot path.
+    let arena = BindArena()
 
     init(db: Database) throws {
         // IMMEDIATE takes the write lock at BEGIN, so a busy store fails before the batch's reads
@@ -108,9 +110,7 @@ struct SQLiteViewTransaction: ViewTransaction {
                 code: .invalidDefinition,
                 message: "a key of \(table.name) has \(key.count) values but the table's key has \(table.keyColumns.count)")
         }
-        for (index, value) in key.enumerated() {
-            try bind(value, at: Int32(index + 1), in: statement, connection: connection)
-        }
+        try common.arena.bind(key, in: statement, connection: connection)
     }
 
     mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
@@ -143,9 +143,7 @@ struct SQLiteViewTransaction: ViewTransaction {
                         message: "a row of \(table.name) has \(row.count) values but the table has \(table.columnCount) columns")
                 }
                 let statement = table.upsert.sqliteStatement
-                for (index, value) in row.enumerated() {
-                    try bind(value, at: Int32(index + 1), in: statement, connection: connection)
-                }
+                try common.arena.bind(row, in: statement, connection: connection)
                 try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
             } else {
                 let statement = table.delete.sqliteStatement
