@@ -61,15 +61,6 @@ public final class Plan: Sendable {
     /// The pipeline this plan runs.
     public let pipeline: Pipeline
 
-    struct CompiledOperation: Sendable {
-        var kind: OperationSpec.Kind
-        var view: Int
-        var key: [Code]
-        var set: [(column: Int, code: Code, text: String)]
-        var when: Code?
-        var whenText: String
-    }
-
     struct CompiledHandler: Sendable {
         var operations: [CompiledOperation]
         var identity: [Access]
@@ -125,14 +116,7 @@ public final class Plan: Sendable {
         var operationsByHandler: [[CompiledOperation]] = []
         for handler in pipeline.handlers {
             operationsByHandler.append(handler.operations.map { op in
-                let columns = views[op.view].columns
-                return CompiledOperation(
-                    kind: op.kind, view: op.view,
-                    key: op.key.map { compile($0, columns)! },
-                    set: op.set.map { ($0.column, compile($0.expr, columns)!, $0.expr.canonical) },
-                    when: compile(op.when, columns),
-                    whenText: op.when?.canonical ?? ""
-                )
+                CompiledOperation(op, view: views[op.view]) { compile($0, views[op.view].columns)! }
             })
         }
 
@@ -366,62 +350,6 @@ public final class Plan: Sendable {
     private func apply(
         _ operations: [CompiledOperation], _ scope: Scope, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int
     ) throws {
-        for op in operations {
-            let view = views[op.view]
-            var key: [ViewValue] = []
-            key.reserveCapacity(op.key.count)
-            for (position, code) in op.key.enumerated() {
-                let column = view.columns[view.keyColumns[position]]
-                let v = try Evaluator.evaluate(code, scope, row: [])
-                if v.isNull {
-                    throw EventFailure(code: .nullKey, message: "key `\(column.name)` of `\(op.kind.rawValue): \(view.name)` is null")
-                }
-                key.append(try v.stored(as: column.type, column: column.name))
-            }
-            let entry = try batch.entry(view: op.view, key: key, rows: &rows)
-            var row: [ViewValue]
-            if let current = batch.row(entry) {
-                row = current
-            } else if op.kind == .upsert {
-                row = view.columns.map(\.defaultValue)
-                for (position, column) in view.keyColumns.enumerated() { row[column] = key[position] }
-            } else {
-                noOps += 1
-                continue
-            }
-            if let when = op.when {
-                let result: Value
-                do {
-                    result = try Evaluator.evaluate(when, scope, row: row)
-                } catch {
-                    throw EventFailure(code: error.code, message: "`when` of `\(op.kind.rawValue): \(view.name)` (\(op.whenText)): \(error.message)")
-                }
-                switch result {
-                case .boolean(true): break
-                case .boolean(false), .null: continue
-                case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `\(op.kind.rawValue): \(view.name)` gave \(other.typeName), not a boolean")
-                }
-            }
-            if op.kind == .delete {
-                batch.set(entry, nil)
-                continue
-            }
-            var updated = row
-            for (column, code, text) in op.set {
-                let definition = view.columns[column]
-                let v: Value
-                do {
-                    v = try Evaluator.evaluate(code, scope, row: row)
-                } catch {
-                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)` (\(text)): \(error.message)")
-                }
-                do {
-                    updated[column] = try v.stored(as: definition.type, column: definition.name)
-                } catch {
-                    throw EventFailure(code: error.code, message: "`set.\(definition.name)` of `\(op.kind.rawValue): \(view.name)` (\(text)): \(error.message)")
-                }
-            }
-            batch.set(entry, updated)
-        }
+        for op in operations { try op.apply(scope, &batch, &rows, &noOps) }
     }
 }
