@@ -71,24 +71,7 @@ extension SQLiteViewStore {
     /// Dead letters ordered by id, of one pipeline (`nil`: all), at most `limit`.
     public func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter] {
         try read(doing: "reading dead letters") { db in
-            var sql = #"SELECT "id", "pipeline", "topic", "partition", "offset", "key", "value", "error", "time" FROM "_projector_dead_letters""#
-            var arguments: StatementArguments = []
-            if let pipeline {
-                sql += #" WHERE "pipeline" = ?"#
-                arguments = [pipeline]
-            }
-            sql += #" ORDER BY "id""#
-            if let limit { sql += " LIMIT \(max(0, limit))" }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let key: Data? = row["key"]
-                let value: Data? = row["value"]
-                return StoredDeadLetter(
-                    id: row["id"], pipeline: row["pipeline"],
-                    letter: DeadLetter(
-                        topic: row["topic"], partition: row["partition"], offset: row["offset"],
-                        key: key.map { Array($0) }, value: value.map { Array($0) },
-                        error: row["error"], time: row["time"] as String))
-            }
+            try Self.fetchDeadLetters(db, pipeline: pipeline, onlyPending: false, limit: limit)
         }
     }
 
