@@ -3,11 +3,11 @@ internal import GRDB
 internal import Pipelines
 
 extension SQLiteViewStore {
-    /// The pipeline's dead letters waiting for the dead-letter topic, ordered by id, at most `limit`.
-    public func deadLettersToPublish(pipeline: String, limit: Int) throws -> [StoredDeadLetter] {
+    /// The pipeline's dead letters after id `after` waiting for the dead-letter topic, ordered by id, at most `limit`.
+    public func deadLettersToPublish(pipeline: String, after: Int64, limit: Int) throws -> [StoredDeadLetter] {
         try read(doing: "reading the dead letters of pipeline \(pipeline) to publish") { db in
             guard try Self.hasAddedDeadLetterColumns(db) else { return [] }
-            return try Self.fetchDeadLetters(db, pipeline: pipeline, onlyPending: true, limit: limit)
+            return try Self.fetchDeadLetters(db, pipeline: pipeline, pendingAfter: after, limit: limit)
         }
     }
 
@@ -66,8 +66,9 @@ extension SQLiteViewStore {
             arguments: [pipeline])
     }
 
-    /// Reads dead letters ordered by id; stores not yet migrated read without the added columns.
-    static func fetchDeadLetters(_ db: Database, pipeline: String?, onlyPending: Bool, limit: Int?) throws -> [StoredDeadLetter] {
+    /// Reads dead letters ordered by id (only the pending ones after id `pendingAfter` when given);
+    /// stores not yet migrated read without the added columns.
+    static func fetchDeadLetters(_ db: Database, pipeline: String?, pendingAfter: Int64?, limit: Int?) throws -> [StoredDeadLetter] {
         let isMigrated = try hasAddedDeadLetterColumns(db)
         var sql = #"SELECT "id", "pipeline", "topic", "partition", "offset", "key", "value", "error", "time""#
         sql += isMigrated ? #", "park_key", "headers", "published""# : ""
@@ -78,7 +79,10 @@ extension SQLiteViewStore {
             conditions.append(#""pipeline" = ?"#)
             arguments += [pipeline]
         }
-        if onlyPending { conditions.append(#""published" = 0"#) }
+        if let pendingAfter {
+            conditions.append(#""published" = 0 AND "id" > ?"#)
+            arguments += [pendingAfter]
+        }
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += #" ORDER BY "id""#
         if let limit { sql += " LIMIT \(max(0, limit))" }

@@ -71,7 +71,7 @@ extension SQLiteViewStore {
     /// Dead letters ordered by id, of one pipeline (`nil`: all), at most `limit`.
     public func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter] {
         try read(doing: "reading dead letters") { db in
-            try Self.fetchDeadLetters(db, pipeline: pipeline, onlyPending: false, limit: limit)
+            try Self.fetchDeadLetters(db, pipeline: pipeline, pendingAfter: nil, limit: limit)
         }
     }
 

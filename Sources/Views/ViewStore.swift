@@ -105,8 +105,9 @@ public protocol ViewStore: AnyObject, Sendable {
     @discardableResult
     func skipDeadLetters(pipeline: String, ids: [Int64]) throws -> Int
 
-    /// The pipeline's dead letters not yet produced to its dead-letter topic, ordered by id, at most `limit`.
-    func deadLettersToPublish(pipeline: String, limit: Int) throws -> [StoredDeadLetter]
+    /// The pipeline's dead letters with an id above `after` not yet produced to its dead-letter
+    /// topic, ordered by id, at most `limit`.
+    func deadLettersToPublish(pipeline: String, after: Int64, limit: Int) throws -> [StoredDeadLetter]
 
     /// Marks dead letters as produced to the dead-letter topic (after the broker acknowledged them).
     func markDeadLettersPublished(ids: [Int64]) throws
