@@ -28,6 +28,7 @@ extension SQLiteViewStore {
         try read(doing: "listing pipelines") { db in
             let rows = try Row.fetchAll(
                 db, sql: #"SELECT "name", "version", "hash", "created_at", "rebuilt_at" FROM "_projector_pipelines" ORDER BY "name""#)
+            let isMigrated = try Self.hasAddedDeadLetterColumns(db)
             let shadows = Dictionary(
                 uniqueKeysWithValues: rows.compactMap { row -> (String, Row)? in
                     let name: String = row["name"]
@@ -47,7 +48,12 @@ extension SQLiteViewStore {
                     views: try String.fetchAll(
                         db, sql: #"SELECT "name" FROM "_projector_views" WHERE "pipeline" = ? ORDER BY "name""#,
                         arguments: [name]),
-                    checkpoints: try Self.checkpoints(key: name, db: db), shadow: shadow)
+                    checkpoints: try Self.checkpoints(key: name, db: db), shadow: shadow,
+                    deadLetters: try Int.fetchOne(
+                        db, sql: #"SELECT count(*) FROM "_projector_dead_letters" WHERE "pipeline" = ?"#, arguments: [name]) ?? 0,
+                    unpublishedDeadLetters: isMigrated ? try Int.fetchOne(
+                        db, sql: #"SELECT count(*) FROM "_projector_dead_letters" WHERE "pipeline" = ? AND "published" = 0"#,
+                        arguments: [name]) ?? 0 : 0)
             }
         }
     }

@@ -116,6 +116,12 @@ struct DeadLetterTopicTests {
         let list = try ProjectorExecutable.run(["dlq", "list", "counts", "--db", directory.path, "--json"])
         #expect(list.stdout.split(separator: "\n").allSatisfy { $0.contains(#""published":true"#) }, "\(list.stdout)")
 
+        let status = try ProjectorExecutable.run(["status", "--db", directory.path, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let entry = try #require((object["pipelines"] as? [[String: Any]])?.first)
+        #expect(entry["dead_letters"] as? Int == 2)
+        #expect(entry["unpublished_dead_letters"] as? Int == 0)
+
         // A second run has nothing new: nothing is produced twice.
         let again = try ProjectorExecutable.run(arguments)
         #expect(again.status == 0, "\(again.stderr)")
