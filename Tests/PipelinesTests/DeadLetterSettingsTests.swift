@@ -68,14 +68,24 @@ import Testing
     }
 
     @Test func examplePipelinesKeepTheirHashes() throws {
-        // Recorded before `dead_letter` existed; none of the examples sets it.
+        // None of the examples sets `dead_letter`, so their canonical text and hash are what they
+        // were before the key existed.
         let pipelines = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("pipelines").path)
             .filter { $0.hasSuffix(".yaml") }
+        var hashes: [String: String] = [:]
         for file in pipelines {
             let p = try Pipeline.load(path: repositoryRoot.appendingPathComponent("pipelines/\(file)").path)
             #expect(!p.deadLetter.isSet)
             #expect(!p.canonicalText.contains("dead_letter"))
+            hashes[file] = p.hash
         }
+        #expect(hashes == [
+            "audit_trail.yaml": "50c8bb25f30cb66428f90eb947c762ec30d8cedd8c498fe0dac387e576e8c1c1",
+            "customer_stats.yaml": "af6a51691b191a004584e3b5b8f9d6eb399760963896edf7c19ae1dcf1b13ca3",
+            "inventory.yaml": "798ad9e86bf8bae1a4d43af55152f9eed16b7665e7117d886fe358b7abe8641b",
+            "order_saga.yaml": "4e382e9e3c9ad3352dddb460de10795d9ecdd6cb0ac01c7ed2bd264621b9fb4d",
+            "order_summary.yaml": "00f4761f730085ac7a7bc74844bf923aeea73ca870832c298260f0dc722be9ed",
+        ])
     }
 
     @Test func parkedKeyHoldsLaterEventsOfThatKeyOnly() throws {
