@@ -64,7 +64,7 @@ struct DeadLetterTopicTests {
         return (letters, try consumer.watermarks(partition, timeout: .seconds(10)).high)
     }
 
-    @Test("dead letters are produced to the topic with the original key, value and headers, once, and marked published")
+    @Test("dead letters reach the topic with the original key, value and headers and are marked published; a letter left pending by a crash is produced again")
     func lettersReachTheTopic() throws {
         let fixture = try MockClusterFixture(brokerCount: 1)
         try fixture.cluster.createTopic("counts", partitions: 1)
@@ -126,6 +126,20 @@ struct DeadLetterTopicTests {
         let again = try ProjectorExecutable.run(arguments)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try Self.readBack("counts.dlq", count: 2, brokers: fixture.bootstrapServers).high == 2)
+        // A crash between the acknowledgement and the mark leaves a letter pending: the next run
+        // produces it again (at least once to the topic) and marks it.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [directory.path, #"UPDATE "_projector_dead_letters" SET "published" = 0 WHERE "offset" = 3"#]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(try store.deadLetters().map(\.letter.publication) == [.published, .pending])
+        let recovered = try ProjectorExecutable.run(arguments)
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        let (all, total) = try Self.readBack("counts.dlq", count: 3, brokers: fixture.bootstrapServers)
+        #expect(total == 3)
+        #expect(all.last == second)
+        #expect(try store.deadLetters().map(\.letter.publication) == [.published, .published])
     }
 
     @Test("a dead-letter topic the cluster does not have stops the worker at start with exit 1")
