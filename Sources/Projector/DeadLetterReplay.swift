@@ -8,7 +8,7 @@ internal import Pipelines
 /// Under `dead_letter.park_key` a key's letters keep their order: replaying a key unparks it and
 /// runs its letters in order; the first that still fails parks the key again behind itself, and
 /// the later letters of that key stay, unapplied. A selection (`ids`) that would apply a later
-/// letter of a key without an earlier one is refused as a whole (``ProjectorError/Code-swift.struct/usage``).
+/// letter of a key without an earlier one is refused as a whole (``ProjectorError`` `.usage`, exit code 2).
 ///
 /// Checkpoints do not move: the letters' offsets were passed long ago.
 public struct DeadLetterReplay: Sendable {
