@@ -70,6 +70,8 @@ public struct Pipeline: Sendable {
     public var onError: ErrorPolicy
     /// What to do with an event type that has no handler.
     public var onUnknownType: UnknownTypePolicy
+    /// The `dead_letter:` settings (only with `on_error: dead-letter`); defaults when not given.
+    public var deadLetter: DeadLetterSettings
     /// The declared views, in file order.
     public var views: [ViewDefinition]
     /// The event types with handlers, in file order (`"*"` and `_tombstone` included).
@@ -120,7 +122,8 @@ public struct Pipeline: Sendable {
     init(
         name: String, version: Int, topics: [String], onError: ErrorPolicy, onUnknownType: UnknownTypePolicy,
         views: [ViewDefinition], typePath: JSONPath, key: Expr?, versionPath: JSONPath?, filter: Expr?,
-        dedupeBy: Expr?, handlers: [HandlerSpec], upcasts: [String: [UpcastStep]]
+        dedupeBy: Expr?, handlers: [HandlerSpec], upcasts: [String: [UpcastStep]],
+        deadLetter: DeadLetterSettings = DeadLetterSettings()
     ) {
         self.name = name
         self.version = version
@@ -135,6 +138,7 @@ public struct Pipeline: Sendable {
         self.dedupeBy = dedupeBy
         self.handlers = handlers
         self.upcasts = upcasts
+        self.deadLetter = deadLetter
         self.hash = ""
         self.hash = SHA256.hex(of: canonicalText)
     }
@@ -169,6 +173,10 @@ public struct Pipeline: Sendable {
                 for r in step.renames.sorted(by: { $0.from.description < $1.from.description }) { out += "    rename \(r.from)=\(r.to)\n" }
                 for d in step.defaults.sorted(by: { $0.path.description < $1.path.description }) { out += "    default \(d.path)=\(d.value.canonical)\n" }
             }
+        }
+        // Only when set, so that pipelines without `dead_letter:` keep the hash they always had.
+        if deadLetter.isSet {
+            out += "dead_letter park_key=\(deadLetter.parksKey) topic=\(deadLetter.topic ?? "-")\n"
         }
         return out
     }
@@ -466,7 +474,7 @@ struct PipelineBuilder {
             report(error.code, error.message, line: error.line, column: error.column)
             return nil
         }
-        let topKeys = ["name", "version", "source", "on_error", "on_unknown_type", "views", "on", "upcast"]
+        let topKeys = ["name", "version", "source", "on_error", "dead_letter", "on_unknown_type", "views", "on", "upcast"]
         guard let pairs = mapping(root, what: "the pipeline", allowed: topKeys) else { return nil }
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
         for key in ["name", "version", "source", "views", "on"] where value(key) == nil {
@@ -598,11 +606,16 @@ struct PipelineBuilder {
             }
         }
 
+        var deadLetter = DeadLetterSettings()
+        if let node = value("dead_letter") {
+            deadLetter = buildDeadLetter(node, onError: onError, onErrorNode: value("on_error"), topics: topics)
+        }
+
         guard problems.isEmpty else { return nil }
         return Pipeline(
             name: name, version: version, topics: topics, onError: onError, onUnknownType: onUnknown, views: views,
             typePath: typePath, key: key, versionPath: versionPath, filter: filter, dedupeBy: dedupeBy,
-            handlers: handlers, upcasts: upcasts
+            handlers: handlers, upcasts: upcasts, deadLetter: deadLetter
         )
     }
 

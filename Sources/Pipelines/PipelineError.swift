@@ -116,6 +116,8 @@ public struct EventError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidVersion = Code("invalidVersion")
         /// The `dedupe_by` expression gave null.
         public static let missingEventID = Code("missingEventID")
+        /// The event's key is parked behind an earlier dead letter (`dead_letter.park_key`).
+        public static let parked = Code("parked")
     }
 
     /// Index of the message in the batch given to `Plan.run`.
@@ -130,15 +132,21 @@ public struct EventError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     /// The failing expression or path and the reason.
     public var message: String
+    /// The event's key as text under `dead_letter.park_key`, when it was known before the failure;
+    /// `nil` otherwise (then the letter parks no key).
+    public var key: String?
 
     /// Creates an event error.
-    public init(messageIndex: Int, topic: Int, partition: Int32, offset: Int64, code: Code, message: String) {
+    public init(
+        messageIndex: Int, topic: Int, partition: Int32, offset: Int64, code: Code, message: String, key: String? = nil
+    ) {
         self.messageIndex = messageIndex
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.code = code
         self.message = message
+        self.key = key
     }
 
     /// `topic#partition@offset: code: message`.

@@ -18,8 +18,10 @@ public struct PlanResult: Sendable {
         public var tombstonesSkipped = 0
         /// Failed events under `on_error: skip`.
         public var skipped = 0
-        /// Failed events under `on_error: dead-letter`.
+        /// Failed events under `on_error: dead-letter` (parked ones included).
         public var deadLettered = 0
+        /// Events dead-lettered without running because their key is parked (`dead_letter.park_key`).
+        public var parked = 0
 
         /// Creates zero counters.
         public init() {}
@@ -56,8 +58,11 @@ public struct PlanResult: Sendable {
 ///   valid until it returns; nothing of them is kept.
 public final class Plan: Sendable {
     /// Every table the plan reads and writes: the declared views in order, then internal tables
-    /// (`_projector_seen_<pipeline>` when `source.dedupe_by` is set).
+    /// (`_projector_seen_<pipeline>` when `source.dedupe_by` is set, then `_projector_parked_<pipeline>`
+    /// when `dead_letter.park_key` is set).
     public let views: [ViewDefinition]
+    /// The index in ``views`` of the parked keys table (``ParkedKeys``), when keys are parked.
+    public let parkedKeysView: Int?
     /// The pipeline this plan runs.
     public let pipeline: Pipeline
 
@@ -96,6 +101,12 @@ public final class Plan: Sendable {
             ))
         } else {
             dedupeView = nil
+        }
+        if pipeline.onError == .deadLetter && pipeline.deadLetter.parksKey {
+            parkedKeysView = views.count
+            views.append(ParkedKeys.definition(pipeline: pipeline.name))
+        } else {
+            parkedKeysView = nil
         }
         self.views = views
 
@@ -219,8 +230,9 @@ public final class Plan: Sendable {
         for (index, message) in messages.enumerated() {
             batch.beginEvent()
             var noOps = 0
+            var parkKey: String?
             do {
-                switch try process(message, &batch, slots, &rows, &noOps) {
+                switch try process(message, &batch, slots, &rows, &noOps, &parkKey) {
                 case .applied: counters.applied += 1; counters.noOpUpdates += noOps
                 case .ignoredUnknownType: counters.ignoredUnknownType += 1
                 case .filtered: counters.filtered += 1
@@ -231,8 +243,11 @@ public final class Plan: Sendable {
                 batch.rollbackEvent()
                 errors.append(EventError(
                     messageIndex: index, topic: message.topic, partition: message.partition, offset: message.offset,
-                    code: failure.code, message: failure.message
+                    code: failure.code, message: failure.message, key: parkKey
                 ))
+                if let parkKey {
+                    try park(parkKey, behind: message, failure: failure, &batch, &rows, &counters)
+                }
                 switch pipeline.onError {
                 case .fail: stoppedAt = index
                 case .skip: counters.skipped += 1
@@ -246,7 +261,7 @@ public final class Plan: Sendable {
 
     private func process(
         _ message: RawMessage, _ batch: inout ChangeSet, _ slots: UnsafeMutableBufferPointer<Slot>,
-        _ rows: inout some RowReader, _ noOps: inout Int
+        _ rows: inout some RowReader, _ noOps: inout Int, _ parkKey: inout String?
     ) throws -> Outcome {
         var kafkaKey = Value.null
         if let key = message.key {
@@ -255,6 +270,9 @@ public final class Plan: Sendable {
             } else {
                 kafkaKey = .text("")
             }
+        }
+        if parkedKeysView != nil && (key == nil || message.value == nil) {
+            try checkParked(kafkaKey, &parkKey, &batch, &rows)
         }
         let topic = message.topic >= 0 && message.topic < pipeline.topics.count ? pipeline.topics[message.topic] : ""
         guard let value = message.value else {
@@ -331,6 +349,7 @@ public final class Plan: Sendable {
             let v = try Evaluator.evaluate(key, scope, row: [])
             if v.isNull { throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null") }
             scope.key = v
+            if parkedKeysView != nil { try checkParked(v, &parkKey, &batch, &rows) }
         }
         var seen: (entry: Int, id: String)?
         if let dedupe, let dedupeView {
@@ -345,6 +364,27 @@ public final class Plan: Sendable {
         if let wildcard { try apply(handlers[wildcard].operations, scope, &batch, &rows, &noOps) }
         if let seen { batch.set(seen.entry, [.text(seen.id)]) }
         return .applied
+    }
+
+    /// Under `park_key`: records the event's key in `parkKey` and fails the event if the key is parked.
+    private func checkParked(_ key: Value, _ parkKey: inout String?, _ batch: inout ChangeSet, _ rows: inout some RowReader) throws {
+        guard let parkedKeysView, let text = key.asText else { return }
+        parkKey = text
+        let entry = try batch.entry(view: parkedKeysView, key: [.text(text)], rows: &rows)
+        if let row = batch.row(entry) { throw EventFailure(code: .parked, message: ParkedKeys.reason(key: text, row: row)) }
+    }
+
+    /// Parks the key of a failed event behind it, unless the key is parked already.
+    private func park(
+        _ key: String, behind message: RawMessage, failure: EventFailure, _ batch: inout ChangeSet,
+        _ rows: inout some RowReader, _ counters: inout PlanResult.Counters
+    ) throws {
+        guard let parkedKeysView else { return }
+        if failure.code == .parked { counters.parked += 1; return }
+        let entry = try batch.entry(view: parkedKeysView, key: [.text(key)], rows: &rows)
+        guard batch.row(entry) == nil else { return }
+        let topic = pipeline.topics.indices.contains(message.topic) ? pipeline.topics[message.topic] : ""
+        batch.set(entry, ParkedKeys.row(key: key, topic: topic, partition: message.partition, offset: message.offset))
     }
 
     private func apply(

@@ -41,21 +41,27 @@ public struct BatchApplier: Sendable {
     ///   - messages: the batch in consumption order.
     ///   - check: runs inside the transaction before anything is written, e.g. to fence a worker
     ///     that lost its partitions; throwing from it writes nothing.
+    ///   - headers: the headers of the message at an index, asked only for dead-lettered messages
+    ///     (good messages cost nothing).
     /// - Throws: the store's error (nothing of the batch is then written), or `check`'s.
     public func apply(
         _ messages: UnsafeBufferPointer<RawMessage>,
-        check: (inout any ViewTransaction) throws -> Void = { _ in }
+        check: (inout any ViewTransaction) throws -> Void = { _ in },
+        headers: (Int) -> [DeadLetterHeader] = { _ in [] }
     ) throws -> Outcome {
         try store.write(pipeline: projection.name, target: target) { transaction in
             try check(&transaction)
-            return try apply(messages, in: &transaction)
+            return try apply(messages, headers: headers, in: &transaction)
         }
     }
 
     /// Applies `messages` inside a transaction the caller opened on ``target`` (the rebuild's last
     /// batches run inside the swap's transaction) and returns what happened.
     /// - Throws: the store's error; the caller's transaction then must not commit.
-    public func apply(_ messages: UnsafeBufferPointer<RawMessage>, in transaction: inout any ViewTransaction) throws -> Outcome {
+    public func apply(
+        _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader] = { _ in [] },
+        in transaction: inout any ViewTransaction
+    ) throws -> Outcome {
         let result = try projection.run(messages, rows: &transaction)
         let consumed = result.stoppedAt ?? messages.count
         try transaction.apply(result.changes)
@@ -68,7 +74,11 @@ public struct BatchApplier: Sendable {
             failedEvents.removeAll { $0.messageIndex == stop }
         }
         if projection.errorPolicy == .deadLetter, !failedEvents.isEmpty {
-            try transaction.addDeadLetters(failedEvents.map { Self.deadLetter($0, messages[$0.messageIndex], topics: projection.topics) })
+            let publication: DeadLetterPublication = projection.deadLetterTopic == nil ? .none : .pending
+            try transaction.addDeadLetters(failedEvents.map { error in
+                Self.deadLetter(error, messages[error.messageIndex], topics: projection.topics,
+                                headers: headers(error.messageIndex), publication: publication)
+            })
         }
         let deltas = Self.counterDeltas(result.counters)
         if !deltas.isEmpty { try transaction.addCounters(deltas) }
@@ -90,12 +100,15 @@ public struct BatchApplier: Sendable {
         return next.map { Checkpoint(topic: topics[$0.topic], partition: $0.partition, nextOffset: $0.offset) }
     }
 
-    /// The raw message and the reason, for the dead-letter table.
-    static func deadLetter(_ error: EventError, _ message: RawMessage, topics: [String]) -> DeadLetter {
+    /// The raw message, its headers, the key it parks and the reason, for the dead-letter table.
+    static func deadLetter(
+        _ error: EventError, _ message: RawMessage, topics: [String], headers: [DeadLetterHeader],
+        publication: DeadLetterPublication
+    ) -> DeadLetter {
         DeadLetter(
             topic: topics[error.topic], partition: error.partition, offset: error.offset,
             key: message.key.map { Array($0) }, value: message.value.map { Array($0) },
-            error: "\(error.code): \(error.message)")
+            error: "\(error.code): \(error.message)", parkKey: error.key, headers: headers, publication: publication)
     }
 
     /// The non-zero counters by their stored names (`_projector_counters.name`).
@@ -104,7 +117,7 @@ public struct BatchApplier: Sendable {
             ("applied", counters.applied), ("ignored_unknown_type", counters.ignoredUnknownType),
             ("filtered", counters.filtered), ("deduplicated", counters.deduplicated),
             ("no_op_updates", counters.noOpUpdates), ("tombstones_skipped", counters.tombstonesSkipped),
-            ("skipped", counters.skipped), ("dead_lettered", counters.deadLettered),
+            ("skipped", counters.skipped), ("dead_lettered", counters.deadLettered), ("parked", counters.parked),
         ]
         var deltas: [String: Int64] = [:]
         for (name, value) in all where value != 0 { deltas[name] = Int64(value) }

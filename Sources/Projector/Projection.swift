@@ -18,6 +18,10 @@ public protocol Projection: Sendable {
     var views: [ViewDefinition] { get }
     /// What happens to an event that fails.
     var errorPolicy: ErrorPolicy { get }
+    /// The index in ``views`` of the parked keys table (`dead_letter.park_key`), or nil.
+    var parkedKeysView: Int? { get }
+    /// The topic dead letters are produced to (`dead_letter.topic`), or nil.
+    var deadLetterTopic: String? { get }
 
     /// Runs a batch.
     /// - Parameters:
@@ -25,6 +29,13 @@ public protocol Projection: Sendable {
     ///   - rows: the current rows, read inside the batch's store transaction.
     /// - Throws: only what `rows` throws; event failures are in the result.
     func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult
+}
+
+extension Projection {
+    /// No parked keys unless the projection declares them.
+    public var parkedKeysView: Int? { nil }
+    /// No dead-letter topic unless the projection declares one.
+    public var deadLetterTopic: String? { nil }
 }
 
 extension Plan: Projection {
@@ -38,4 +49,6 @@ extension Plan: Projection {
     public var topics: [String] { pipeline.topics }
     /// The pipeline's `on_error` policy.
     public var errorPolicy: ErrorPolicy { pipeline.onError }
+    /// The pipeline's `dead_letter.topic` under `on_error: dead-letter`.
+    public var deadLetterTopic: String? { pipeline.onError == .deadLetter ? pipeline.deadLetter.topic : nil }
 }

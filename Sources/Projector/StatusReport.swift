@@ -5,7 +5,7 @@ public import Views
 /// high watermark and lag of each checkpointed partition.
 ///
 /// Its JSON form (`status --json`) is a contract:
-/// `{"pipelines":[{"name","version","hash","checkpoints":[{"topic","partition","next_offset","high_watermark","lag"}]}]}`;
+/// `{"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","checkpoints":[{"topic","partition","next_offset","high_watermark","lag"}]}]}`;
 /// the last two keys appear only when brokers were given.
 public struct StatusReport: Sendable, Encodable {
     /// One checkpointed partition.
@@ -34,8 +34,16 @@ public struct StatusReport: Sendable, Encodable {
         public var version: Int
         /// The hash of the definition that built its views.
         public var hash: String
+        /// Its dead letters.
+        public var deadLetters: Int
+        /// Its dead letters not yet produced to its dead-letter topic.
+        public var unpublishedDeadLetters: Int
         /// Its checkpoints.
         public var checkpoints: [Partition]
+
+        enum CodingKeys: String, CodingKey {
+            case name, version, hash, deadLetters = "dead_letters", unpublishedDeadLetters = "unpublished_dead_letters", checkpoints
+        }
     }
 
     /// Every pipeline in the store.
@@ -51,7 +59,8 @@ public struct StatusReport: Sendable, Encodable {
             throw ProjectorError(code: .database, message: "status: \(error)")
         }
         var report = StatusReport(pipelines: statuses.map { status in
-            Entry(name: status.name, version: status.version, hash: status.hash, checkpoints: status.checkpoints.map {
+            Entry(name: status.name, version: status.version, hash: status.hash, deadLetters: status.deadLetters,
+                  unpublishedDeadLetters: status.unpublishedDeadLetters, checkpoints: status.checkpoints.map {
                 Partition(topic: $0.topic, partition: $0.partition, nextOffset: $0.nextOffset)
             })
         })

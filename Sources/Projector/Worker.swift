@@ -52,7 +52,9 @@ public final class Worker: Sendable {
     /// or a failure.
     /// - Returns: what the worker did.
     /// - Throws: ``ProjectorError``: `.eventFailed` for an event error under `on_error: fail`
-    ///   (everything before it is committed), `.database` or `.broker` for failures of those.
+    ///   (everything before it is committed), `.database` or `.broker` for failures of those
+    ///   (`.broker` too when the dead-letter topic does not exist, or when dead letters are not
+    ///   acknowledged by it at stop: they stay pending and the next run produces them).
     public func run(until signal: ShutdownSignal) throws(ProjectorError) -> Progress {
         let name = projection.name
         do {
@@ -73,9 +75,23 @@ public final class Worker: Sendable {
         var loop = WorkerLoop(projection: projection, applier: BatchApplier(projection: projection, store: store, target: .live),
                               consumer: consumer, tracker: tracker, onBatch: onBatch)
         var failure: ProjectorError?
+        var publisher: DeadLetterPublisher?
         do {
+            publisher = try projection.deadLetterTopic.map { (topic) throws(ProjectorError) in
+                try DeadLetterPublisher(pipeline: name, topic: topic, store: store, configuration: configuration)
+            }
             while !signal.isTriggered {
+                let deadLettered = loop.progress.counters.deadLettered
                 try loop.pollOnce(maxMessages: configuration.maxBatchMessages, timeout: configuration.pollTimeout)
+                if let publisher {
+                    // After the commit: the store is the outbox (DeadLetterPublisher).
+                    if loop.progress.counters.deadLettered != deadLettered { publisher.noteNewLetters() }
+                    do {
+                        try publisher.publish()
+                    } catch {
+                        Log.warning(error.message)
+                    }
+                }
                 if configuration.exitsAtEnd && tracker.isAtEnd { break }
             }
         } catch {
@@ -85,6 +101,11 @@ public final class Worker: Sendable {
             try consumer.close()
         } catch {
             failure = failure ?? ProjectorError(code: .broker, message: "pipeline \(name): closing the consumer: \(error)")
+        }
+        do {
+            try publisher?.drain()
+        } catch {
+            failure = failure ?? error
         }
         if let failure { throw failure }
         return loop.progress
@@ -104,6 +125,12 @@ public final class Worker: Sendable {
                     + "\(configuration.connectTimeout): \(error.message)")
         }
         let known = Set(metadata.topics.map(\.name))
+        if let topic = projection.deadLetterTopic, !known.contains(topic) {
+            throw ProjectorError(
+                code: .broker,
+                message: "pipeline \(projection.name): the dead-letter topic \(topic) (dead_letter.topic) does not exist in "
+                    + "the cluster \(configuration.brokers); create it, or remove dead_letter.topic from the pipeline")
+        }
         for topic in projection.topics where !known.contains(topic) {
             Log.warning("pipeline \(projection.name): topic \(topic) does not exist yet; the worker waits for it")
         }

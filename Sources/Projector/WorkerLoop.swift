@@ -132,13 +132,18 @@ struct WorkerLoop {
         let positions = tracker.positions
         let isAssignmentLost = consumer.isAssignmentLost
         return try messages.withUnsafeBufferPointer { messages in
-            try applier.apply(messages) { transaction in
+            try applier.apply(messages, check: { transaction in
                 try PartitionFence.check(messages, topics: topics, positions: positions,
                                          isAssignmentLost: isAssignmentLost, transaction: &transaction)
-            }
+            }, headers: { Self.headers(of: batch[$0]) })
         }
     }
 
+
+    /// A dead-lettered record's headers, copied out of the batch (one `messages` index per record).
+    private static func headers(of record: KafkaRecord) -> [DeadLetterHeader] {
+        record.headers.map { DeadLetterHeader(name: $0.name, value: $0.value.map { Array($0) }) }
+    }
 
     /// Partition errors are reported, not fatal: librdkafka retries them (a fatal error throws from poll).
     /// Authorization failures are permanent, though: retrying cannot help, so the worker stops with
@@ -186,5 +191,6 @@ extension PlanResult.Counters {
         tombstonesSkipped += other.tombstonesSkipped
         skipped += other.skipped
         deadLettered += other.deadLettered
+        parked += other.parked
     }
 }

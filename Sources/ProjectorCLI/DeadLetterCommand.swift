@@ -30,7 +30,7 @@ struct DeadLetterCommand: ParsableCommand {
         @Option(help: "At most this many letters.")
         var limit: Int?
 
-        @Flag(help: "Print JSON lines: id, pipeline, topic, partition, offset, error, time, key, value.")
+        @Flag(help: "Print JSON lines: id, pipeline, topic, partition, offset, error, time, key, value, park_key, parked_behind, published.")
         var json = false
 
         func run() throws {
@@ -41,23 +41,43 @@ struct DeadLetterCommand: ParsableCommand {
             } catch {
                 throw failure(ProjectorError(code: .database, message: "\(error)"))
             }
+            let heads = Self.heads(letters)
             if json {
-                for stored in letters { print(Self.json(stored)) }
+                for stored in letters { print(Self.json(stored, parkedBehind: heads[stored.id])) }
                 return
             }
             if letters.isEmpty { print("no dead letters"); return }
             print(TextTable(
-                columns: ["id", "pipeline", "topic", "partition", "offset", "error"],
+                columns: ["id", "pipeline", "topic", "partition", "offset", "parked behind", "error"],
                 rows: letters.map { [String($0.id), $0.pipeline, $0.letter.topic, String($0.letter.partition),
-                                     String($0.letter.offset), $0.letter.error] }).rendered)
+                                     String($0.letter.offset), heads[$0.id].map(String.init) ?? "", $0.letter.error] }).rendered)
         }
 
-        static func json(_ stored: StoredDeadLetter) -> String {
+        /// For each letter parked behind an earlier one of its key, the id of the key's first letter.
+        static func heads(_ letters: [StoredDeadLetter]) -> [Int64: Int64] {
+            var first: [String: Int64] = [:]
+            var heads: [Int64: Int64] = [:]
+            for stored in letters {
+                guard let key = stored.letter.parkKey else { continue }
+                let scoped = stored.pipeline + "\u{0}" + key
+                if let head = first[scoped] { heads[stored.id] = head } else { first[scoped] = stored.id }
+            }
+            return heads
+        }
+
+        static func json(_ stored: StoredDeadLetter, parkedBehind: Int64?) -> String {
             let text = { (bytes: [UInt8]?) -> Any in bytes.map { String(decoding: $0, as: UTF8.self) } ?? NSNull() }
+            let published: Any = switch stored.letter.publication {
+            case .none: NSNull()
+            case .pending: false
+            case .published: true
+            }
             let object: [String: Any] = [
                 "id": stored.id, "pipeline": stored.pipeline, "topic": stored.letter.topic,
                 "partition": Int(stored.letter.partition), "offset": stored.letter.offset, "error": stored.letter.error,
                 "time": stored.letter.time, "key": text(stored.letter.key), "value": text(stored.letter.value),
+                "park_key": stored.letter.parkKey ?? NSNull(), "parked_behind": parkedBehind ?? NSNull(),
+                "published": published,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)
@@ -68,7 +88,13 @@ struct DeadLetterCommand: ParsableCommand {
     struct Replay: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply dead letters again through the current pipeline file; letters that apply are deleted.",
-            discussion: "Exit code 0 when every letter applied, 1 when some still fail (they stay).")
+            discussion: """
+            Letters apply in id (arrival) order. Under `dead_letter: {park_key: true}` a key's letters keep \
+            their order: the first that still fails parks its key again and the later ones stay. --id must \
+            not leave out an earlier letter of a selected letter's key.
+            Exit code 0 when every letter applied, 1 when some still fail (they stay), 2 for a selection \
+            that would break a key's order (nothing is replayed).
+            """)
 
         @Argument(help: "The pipeline file (its current definition is used).")
         var pipeline: String
@@ -96,7 +122,9 @@ struct DeadLetterCommand: ParsableCommand {
 
     /// `projector dlq skip`.
     struct Skip: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete dead letters without applying them.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete dead letters without applying them.",
+            discussion: "A key parked behind skipped letters is released when none of its letters is left.")
 
         @Argument(help: "A pipeline name stored in the db, or a pipeline file.")
         var pipeline: String
@@ -119,7 +147,7 @@ struct DeadLetterCommand: ParsableCommand {
             let name = pipelineName(pipeline)
             do {
                 let chosen = try store.deadLetters(pipeline: name, limit: nil).map(\.id).filter { all || ids.contains($0) }
-                let deleted = try store.deleteDeadLetters(ids: chosen)
+                let deleted = try store.skipDeadLetters(pipeline: name, ids: chosen)
                 print("skipped \(deleted) dead letter(s) of \(name)")
             } catch {
                 throw failure(ProjectorError(code: .database, message: "\(error)"))

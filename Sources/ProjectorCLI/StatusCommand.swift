@@ -9,8 +9,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show each pipeline's identity and checkpoints, and its lag when --brokers is given.",
         discussion: """
-        --json prints {"pipelines":[{"name","version","hash","checkpoints":[{"topic","partition",\
-        "next_offset","high_watermark","lag"}]}]} (the last two only with --brokers).
+        --json prints {"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters",\
+        "checkpoints":[{"topic","partition","next_offset","high_watermark","lag"}]}]} (the last two only \
+        with --brokers). unpublished_dead_letters counts letters not yet on the dead-letter topic.
 
         Examples:
           projector status --db views.sqlite
@@ -52,6 +53,11 @@ struct StatusCommand: ParsableCommand {
         if report.pipelines.isEmpty { print("no pipelines in \(db)") }
         for pipeline in report.pipelines {
             print("\(pipeline.name) v\(pipeline.version) (\(pipeline.hash.prefix(12)))")
+            if pipeline.deadLetters > 0 {
+                let unpublished = pipeline.unpublishedDeadLetters > 0
+                    ? ", \(pipeline.unpublishedDeadLetters) not yet on the dead-letter topic" : ""
+                print("dead letters: \(pipeline.deadLetters)\(unpublished)")
+            }
             let rows = pipeline.checkpoints.map { checkpoint in
                 [checkpoint.topic, String(checkpoint.partition), String(checkpoint.nextOffset),
                  checkpoint.highWatermark.map(String.init) ?? "-", checkpoint.lag.map(String.init) ?? "-"]

@@ -1,3 +1,5 @@
+internal import Pipelines
+
 /// A message a pipeline could not apply, kept raw with the reason (policy `dead-letter`).
 public struct DeadLetter: Sendable, Hashable {
     /// The topic the message came from.
@@ -14,12 +16,19 @@ public struct DeadLetter: Sendable, Hashable {
     public var error: String
     /// When it was dead-lettered, ISO-8601 (metadata only).
     public var time: String
+    /// The key it parks under `dead_letter.park_key` (the key the pipeline saw), or `nil`.
+    public var parkKey: String?
+    /// The original message's headers, in order.
+    public var headers: [DeadLetterHeader]
+    /// Whether it is produced to the pipeline's dead-letter topic, and whether that happened.
+    public var publication: DeadLetterPublication
 
     /// Creates a dead letter.
     /// - Parameter time: ISO-8601 text; `nil` takes the wall clock.
     public init(
         topic: String, partition: Int32, offset: Int64,
-        key: [UInt8]?, value: [UInt8]?, error: String, time: String? = nil
+        key: [UInt8]?, value: [UInt8]?, error: String, time: String? = nil,
+        parkKey: String? = nil, headers: [DeadLetterHeader] = [], publication: DeadLetterPublication = .none
     ) {
         self.topic = topic
         self.partition = partition
@@ -28,7 +37,24 @@ public struct DeadLetter: Sendable, Hashable {
         self.value = value
         self.error = error
         self.time = time ?? wallClockTime()
+        self.parkKey = parkKey
+        self.headers = headers
+        self.publication = publication
     }
+}
+
+/// Whether a dead letter goes to a dead-letter topic (`dead_letter.topic`), stored in
+/// `_projector_dead_letters.published`: NULL, 0 or 1.
+///
+/// The table is the outbox: a letter is written `.pending` in its batch's transaction and marked
+/// `.published` after the broker acknowledged it, so a crash in between produces it again.
+public enum DeadLetterPublication: Sendable, Hashable {
+    /// The pipeline has no dead-letter topic.
+    case none
+    /// Not yet acknowledged by the broker.
+    case pending
+    /// Produced and acknowledged.
+    case published
 }
 
 /// A dead letter as stored: its row id and owning pipeline.
@@ -45,5 +71,25 @@ public struct StoredDeadLetter: Sendable, Hashable {
         self.id = id
         self.pipeline = pipeline
         self.letter = letter
+    }
+}
+
+extension DeadLetterPublication {
+    /// The value of the `published` column.
+    var storedValue: ViewValue {
+        switch self {
+        case .none: .null
+        case .pending: .integer(0)
+        case .published: .integer(1)
+        }
+    }
+
+    /// The publication a `published` column value stands for.
+    init(stored: Int64?) {
+        switch stored {
+        case nil: self = .none
+        case 0: self = .pending
+        default: self = .published
+        }
     }
 }

@@ -18,12 +18,19 @@ public struct PipelineStatus: Sendable, Hashable {
     public var checkpoints: [Checkpoint]
     /// The rebuild in progress, or `nil` when there is none.
     public var shadow: ShadowStatus?
+    /// The live dead letters.
+    public var deadLetters: Int
+    /// The live dead letters not yet produced to the dead-letter topic (`dead_letter.topic`).
+    public var unpublishedDeadLetters: Int
 
     /// Creates a status.
     public init(
         name: String, version: Int, hash: String, createdAt: String, rebuiltAt: String?,
-        views: [String], checkpoints: [Checkpoint], shadow: ShadowStatus?
+        views: [String], checkpoints: [Checkpoint], shadow: ShadowStatus?,
+        deadLetters: Int = 0, unpublishedDeadLetters: Int = 0
     ) {
+        self.deadLetters = deadLetters
+        self.unpublishedDeadLetters = unpublishedDeadLetters
         self.name = name
         self.version = version
         self.hash = hash

@@ -28,6 +28,7 @@ extension SQLiteViewStore {
         try read(doing: "listing pipelines") { db in
             let rows = try Row.fetchAll(
                 db, sql: #"SELECT "name", "version", "hash", "created_at", "rebuilt_at" FROM "_projector_pipelines" ORDER BY "name""#)
+            let isMigrated = try Self.hasAddedDeadLetterColumns(db)
             let shadows = Dictionary(
                 uniqueKeysWithValues: rows.compactMap { row -> (String, Row)? in
                     let name: String = row["name"]
@@ -47,7 +48,12 @@ extension SQLiteViewStore {
                     views: try String.fetchAll(
                         db, sql: #"SELECT "name" FROM "_projector_views" WHERE "pipeline" = ? ORDER BY "name""#,
                         arguments: [name]),
-                    checkpoints: try Self.checkpoints(key: name, db: db), shadow: shadow)
+                    checkpoints: try Self.checkpoints(key: name, db: db), shadow: shadow,
+                    deadLetters: try Int.fetchOne(
+                        db, sql: #"SELECT count(*) FROM "_projector_dead_letters" WHERE "pipeline" = ?"#, arguments: [name]) ?? 0,
+                    unpublishedDeadLetters: isMigrated ? try Int.fetchOne(
+                        db, sql: #"SELECT count(*) FROM "_projector_dead_letters" WHERE "pipeline" = ? AND "published" = 0"#,
+                        arguments: [name]) ?? 0 : 0)
             }
         }
     }
@@ -71,24 +77,7 @@ extension SQLiteViewStore {
     /// Dead letters ordered by id, of one pipeline (`nil`: all), at most `limit`.
     public func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter] {
         try read(doing: "reading dead letters") { db in
-            var sql = #"SELECT "id", "pipeline", "topic", "partition", "offset", "key", "value", "error", "time" FROM "_projector_dead_letters""#
-            var arguments: StatementArguments = []
-            if let pipeline {
-                sql += #" WHERE "pipeline" = ?"#
-                arguments = [pipeline]
-            }
-            sql += #" ORDER BY "id""#
-            if let limit { sql += " LIMIT \(max(0, limit))" }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let key: Data? = row["key"]
-                let value: Data? = row["value"]
-                return StoredDeadLetter(
-                    id: row["id"], pipeline: row["pipeline"],
-                    letter: DeadLetter(
-                        topic: row["topic"], partition: row["partition"], offset: row["offset"],
-                        key: key.map { Array($0) }, value: value.map { Array($0) },
-                        error: row["error"], time: row["time"] as String))
-            }
+            try Self.fetchDeadLetters(db, pipeline: pipeline, pendingAfter: nil, limit: limit)
         }
     }
 

@@ -12,7 +12,7 @@ internal import Pipelines
 /// | --- | --- |
 /// | `_projector_pipelines` | `name` PK, `version`, `hash`, `created_at`, `rebuilt_at` |
 /// | `_projector_checkpoints` | `pipeline`, `topic`, `partition`, `next_offset`; PK (`pipeline`, `topic`, `partition`) |
-/// | `_projector_dead_letters` | `id` INTEGER PK, `pipeline`, `topic`, `partition`, `offset`, `key` BLOB, `value` BLOB, `error`, `time` |
+/// | `_projector_dead_letters` | `id` INTEGER PK, `pipeline`, `topic`, `partition`, `offset`, `key` BLOB, `value` BLOB, `error`, `time`, `park_key`, `headers` BLOB, `published` (NULL: no topic, 0: pending, 1: published) |
 /// | `_projector_counters` | `pipeline`, `name`, `value`; PK (`pipeline`, `name`) |
 /// | `_projector_views` | `pipeline`, `name`, `table_name`; PK (`pipeline`, `name`): which pipeline owns which view |
 ///
@@ -168,6 +168,7 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
                     }
                 } else {
                     try db.execute(sql: Self.internalSchema)
+                    try Self.migrate(db)
                 }
             }
         } catch {
@@ -195,7 +196,7 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
         CREATE TABLE IF NOT EXISTS "_projector_dead_letters" (
             "id" INTEGER PRIMARY KEY, "pipeline" TEXT NOT NULL, "topic" TEXT NOT NULL,
             "partition" INTEGER NOT NULL, "offset" INTEGER NOT NULL, "key" BLOB, "value" BLOB,
-            "error" TEXT NOT NULL, "time" TEXT NOT NULL);
+            "error" TEXT NOT NULL, "time" TEXT NOT NULL, "park_key" TEXT, "headers" BLOB, "published" INTEGER);
         CREATE INDEX IF NOT EXISTS "_projector_dead_letters_pipeline" ON "_projector_dead_letters" ("pipeline", "id");
         CREATE TABLE IF NOT EXISTS "_projector_counters" (
             "pipeline" TEXT NOT NULL, "name" TEXT NOT NULL, "value" INTEGER NOT NULL,

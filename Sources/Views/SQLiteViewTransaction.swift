@@ -68,8 +68,8 @@ final class CommonStatements {
             """)
         addDeadLetter = try db.makeStatement(sql: """
             INSERT INTO "_projector_dead_letters"
-            ("pipeline", "topic", "partition", "offset", "key", "value", "error", "time")
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            ("pipeline", "topic", "partition", "offset", "key", "value", "error", "time", "park_key", "headers", "published")
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
             """)
         deleteDeadLetter = try db.makeStatement(sql: """
             DELETE FROM "_projector_dead_letters" WHERE "id" = ?1 AND "pipeline" = ?2
@@ -188,6 +188,9 @@ struct SQLiteViewTransaction: ViewTransaction {
             bindBlob(letter.value, at: 6, in: statement)
             try bind(.text(letter.error), at: 7, in: statement, connection: connection)
             try bind(.text(letter.time), at: 8, in: statement, connection: connection)
+            try bind(letter.parkKey.map { .text($0) } ?? .null, at: 9, in: statement, connection: connection)
+            bindBlob(DeadLetterHeader.encode(letter.headers), at: 10, in: statement)
+            try bind(letter.publication.storedValue, at: 11, in: statement, connection: connection)
             try execute(statement, connection: connection, doing: "adding a dead letter")
         }
     }

@@ -99,6 +99,19 @@ public protocol ViewStore: AnyObject, Sendable {
     @discardableResult
     func deleteDeadLetters(ids: [Int64]) throws -> Int
 
+    /// Deletes the pipeline's dead letters with these ids without applying them and, in the same
+    /// transaction, releases the keys they parked (`dead_letter.park_key`): a key with no letter
+    /// left is unparked, one with letters left waits behind the earliest. Returns how many were deleted.
+    @discardableResult
+    func skipDeadLetters(pipeline: String, ids: [Int64]) throws -> Int
+
+    /// The pipeline's dead letters with an id above `after` not yet produced to its dead-letter
+    /// topic, ordered by id, at most `limit`.
+    func deadLettersToPublish(pipeline: String, after: Int64, limit: Int) throws -> [StoredDeadLetter]
+
+    /// Marks dead letters as produced to the dead-letter topic (after the broker acknowledged them).
+    func markDeadLettersPublished(ids: [Int64]) throws
+
     /// The pipeline's live counters by name.
     func counters(pipeline: String) throws -> [String: Int64]
 
@@ -171,6 +184,10 @@ public protocol ViewTransaction: RowReader {
 
     /// Keeps messages that could not be applied.
     mutating func addDeadLetters(_ letters: [DeadLetter]) throws
+
+    /// The pipeline's dead letters in this transaction's snapshot, ordered by id: read under the
+    /// write lock, so a replay sees every letter the worker wrote before it.
+    mutating func deadLetters() throws -> [StoredDeadLetter]
 
     /// Deletes the pipeline's dead letters with these ids (after a replay applied them); returns
     /// how many were deleted.

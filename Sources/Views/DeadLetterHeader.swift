@@ -1,0 +1,62 @@
+/// One header of a dead-lettered message, kept to produce the letter to a dead-letter topic
+/// with the original headers.
+public struct DeadLetterHeader: Sendable, Hashable {
+    /// The header name.
+    public var name: String
+    /// The header value, or `nil` for a null value.
+    public var value: [UInt8]?
+
+    /// Creates a header.
+    public init(name: String, value: [UInt8]?) {
+        self.name = name
+        self.value = value
+    }
+
+    /// The headers as stored in `_projector_dead_letters.headers`: per header a 4-byte big-endian
+    /// name length, the name's UTF-8, a 4-byte big-endian value length (`0xFFFFFFFF` for null)
+    /// and the value. `nil` for no headers.
+    static func encode(_ headers: [DeadLetterHeader]) -> [UInt8]? {
+        guard !headers.isEmpty else { return nil }
+        var out: [UInt8] = []
+        func append(_ length: UInt32) {
+            out.append(contentsOf: [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)])
+        }
+        for header in headers {
+            let name = Array(header.name.utf8)
+            append(UInt32(name.count))
+            out.append(contentsOf: name)
+            if let value = header.value {
+                append(UInt32(value.count))
+                out.append(contentsOf: value)
+            } else {
+                append(UInt32.max)
+            }
+        }
+        return out
+    }
+
+    /// Decodes ``encode(_:)``'s bytes; a truncated blob gives the headers before the cut.
+    static func decode(_ bytes: [UInt8]?) -> [DeadLetterHeader] {
+        guard let bytes else { return [] }
+        var headers: [DeadLetterHeader] = []
+        var position = 0
+        func length() -> UInt32? {
+            guard position + 4 <= bytes.count else { return nil }
+            defer { position += 4 }
+            return bytes[position ..< position + 4].reduce(0) { $0 << 8 | UInt32($1) }
+        }
+        while let nameLength = length(), position + Int(nameLength) <= bytes.count {
+            let name = String(decoding: bytes[position ..< position + Int(nameLength)], as: UTF8.self)
+            position += Int(nameLength)
+            guard let valueLength = length() else { break }
+            if valueLength == UInt32.max {
+                headers.append(DeadLetterHeader(name: name, value: nil))
+                continue
+            }
+            guard position + Int(valueLength) <= bytes.count else { break }
+            headers.append(DeadLetterHeader(name: name, value: Array(bytes[position ..< position + Int(valueLength)])))
+            position += Int(valueLength)
+        }
+        return headers
+    }
+}
