@@ -174,7 +174,7 @@ enum Evaluator {
     /// Evaluates a constant expression (a column default) to a stored value.
     static func constant(_ expr: Expr, for type: ColumnType) throws(EventFailure) -> ViewValue {
         let code = compile(expr, columns: [], paths: { _ in 0 })
-        var empty: [UInt8] = []
+        let empty: [UInt8] = []
         return try empty.withUnsafeBufferPointer { (bytes) throws(EventFailure) -> ViewValue in
             let scope = Scope(bytes: bytes, slots: UnsafeMutableBufferPointer(start: nil, count: 0), access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
             return try evaluate(code, scope, row: []).stored(as: type, column: "default")

@@ -1,5 +1,5 @@
 internal import Foundation
-public import Synchronization
+internal import Synchronization
 
 /// Shows the progress of long work (the demo, rebuilds, benchmarks) on stderr: a line rewritten in
 /// place on a terminal, one line every ~10 s without one, and nothing with `CI=true`.

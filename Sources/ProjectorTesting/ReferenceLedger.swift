@@ -1,5 +1,5 @@
-public import Foundation
-public import KafkaClient
+internal import Foundation
+internal import KafkaClient
 public import Projector
 internal import Views
 internal import Pipelines

@@ -122,7 +122,7 @@ struct FaultDatabaseTests {
             try #require(try Self.shell("/bin/mount", ["-t", "tmpfs", "-o", "size=600k", "tmpfs", mountPoint]) == 0)
             return mountPoint + "/views.sqlite"
         }
-        defer { try? Self.shell("/bin/umount", ["-l", mountPoint]) }
+        defer { _ = try? Self.shell("/bin/umount", ["-l", mountPoint]) }
         try stream.publish(12_000)
         let full = try stream.start("full", group: stream.fixture.makeGroupID())
         #expect(full.waitForExit(deadline: .seconds(90)) == 1, "\(full.errorOutput)")

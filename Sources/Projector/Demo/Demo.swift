@@ -1,6 +1,6 @@
 internal import Foundation
 internal import KafkaClient
-public import Pipelines
+internal import Pipelines
 internal import Views
 internal import Synchronization
 
