@@ -23,17 +23,17 @@ final class BindArena {
     /// Binds `values` to parameters `first`, `first + 1`, ... of `statement`.
     func bind(_ values: [ViewValue], from first: Int32 = 1, in statement: OpaquePointer, connection: OpaquePointer?) throws {
         var total = 0
-        for value in values { if case .text(let text) = value { total += text.utf8.count } }
+        for index in values.indices { if case .text(let text) = values[index] { total += text.utf8.count } }
         if total > capacity {
             storage.deallocate()
             capacity = max(total, capacity * 2)
             storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         }
         var used = 0
-        for (offset, value) in values.enumerated() {
+        for offset in values.indices {
             let index = first + Int32(offset)
             let code: Int32
-            switch value {
+            switch values[offset] {
             case .null: code = sqlite3_bind_null(statement, index)
             case .integer(let integer): code = sqlite3_bind_int64(statement, index, integer)
             case .real(let real): code = sqlite3_bind_double(statement, index, real)

@@ -134,20 +134,22 @@ struct SQLiteViewTransaction: ViewTransaction {
     }
 
     mutating func apply(_ changes: [ViewChange]) throws {
-        for change in changes {
-            let table = try table(change.view)
-            if let row = change.row {
-                guard row.count == Int(table.columnCount) else {
+        // By index, passing the arrays in place: binding each change to a local would retain and
+        // release its key and row once more per row.
+        for index in changes.indices {
+            let table = try table(changes[index].view)
+            if let count = changes[index].row?.count {
+                guard count == Int(table.columnCount) else {
                     throw ViewStoreError(
                         code: .invalidDefinition,
-                        message: "a row of \(table.name) has \(row.count) values but the table has \(table.columnCount) columns")
+                        message: "a row of \(table.name) has \(count) values but the table has \(table.columnCount) columns")
                 }
                 let statement = table.upsert.sqliteStatement
-                try common.arena.bind(row, in: statement, connection: connection)
+                try common.arena.bind(changes[index].row!, in: statement, connection: connection)
                 try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
             } else {
                 let statement = table.delete.sqliteStatement
-                try bindKey(change.key, of: table, in: statement)
+                try bindKey(changes[index].key, of: table, in: statement)
                 try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
             }
         }
