@@ -17,6 +17,17 @@ public enum ProjectorExecutable {
         public var stdout: String
         /// Standard error.
         public var stderr: String
+
+        /// Standard output read as one JSON object per line (what `--json` listings print).
+        /// - Throws: when a line is not a JSON object.
+        public func jsonLines() throws -> [[String: Any]] {
+            try stdout.split(separator: "\n").map { line in
+                guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    throw CocoaError(.propertyListReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "not a JSON object: \(line)"])
+                }
+                return object
+            }
+        }
     }
 
     /// The repository root (the folder holding Package.swift).
@@ -47,8 +58,8 @@ public enum ProjectorExecutable {
     ) throws -> (process: Process, stdout: URL, stderr: URL) {
         let stdout = directory.appendingPathComponent("\(label).out")
         let stderr = directory.appendingPathComponent("\(label).err")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         let process = Process()
         process.executableURL = url
         process.arguments = arguments

@@ -15,20 +15,8 @@ struct DeadLetterParkCommandTests {
         try fixture.cluster.createTopic("counts", partitions: 1)
         let directory = try TemporaryDatabase()
         let pipeline = directory.path(named: "counts.yaml")
-        try """
-            name: counts
-            version: 1
-            source: {topics: [counts], type: $.eventType, key: $.data.id}
-            on_error: dead-letter
-            dead_letter: {park_key: true}
-            views:
-              counts: {key: [id], columns: {id: text, n: integer}}
-            on:
-              Add:
-                - upsert: counts
-                  key: {id: $key}
-                  set: {n: n + $.data.by}
-            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        try CountsPipeline.yaml(settings: ["on_error: dead-letter", "dead_letter: {park_key: true}"])
+            .write(toFile: pipeline, atomically: true, encoding: .utf8)
         let events = [("a", "1"), ("a", "9223372036854775807"), ("b", "1"), ("a", "2")].map { id, by in
             DemoEvent(topic: "counts", key: id, value: #"{"eventType":"Add","data":{"id":"\#(id)","by":\#(by)}}"#)
         }
@@ -38,9 +26,7 @@ struct DeadLetterParkCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
 
         let list = try ProjectorExecutable.run(["dlq", "list", "counts", "--db", directory.path, "--json"])
-        let letters = try list.stdout.split(separator: "\n").map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
+        let letters = try list.jsonLines()
         #expect(letters.count == 2)
         let head = try #require(letters.first?["id"] as? Int)
         let parked = try #require(letters.last?["id"] as? Int)

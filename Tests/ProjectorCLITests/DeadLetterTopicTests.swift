@@ -17,20 +17,7 @@ struct DeadLetterTopicTests {
     }
 
     static func pipeline(topic: String) -> String {
-        """
-        name: counts
-        version: 1
-        source: {topics: [counts], type: $.eventType, key: $.data.id}
-        on_error: dead-letter
-        dead_letter: {topic: \(topic)}
-        views:
-          counts: {key: [id], columns: {id: text, n: integer}}
-        on:
-          Add:
-            - upsert: counts
-              key: {id: $key}
-              set: {n: n + $.data.by}
-        """
+        CountsPipeline.yaml(settings: ["on_error: dead-letter", "dead_letter: {topic: \(topic)}"])
     }
 
     /// Produces keyed messages with headers and waits for every acknowledgement.

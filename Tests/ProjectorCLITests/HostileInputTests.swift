@@ -151,19 +151,7 @@ struct HostileInputTests {
         return path
     }
 
-    static let base = """
-        name: hostile
-        version: 1
-        source: {topics: [t], type: $.eventType, key: $.data.id}
-        views:
-          counts: {key: [id], columns: {id: text, n: integer}}
-        on:
-          Add:
-            - upsert: counts
-              key: {id: $key}
-              set: {n: n + 1}
-
-        """
+    static let base = CountsPipeline.yaml(name: "hostile", topic: "t", set: "n + 1")
 
     static var hostilePipelines: [(String, String)] {
         var billion = "name: bomb\nversion: 1\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"

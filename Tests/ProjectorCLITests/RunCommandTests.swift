@@ -238,19 +238,7 @@ struct RunCommandTests {
         try fixture.cluster.createTopic("counts", partitions: 1)
         let directory = try TemporaryDatabase()
         let pipeline = directory.path(named: "counts.yaml")
-        try """
-            name: counts
-            version: 1
-            source: {topics: [counts], type: $.eventType, key: $.data.id}
-            on_error: dead-letter
-            views:
-              counts: {key: [id], columns: {id: text, n: integer}}
-            on:
-              Add:
-                - upsert: counts
-                  key: {id: $key}
-                  set: {n: n + $.data.by}
-            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        try CountsPipeline.yaml(settings: ["on_error: dead-letter"]).write(toFile: pipeline, atomically: true, encoding: .utf8)
         let events = [
             #"{"eventType":"Add","data":{"id":"a","by":1}}"#,
             #"{"eventType":"Add","data":{"id":"a","by":9223372036854775807}}"#,
@@ -262,9 +250,7 @@ struct RunCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
 
         let list = try ProjectorExecutable.run(["dlq", "list", "counts", "--db", directory.path, "--json"])
-        let letters = try list.stdout.split(separator: "\n").map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
+        let letters = try list.jsonLines()
         #expect(letters.count == 2)
         #expect((letters.first?["error"] as? String)?.contains("overflow") == true)
         #expect(letters.map { $0["offset"] as? Int } == [1, 2])
