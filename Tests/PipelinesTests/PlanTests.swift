@@ -66,6 +66,30 @@ func event(_ type: String, _ id: String?, _ fields: String = "") -> TestMessage 
         #expect(store.tables[0][[.text("even")]]?[1] == .integer(5))
     }
 
+    /// SQLite compares text keys by their bytes, so the batch does too: "é" written precomposed
+    /// and decomposed are two rows, and a text that changes only its normalization is a change.
+    @Test func textKeysAndCellsCompareByTheirBytes() throws {
+        let plan = try counterPipeline(handlers: """
+              Add:
+                - upsert: c
+                  key: {id: $.id}
+                  set: {n: n + $.by, note: $.note}
+            """)
+        var store = MemoryStore(plan)
+        let composed = "caf\u{e9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed, "Swift's String == merges canonically equivalent texts")
+        let result = try run(plan, [
+            event("Add", composed, #""by":1,"note":"x""#), event("Add", decomposed, #""by":2,"note":"x""#),
+        ], store: &store)
+        #expect(result.changes.count == 2)
+        #expect(store.reads.count == 2)
+        let renamed = try run(plan, [event("Add", composed, #""by":0,"note":"\#(decomposed)""#)], store: &store)
+        try run(plan, [event("Add", composed, #""by":0,"note":"\#(composed)""#)], store: &store)
+        let back = try run(plan, [event("Add", composed, #""by":0,"note":"\#(decomposed)""#)], store: &store)
+        #expect(renamed.changes.count == 1)
+        #expect(back.changes.count == 1, "a cell whose bytes change is written even when String == calls it equal")
+    }
+
     @Test func skipsKeysWhoseFinalStateIsWhatWasRead() throws {
         let plan = try counterPipeline()
         var store = MemoryStore(plan)
