@@ -11,9 +11,18 @@ final class TableStatements {
     let select: Statement
     let upsert: Statement
     let delete: Statement
+    /// The keys written since the table was found empty (nil: unknown, every read queries).
+    var knownKeys: KnownKeys?
+    /// SQLite's `data_version` when `knownKeys` started: another connection's commit changes it.
+    let knownSince: Int64
 
+    /// Prepares the statements; call inside a transaction, so that whether the table is empty and
+    /// the `data_version` are read together.
     init(table: String, definition: ViewDefinition, style: SQLiteViewStore.UpsertStyle, db: Database) throws {
         name = table
+        knownSince = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+        let hasRows = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(quoted(table)))") ?? true
+        knownKeys = hasRows ? nil : KnownKeys()
         columnCount = Int32(definition.columns.count)
         keyColumns = definition.keyColumns
         let columns = definition.columns.map { quoted($0.name) }
@@ -51,6 +60,16 @@ final class CommonStatements {
     let addCounter: Statement
     /// The text bytes of the row being bound on the hot path.
     let arena = BindArena()
+    let dataVersion: Statement
+
+    /// SQLite's `data_version`: it changes when another connection commits.
+    func readDataVersion(connection: OpaquePointer?) throws -> Int64 {
+        let statement = dataVersion.sqliteStatement
+        defer { sqlite3_reset(statement) }
+        let code = sqlite3_step(statement)
+        guard code == SQLITE_ROW else { throw sqliteError(code: code, connection: connection, doing: "reading data_version") }
+        return sqlite3_column_int64(statement, 0)
+    }
 
     init(db: Database) throws {
         // IMMEDIATE takes the write lock at BEGIN, so a busy store fails before the batch's reads
@@ -71,6 +90,7 @@ final class CommonStatements {
             ("pipeline", "topic", "partition", "offset", "key", "value", "error", "time", "park_key", "headers", "published")
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
             """)
+        dataVersion = try db.makeStatement(sql: "PRAGMA data_version")
         deleteDeadLetter = try db.makeStatement(sql: """
             DELETE FROM "_projector_dead_letters" WHERE "id" = ?1 AND "pipeline" = ?2
             """)
@@ -115,6 +135,7 @@ struct SQLiteViewTransaction: ViewTransaction {
 
     mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
         let table = try table(view)
+        if let known = table.knownKeys, !known.mightContain(key) { return nil }
         let statement = table.select.sqliteStatement
         try bindKey(key, of: table, in: statement)
         defer { sqlite3_reset(statement) }
@@ -147,6 +168,7 @@ struct SQLiteViewTransaction: ViewTransaction {
                 let statement = table.upsert.sqliteStatement
                 try common.arena.bind(changes[index].row!, in: statement, connection: connection)
                 try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
+                if table.knownKeys?.insert(changes[index].key) == false { table.knownKeys = nil }
             } else {
                 let statement = table.delete.sqliteStatement
                 try bindKey(changes[index].key, of: table, in: statement)
@@ -254,6 +276,8 @@ extension SQLiteViewStore {
                 // with the new tables' checkpoints, so it must re-prepare and seek to them.
                 try checkFingerprint(fingerprint, expected: generation.fingerprint, pipeline: pipeline, target: target, connection: connection)
                 let tables = try statements(for: key, generation, db)
+                let version = try common.readDataVersion(connection: connection)
+                for table in tables where table.knownSince != version { table.knownKeys = nil }
                 var transaction: any ViewTransaction = SQLiteViewTransaction(
                     pipeline: pipeline, target: target, storageKey: key, connection: connection,
                     tables: tables, common: common)

@@ -1,0 +1,61 @@
+import Foundation
+import Pipelines
+import ProjectorTesting
+import Testing
+@testable import Views
+
+/// A table that started empty answers reads of keys it never wrote without a query, and forgets
+/// that knowledge as soon as another connection commits.
+@Suite struct KnownKeysTests {
+    @Test("a fresh table knows its keys; another connection's commit makes it query again")
+    func anotherWriterIsSeen() throws {
+        let temporary = try TemporaryDatabase()
+        let store = try SQLiteViewStore(path: temporary.path)
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try store.write(pipeline: Orders.name) { tx throws in
+            #expect(try tx.row(in: 1, key: [.text("c1")]) == nil)
+            try tx.apply([Orders.customer("c1", orders: 1, revenue: 10)])
+        }
+        let table = try #require(store.cachedTables(pipeline: Orders.name).last)
+        #expect(table.knownKeys?.mightContain([.text("c1")]) == true)
+        #expect(table.knownKeys?.mightContain([.text("c2")]) == false)
+
+        // Another connection (another worker of the group) writes c2 and changes c1.
+        let other = try SQLiteViewStore(path: temporary.path)
+        try other.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try other.write(pipeline: Orders.name) { tx in
+            try tx.apply([Orders.customer("c2", orders: 5, revenue: 50), Orders.customer("c1", orders: 2, revenue: 20)])
+        }
+
+        try store.write(pipeline: Orders.name) { tx throws in
+            #expect(try tx.row(in: 1, key: [.text("c2")]) == Orders.customer("c2", orders: 5, revenue: 50).row)
+            #expect(try tx.row(in: 1, key: [.text("c1")]) == Orders.customer("c1", orders: 2, revenue: 20).row)
+        }
+        #expect(table.knownKeys == nil, "the keys are forgotten after the other connection's commit")
+    }
+
+    @Test("a table that already has rows queries every read")
+    func existingRowsAreNotKnown() throws {
+        let temporary = try TemporaryDatabase()
+        do {
+            let store = try SQLiteViewStore(path: temporary.path)
+            try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+            try store.write(pipeline: Orders.name) { tx in try tx.apply([Orders.order("o1")]) }
+        }
+        let store = try SQLiteViewStore(path: temporary.path)
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try store.write(pipeline: Orders.name) { tx throws in
+            #expect(try tx.row(in: 0, key: [.text("o1")]) == Orders.order("o1").row)
+        }
+        let tables = store.cachedTables(pipeline: Orders.name)
+        #expect(tables.first?.knownKeys == nil)
+        #expect(tables.last?.knownKeys != nil, "customer_stats is still empty")
+    }
+
+    @Test("multi-column keys hash each value apart")
+    func valuesAreDelimited() {
+        #expect(KnownKeys.hash([.text("ab"), .text("c")]) != KnownKeys.hash([.text("a"), .text("bc")]))
+        #expect(KnownKeys.hash([.integer(1)]) != KnownKeys.hash([.real(1)]))
+        #expect(KnownKeys.hash([.real(0)]) == KnownKeys.hash([.real(-0.0)]))
+    }
+}
