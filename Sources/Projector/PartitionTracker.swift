@@ -30,9 +30,7 @@ final class PartitionTracker: KafkaRebalanceHandler {
         isAssigned = true
         var stored: [KafkaTopicPartition: Int64] = [:]
         do {
-            for checkpoint in try store.checkpoints(pipeline: pipeline) {
-                stored[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
-            }
+            stored = try [KafkaTopicPartition: Int64](nextOffsets: store.checkpoints(pipeline: pipeline))
         } catch {
             failure = error
         }
@@ -66,9 +64,7 @@ final class PartitionTracker: KafkaRebalanceHandler {
 
     /// Records the checkpoints a committed batch reached.
     func advance(to checkpoints: [Checkpoint]) {
-        for checkpoint in checkpoints {
-            positions[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
-        }
+        positions.merge([KafkaTopicPartition: Int64](nextOffsets: checkpoints)) { _, new in new }
     }
 
     /// Whether every assigned partition reached the end recorded at its assignment.

@@ -82,10 +82,7 @@ struct WorkerLoop {
         do {
             try store.prepare(pipeline: projection.name, version: projection.version, hash: projection.definitionHash,
                               views: projection.views)
-            var stored: [KafkaTopicPartition: Int64] = [:]
-            for checkpoint in try store.checkpoints(pipeline: projection.name) {
-                stored[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
-            }
+            let stored = try [KafkaTopicPartition: Int64](nextOffsets: store.checkpoints(pipeline: projection.name))
             for partition in tracker.positions.keys {
                 let next = stored[partition]
                 try consumer.seek(partition, to: next.map { KafkaOffset($0) } ?? .beginning, timeout: .seconds(10))
@@ -101,11 +98,9 @@ struct WorkerLoop {
     private func resumeFromStore(_ fenced: PartitionFence.Overtaken) throws(ProjectorError) {
         Log.warning("pipeline \(projection.name): batch rolled back, another worker got there first: \(fenced.reason); "
             + "continuing from the stored checkpoints")
-        var stored: [KafkaTopicPartition: Int64] = [:]
+        let stored: [KafkaTopicPartition: Int64]
         do {
-            for checkpoint in try applier.store.checkpoints(pipeline: projection.name) {
-                stored[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
-            }
+            stored = try [KafkaTopicPartition: Int64](nextOffsets: applier.store.checkpoints(pipeline: projection.name))
         } catch {
             throw ProjectorError(code: .database, message: "pipeline \(projection.name): reading checkpoints: \(error)")
         }
@@ -168,10 +163,7 @@ struct WorkerLoop {
 
     /// Informational only (lag tools): the checkpoints in the store are the truth.
     private func commitToKafka(_ checkpoints: [Checkpoint]) {
-        var offsets: [KafkaTopicPartition: Int64] = [:]
-        for checkpoint in checkpoints {
-            offsets[KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)] = checkpoint.nextOffset
-        }
+        let offsets = [KafkaTopicPartition: Int64](nextOffsets: checkpoints)
         do {
             try consumer.commit(offsets, mode: .async)
         } catch {
