@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
+import ProjectorTesting
 import Testing
 @testable import ProjectorCLI
 
 @Suite("projector bench")
 struct BenchCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = ProjectorExecutable.repositoryRoot
 
     @Test("parses the contract's flags; --brokers is optional")
     func parsesFlags() throws {
@@ -45,7 +46,7 @@ struct BenchCommandTests {
     @Test("end to end on the embedded broker: produce, consume, pipeline; bad usage exits 2")
     func endToEnd() throws {
         let pipeline = Self.root.appendingPathComponent("pipelines/order_summary.yaml").path
-        let ok = try run(["bench", "--messages", "600", "--partitions", "2", "--pipeline", pipeline, "--json"])
+        let ok = try ProjectorExecutable.run(["bench", "--messages", "600", "--partitions", "2", "--pipeline", pipeline, "--json"])
         #expect(ok.status == 0, "\(ok.stderr)")
         let phases = ok.stdout.split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -53,30 +54,14 @@ struct BenchCommandTests {
         #expect(phases.map { $0["mode"] as? String } == ["produce", "consume", "pipeline"])
         #expect(phases.allSatisfy { $0["messages"] as? Int == 600 })
 
-        let text = try run(["bench", "--messages", "300", "--size", "400"])
+        let text = try ProjectorExecutable.run(["bench", "--messages", "300", "--size", "400"])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("msg/s") && text.stdout.contains("MB/s") && text.stdout.contains("p99"))
 
-        let bad = try run(["bench", "--messages", "-1"])
+        let bad = try ProjectorExecutable.run(["bench", "--messages", "-1"])
         #expect(bad.status == 2)
-        let unreachable = try run(["bench", "--brokers", "127.0.0.1:1", "--existing", "-X", "socket.connection.setup.timeout.ms=1000"])
+        let unreachable = try ProjectorExecutable.run(["bench", "--brokers", "127.0.0.1:1", "--existing", "-X", "socket.connection.setup.timeout.ms=1000"])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.split(separator: "\n").count == 1, "\(unreachable.stderr)")
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = DevBrokerProduceTests.executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["CI": "true"]) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 }

@@ -6,29 +6,14 @@ import Testing
 /// End to end: the built `projector` binary runs `dev-broker`, then `produce` writes to it.
 @Suite("projector dev-broker and produce, end to end")
 struct DevBrokerProduceTests {
-    /// The `projector` executable next to the test bundle (.build/<config>/projector).
-    static var executable: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS" || directory.lastPathComponent == "Contents" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("projector")
-    }
-
     @Test("dev-broker prints its address first, produce writes every line, SIGTERM exits 0")
     func devBrokerAndProduce() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("projector-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let brokerOutput = directory.appendingPathComponent("broker.out")
-        _ = FileManager.default.createFile(atPath: brokerOutput.path, contents: nil)
-        let broker = Process()
-        broker.executableURL = Self.executable
-        broker.arguments = ["dev-broker", "--brokers", "1", "--topic", "orders:3"]
-        broker.standardOutput = try FileHandle(forWritingTo: brokerOutput)
-        broker.standardError = FileHandle.nullDevice
-        try broker.run()
+        let (broker, brokerOutput, _) = try ProjectorExecutable.start(
+            ["dev-broker", "--brokers", "1", "--topic", "orders:3"], in: directory, label: "broker")
         defer { if broker.isRunning { broker.terminate() } }
 
         var address = ""
@@ -43,13 +28,13 @@ struct DevBrokerProduceTests {
         let events = (0 ..< 1000).map { #"{"eventId":"e\#($0)","eventType":"OrderCreated","data":{"orderId":"o-\#($0 % 50)"}}"# }
         let good = directory.appendingPathComponent("good.jsonl")
         try (events.joined(separator: "\n") + "\n\n").write(to: good, atomically: true, encoding: .utf8)
-        let produced = try run(["produce", "--brokers", address, "--topic", "orders", "--key-path", "$.data.orderId", good.path])
+        let produced = try ProjectorExecutable.run(["produce", "--brokers", address, "--topic", "orders", "--key-path", "$.data.orderId", good.path])
         #expect(produced.status == 0, "\(produced.stderr)")
         #expect(produced.stderr.contains("1000 event(s)"))
 
         let bad = directory.appendingPathComponent("bad.jsonl")
         try (events[0] + "\n{not json\n" + events[1] + "\n").write(to: bad, atomically: true, encoding: .utf8)
-        let rejected = try run(["produce", "--brokers", address, "--topic", "orders", bad.path])
+        let rejected = try ProjectorExecutable.run(["produce", "--brokers", address, "--topic", "orders", bad.path])
         #expect(rejected.status == 2)
         #expect(rejected.stderr.contains("line 2"))
         #expect(rejected.stderr.split(separator: "\n").count == 1)
@@ -64,18 +49,5 @@ struct DevBrokerProduceTests {
         broker.terminate()   // SIGTERM
         try waitUntil(deadline: .seconds(10), "dev-broker to exit") { !broker.isRunning }
         #expect(broker.terminationReason == .exit && broker.terminationStatus == 0)
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

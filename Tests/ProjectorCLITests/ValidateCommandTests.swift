@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import ProjectorTesting
 import Testing
 @testable import ProjectorCLI
 
 @Suite struct ValidateCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = ProjectorExecutable.repositoryRoot
 
     static func temporaryFile(_ text: String) throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString).yaml")
@@ -50,33 +51,15 @@ import Testing
         ])
     }
 
-    /// The built `projector` beside the test bundle (built by `swift build --build-tests`).
-    static let binary: URL? = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("projector"),
-            root.appendingPathComponent(".build/debug/projector"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
-    @Test(.enabled(if: binary != nil, "the projector binary is not built"))
+    @Test
     func endToEndExitCodesAndStreams() throws {
         let bad = try Self.temporaryFile("name: Bad\nversion: 1\n")
         defer { try? FileManager.default.removeItem(atPath: bad) }
         let good = Self.root.appendingPathComponent("pipelines/order_saga.yaml").path
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["validate", good, bad]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 2)
-        #expect(stdout == "\(good): ok (1 view, 9 event types)\n")
-        #expect(stderr.hasPrefix("\(bad):1:1: missing key `source`"))
-        #expect(stderr.contains("\n\(bad):1:7: pipeline name `Bad` must match"))
+        let result = try ProjectorExecutable.run(["validate", good, bad])
+        #expect(result.status == 2)
+        #expect(result.stdout == "\(good): ok (1 view, 9 event types)\n")
+        #expect(result.stderr.hasPrefix("\(bad):1:1: missing key `source`"))
+        #expect(result.stderr.contains("\n\(bad):1:7: pipeline name `Bad` must match"))
     }
 }
