@@ -44,8 +44,11 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///     Held strongly until ``close()``.
     /// - Throws: ``KafkaError`` `_INVALID_ARG` naming a property librdkafka rejected.
     public init(configuration: KafkaConsumerConfiguration, rebalanceHandler: (any KafkaRebalanceHandler)? = nil) throws(KafkaError) {
-        let conf = try makeNativeConfiguration(configuration.properties)
-        coordinator = NativeRebalanceCoordinator(handler: rebalanceHandler)
+        let properties = configuration.properties
+        let conf = try makeNativeConfiguration(properties)
+        coordinator = NativeRebalanceCoordinator(
+            handler: rebalanceHandler,
+            assignmentStrategy: properties.last { $0.key == "partition.assignment.strategy" }?.value ?? "")
         // The coordinator outlives the handle: it is released in deinit after rd_kafka_destroy.
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(coordinator).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, nativeRebalanceCallback)
@@ -105,8 +108,12 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// (`rd_kafka_assignment_lost`).
     public var isAssignmentLost: Bool { rd_kafka_assignment_lost(handle) != 0 }
 
-    /// The rebalance protocol in use: `"EAGER"`, `"COOPERATIVE"`, or `"NONE"` before the first join.
-    public var rebalanceProtocol: String { String(cString: rd_kafka_rebalance_protocol(handle)) }
+    /// The rebalance protocol in use: `"EAGER"`, `"COOPERATIVE"`, or `"NONE"` before the first join
+    /// (and when librdkafka cannot tell, as while the consumer closes).
+    public var rebalanceProtocol: String {
+        let name: UnsafePointer<CChar>? = rd_kafka_rebalance_protocol(handle)
+        return name.map { String(cString: $0) } ?? "NONE"
+    }
 
     /// The group's metadata, for ``KafkaProducer/sendOffsetsToTransaction(_:groupMetadata:timeout:)``.
     public func groupMetadata() throws(KafkaError) -> KafkaConsumerGroupMetadata {

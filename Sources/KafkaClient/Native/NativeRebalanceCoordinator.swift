@@ -1,4 +1,5 @@
 internal import CRdKafka
+internal import Foundation
 
 /// Receives librdkafka's rebalance and commit callbacks (fired on the polling thread) and forwards
 /// them to the Swift handler.
@@ -7,9 +8,15 @@ final class NativeRebalanceCoordinator {
     var handler: (any KafkaRebalanceHandler)?
     unowned(unsafe) var consumer: KafkaConsumer?
     private var events: [KafkaConsumerEvent] = []
+    /// Whether the configured assignors make the protocol COOPERATIVE (all of them cooperative),
+    /// for the callbacks in which librdkafka cannot tell: `rd_kafka_rebalance_protocol` returns
+    /// NULL while the consumer closes.
+    private let isConfiguredCooperative: Bool
 
-    init(handler: (any KafkaRebalanceHandler)?) {
+    init(handler: (any KafkaRebalanceHandler)?, assignmentStrategy: String) {
         self.handler = handler
+        let assignors = assignmentStrategy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        isConfiguredCooperative = !assignors.isEmpty && assignors.allSatisfy { $0 == "cooperative-sticky" }
     }
 
     func takeEvents() -> [KafkaConsumerEvent] {
@@ -19,7 +26,8 @@ final class NativeRebalanceCoordinator {
     }
 
     func rebalance(_ client: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
-        let isCooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
+        let protocolName: UnsafePointer<CChar>? = rd_kafka_rebalance_protocol(client)
+        let isCooperative = protocolName.map { String(cString: $0) == "COOPERATIVE" } ?? isConfiguredCooperative
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             if let handler, let consumer {
