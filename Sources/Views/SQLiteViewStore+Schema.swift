@@ -96,18 +96,19 @@ extension SQLiteViewStore {
 
     /// Drops the live tables and renames the shadow ones in their place, with checkpoints, counters and identity, in one transaction.
     public func swap(pipeline: String, newVersion: Int, newHash: String, time: String?) throws {
-        try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: time, isFinishing: false) { _, _ in }
+        try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: time, lettersReadFrom: [], isFinishing: false) { _, _ in }
     }
 
     public func swap(
-        pipeline: String, newVersion: Int, newHash: String, time: String?,
+        pipeline: String, newVersion: Int, newHash: String, time: String?, lettersReadFrom: [Checkpoint],
         finishing finish: (inout any ViewTransaction, [Checkpoint]) throws -> Void
     ) throws {
-        try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: time, isFinishing: true, finish)
+        try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: time, lettersReadFrom: lettersReadFrom,
+                 isFinishing: true, finish)
     }
 
     private func swap(
-        pipeline: String, newVersion: Int, newHash: String, time: String?, isFinishing: Bool,
+        pipeline: String, newVersion: Int, newHash: String, time: String?, lettersReadFrom: [Checkpoint], isFinishing: Bool,
         _ finish: (inout any ViewTransaction, [Checkpoint]) throws -> Void
     ) throws {
         let time = time ?? wallClockTime()
@@ -176,7 +177,19 @@ extension SQLiteViewStore {
                         sql: "UPDATE \(quoted(table)) SET \"pipeline\" = ? WHERE \"pipeline\" = ?", arguments: [pipeline, key])
                 }
                 // Dead letters are the only copy of a message once Kafka's retention drops it:
-                // keep the live ones and add only those the rebuild found at new positions.
+                // keep the live ones the rebuild did not read, drop those it read and did not
+                // dead-letter again, and add those it found at new positions.
+                for start in lettersReadFrom {
+                    try db.execute(
+                        sql: """
+                            DELETE FROM "_projector_dead_letters" AS live WHERE "pipeline" = ?1 AND "topic" = ?3
+                            AND "partition" = ?4 AND "offset" >= ?5 AND NOT EXISTS (
+                                SELECT 1 FROM "_projector_dead_letters" AS shadow WHERE shadow."pipeline" = ?2
+                                AND shadow."topic" = live."topic" AND shadow."partition" = live."partition"
+                                AND shadow."offset" = live."offset")
+                            """,
+                        arguments: [pipeline, key, start.topic, Int64(start.partition), start.nextOffset])
+                }
                 try db.execute(
                     sql: """
                         DELETE FROM "_projector_dead_letters" AS shadow WHERE "pipeline" = ?1 AND EXISTS (

@@ -76,10 +76,17 @@ public protocol ViewStore: AnyObject, Sendable {
     /// the live checkpoints as no other writer can change them any more, so a rebuild can apply
     /// its last messages and make the shadow checkpoints equal the live ones before the swap.
     ///
+    /// `lettersReadFrom` is where the rebuild began reading each partition. A live dead letter at
+    /// or after that offset which the shadow does not hold too is dropped: the rebuild applied the
+    /// event (a fixed pipeline), or the worker reads it again from the swapped checkpoints (a reset
+    /// to an earlier position), so keeping it would let `dlq replay` apply the event twice. Letters
+    /// before it, and of partitions not listed, are kept: retention may have taken the message
+    /// from Kafka, and the letter is its only copy.
+    ///
     /// If `finish` throws, nothing is swapped or written and the error is rethrown unchanged.
     /// - Important: Hold the lock briefly: other writers wait for it up to their busy timeout.
     func swap(
-        pipeline: String, newVersion: Int, newHash: String, time: String?,
+        pipeline: String, newVersion: Int, newHash: String, time: String?, lettersReadFrom: [Checkpoint],
         finishing finish: (inout any ViewTransaction, [Checkpoint]) throws -> Void
     ) throws
 

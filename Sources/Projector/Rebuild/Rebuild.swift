@@ -335,9 +335,14 @@ struct RebuildReader {
         Checkpoint(topic: partitions[slot].topic, partition: partitions[slot].partition, nextOffset: offset)
     }
 
+    /// Where this rebuild began reading each partition: the live dead letters it read are replaced
+    /// by its own at the swap.
+    var lettersReadFrom: [Checkpoint] { partitions.indices.map { checkpoint(slot: $0, offset: low[$0]) } }
+
     func swap() throws(ProjectorError) {
         do {
-            try store.swap(pipeline: projection.name, newVersion: projection.version, newHash: projection.definitionHash)
+            try store.swap(pipeline: projection.name, newVersion: projection.version, newHash: projection.definitionHash,
+                           time: nil, lettersReadFrom: lettersReadFrom) { _, _ in }
         } catch {
             throw ProjectorError(code: .database, message: "rebuild \(projection.name): swapping in the rebuilt views: \(error)")
         }
@@ -376,8 +381,8 @@ struct RebuildReader {
                 guard swaps else { return .leftInShadow }
                 let saved = (position, target, events, batches, counters)
                 do {
-                    try store.swap(pipeline: name, newVersion: projection.version, newHash: projection.definitionHash, time: nil) {
-                        transaction, current in
+                    try store.swap(pipeline: name, newVersion: projection.version, newHash: projection.definitionHash, time: nil,
+                                   lettersReadFrom: lettersReadFrom) { transaction, current in
                         if current.isEmpty && !followsLive { return }
                         guard !current.isEmpty else { throw LiveMoved() }
                         target = targets(current)
