@@ -1,5 +1,3 @@
-import Foundation
-
 /// The rows one batch touched: each row as the store had it and as the batch changed it, with an
 /// undo log for the event in progress, so that an event applies all or nothing.
 ///
@@ -15,47 +13,16 @@ import Foundation
 /// ```
 public struct ChangeSet {
     /// A row's identity in the batch: equal when SQLite's BINARY collation would find the same
-    /// row, so text compares and hashes by its UTF-8 bytes (String's `==` would also merge
-    /// canonically equivalent texts, which are different keys in the table).
+    /// row (``ViewValue/isIdentical(to:)``).
     private struct Key: Hashable {
         var view: Int
         var key: [ViewValue]
 
-        static func == (a: Key, b: Key) -> Bool {
-            guard a.view == b.view, a.key.count == b.key.count else { return false }
-                return same(a.key, b.key)
-        }
+        static func == (a: Key, b: Key) -> Bool { a.view == b.view && ViewValue.areIdentical(a.key, b.key) }
 
         func hash(into hasher: inout Hasher) {
             hasher.combine(view)
-            for index in key.indices {
-                switch key[index] {
-                case .null: hasher.combine(0 as UInt8)
-                case .integer(let v): hasher.combine(v)
-                case .real(let v): hasher.combine(v == 0 ? 0 : v.bitPattern)
-                case .text(var text): text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-                }
-            }
-        }
-
-        static func same(_ a: [ViewValue]?, _ b: [ViewValue]?) -> Bool {
-            guard let a, let b else { return a == nil && b == nil }
-            return a.count == b.count && a.indices.allSatisfy { same(a[$0], b[$0]) }
-        }
-
-        static func same(_ a: ViewValue, _ b: ViewValue) -> Bool {
-            switch (a, b) {
-            case (.null, .null): return true
-            case (.integer(let x), .integer(let y)): return x == y
-            case (.real(let x), .real(let y)): return x == y
-            case (.text(var x), .text(var y)):
-                return x.withUTF8 { xs in
-                    y.withUTF8 { ys in
-                        xs.count == ys.count && (xs.isEmpty || memcmp(xs.baseAddress!, ys.baseAddress!, xs.count) == 0)
-                    }
-                }
-            default: return false
-            }
+            ViewValue.hashIdentity(of: key, into: &hasher)
         }
     }
 
@@ -116,6 +83,6 @@ public struct ChangeSet {
 
     /// One change per row whose state differs from what was read, in first-touch order.
     public var changes: [ViewChange] {
-        entries.compactMap { Key.same($0.current, $0.original) ? nil : ViewChange(view: $0.view, key: $0.key, row: $0.current) }
+        entries.compactMap { ViewValue.areIdentical($0.current, $0.original) ? nil : ViewChange(view: $0.view, key: $0.key, row: $0.current) }
     }
 }

@@ -13,7 +13,7 @@ internal import Pipelines
 struct KnownKeys {
     static let limit = 4_000_000
 
-    private var hashes: Set<UInt64> = []
+    private var hashes: Set<Int> = []
 
     /// Whether the key may be in the table (false: certainly not).
     func mightContain(_ key: [ViewValue]) -> Bool { hashes.contains(Self.hash(key)) }
@@ -24,23 +24,11 @@ struct KnownKeys {
         return hashes.count <= Self.limit
     }
 
-    /// FNV-1a over each value's type and bytes (text as UTF-8, as the BINARY collation compares).
-    static func hash(_ key: [ViewValue]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        func mix(_ word: UInt64) { for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: word >> UInt64(shift))) } }
-        for index in key.indices {
-            switch key[index] {
-            case .null: mix(0 as UInt8)
-            case .integer(let v): mix(1 as UInt8); mix(UInt64(bitPattern: v))
-            case .real(let v): mix(2 as UInt8); mix(v == 0 ? 0 : v.bitPattern)
-            case .text(var text):
-                mix(3 as UInt8)
-                text.withUTF8 { for byte in $0 { mix(byte) } }
-                mix(0xFF as UInt8)
-            }
-        }
-        return hash
+    /// The key's hash as SQLite's BINARY collation tells keys apart (text by its UTF-8 bytes).
+    static func hash(_ key: [ViewValue]) -> Int {
+        var hasher = Hasher()
+        ViewValue.hashIdentity(of: key, into: &hasher)
+        return hasher.finalize()
     }
 }
 
