@@ -85,26 +85,27 @@ private struct Walker {
 
     /// The next value of an array, or of an object after its key; nil at the closing bracket.
     private func next(in scanner: inout JSONScanner, closing: UInt8) -> Slot? {
-        scanner.skipWhitespace()
-        if bytes[scanner.position] == UInt8(ascii: ",") {
-            scanner.position += 1
-            scanner.skipWhitespace()
-        }
+        skipSeparator(&scanner)
         if bytes[scanner.position] == closing { return nil }
         return scanner.validatedValue()
     }
 
     /// The next member name of an object, past its `:`; nil at `}`.
     private func nextKey(in scanner: inout JSONScanner) -> Slot? {
+        skipSeparator(&scanner)
+        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string() else { return nil }
+        scanner.skipWhitespace()
+        scanner.position += 1
+        return key
+    }
+
+    /// Skips whitespace and the `,` before the next element or member, if any.
+    private func skipSeparator(_ scanner: inout JSONScanner) {
         scanner.skipWhitespace()
         if bytes[scanner.position] == UInt8(ascii: ",") {
             scanner.position += 1
             scanner.skipWhitespace()
         }
-        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string() else { return nil }
-        scanner.skipWhitespace()
-        scanner.position += 1
-        return key
     }
 
     private func matches(_ key: Slot, start: Int, count: Int) -> Bool {
