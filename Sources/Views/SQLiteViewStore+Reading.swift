@@ -81,23 +81,6 @@ extension SQLiteViewStore {
         }
     }
 
-    /// Deletes dead letters by id in one transaction; returns how many existed.
-    @discardableResult
-    public func deleteDeadLetters(ids: [Int64]) throws -> Int {
-        try access(doing: "deleting dead letters") { db in
-            var deleted = 0
-            try db.inTransaction(.immediate) {
-                let statement = try db.makeStatement(sql: #"DELETE FROM "_projector_dead_letters" WHERE "id" = ?"#)
-                for id in ids {
-                    try statement.execute(arguments: [id])
-                    deleted += db.changesCount
-                }
-                return .commit
-            }
-            return deleted
-        }
-    }
-
     /// The pipeline's live counters by name.
     public func counters(pipeline: String) throws -> [String: Int64] {
         try read(doing: "reading the counters of pipeline \(pipeline)") { db in

@@ -111,6 +111,8 @@ struct SQLiteViewTransaction: ViewTransaction {
     /// The pipeline key in the internal tables (`name` or `name@shadow`).
     let storageKey: String
     let connection: OpaquePointer?
+    /// The same connection through GRDB, for the transaction's rare non-hot-path reads.
+    let db: Database
     let tables: [TableStatements]
     let common: CommonStatements
 
@@ -279,7 +281,7 @@ extension SQLiteViewStore {
                 let version = try common.readDataVersion(connection: connection)
                 for table in tables where table.knownSince != version { table.knownKeys = nil }
                 var transaction: any ViewTransaction = SQLiteViewTransaction(
-                    pipeline: pipeline, target: target, storageKey: key, connection: connection,
+                    pipeline: pipeline, target: target, storageKey: key, connection: connection, db: db,
                     tables: tables, common: common)
                 let result = try body(&transaction)
                 try execute(common.commit.sqliteStatement, connection: connection, doing: "committing a batch of \(pipeline)")

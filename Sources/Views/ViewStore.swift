@@ -102,10 +102,6 @@ public protocol ViewStore: AnyObject, Sendable {
     /// Dead letters ordered by id, of one pipeline or all, at most `limit` when given.
     func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter]
 
-    /// Deletes dead letters by id and returns how many were deleted.
-    @discardableResult
-    func deleteDeadLetters(ids: [Int64]) throws -> Int
-
     /// Deletes the pipeline's dead letters with these ids without applying them and, in the same
     /// transaction, releases the keys they parked (`dead_letter.park_key`): a key with no letter
     /// left is unparked, one with letters left waits behind the earliest. Returns how many were deleted.
