@@ -711,6 +711,14 @@ struct PipelineBuilder {
         return ViewDefinition(name: name, columns: columns, keyColumns: keyColumns)
     }
 
+    /// The index of column `name` of `view`, or nil after reporting it unknown (with a did-you-mean) at `node`.
+    mutating func column(_ name: String, of view: ViewDefinition, at node: Node) -> Int? {
+        if let index = view.columns.firstIndex(where: { $0.name == name }) { return index }
+        let hint = didYouMean(name, among: view.columns.map(\.name)).map { "; did you mean `\($0)`?" } ?? ""
+        report(.unknownColumn, "unknown column `\(name)` in view `\(view.name)`\(hint)", at: node)
+        return nil
+    }
+
     mutating func buildOperation(_ node: Node, views: [ViewDefinition], tombstone: Bool) -> OperationSpec? {
         let allowed = ["upsert", "update", "delete", "key", "set", "when"]
         guard let pairs = mapping(node, what: "an operation", allowed: allowed) else { return nil }
@@ -734,9 +742,7 @@ struct PipelineBuilder {
         var keyExprs: [Expr?] = Array(repeating: nil, count: view.keyColumns.count)
         if let keyNode = value("key"), let keyPairs = mapping(keyNode, what: "`key`", allowed: nil) {
             for entry in keyPairs {
-                guard let columnIndex = view.columns.firstIndex(where: { $0.name == entry.key }) else {
-                    let hint = didYouMean(entry.key, among: view.columns.map(\.name)).map { "; did you mean `\($0)`?" } ?? ""
-                    report(.unknownColumn, "unknown column `\(entry.key)` in view `\(view.name)`\(hint)", at: entry.keyNode)
+                guard let columnIndex = column(entry.key, of: view, at: entry.keyNode) else {
                     failed = true
                     continue
                 }
@@ -771,9 +777,7 @@ struct PipelineBuilder {
                 failed = true
             } else if let setPairs = mapping(setNode, what: "`set`", allowed: nil) {
                 for entry in setPairs {
-                    guard let columnIndex = view.columns.firstIndex(where: { $0.name == entry.key }) else {
-                        let hint = didYouMean(entry.key, among: view.columns.map(\.name)).map { "; did you mean `\($0)`?" } ?? ""
-                        report(.unknownColumn, "unknown column `\(entry.key)` in view `\(view.name)`\(hint)", at: entry.keyNode)
+                    guard let columnIndex = column(entry.key, of: view, at: entry.keyNode) else {
                         failed = true
                         continue
                     }
