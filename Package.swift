@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "projector", targets: ["ProjectorCLI"]),
+        .library(name: "ProjectorModel", targets: ["ProjectorModel"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
         .library(name: "Pipelines", targets: ["Pipelines"]),
         .library(name: "Views", targets: ["Views"]),
@@ -30,16 +31,17 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        .target(name: "ProjectorModel", swiftSettings: strictSettings),
         .target(name: "KafkaClient", dependencies: ["CRdKafka"], swiftSettings: strictSettings),
         .target(
             name: "Pipelines",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["ProjectorModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .target(
             name: "Views",
             dependencies: [
-                "Pipelines",
+                "ProjectorModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -47,26 +49,26 @@ let package = Package(
         ),
         .target(
             name: "Projector",
-            dependencies: ["KafkaClient", "Pipelines", "Views"],
+            dependencies: ["ProjectorModel", "KafkaClient", "Pipelines", "Views"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "ProjectorCLI",
             dependencies: [
-                "Projector", "KafkaClient", "Pipelines", "Views",
+                "Projector", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "ProjectorTesting",
-            dependencies: ["KafkaClient", "Pipelines", "Views", "Projector"],
+            dependencies: ["ProjectorModel", "KafkaClient", "Pipelines", "Views", "Projector"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "ProjectorTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines"], swiftSettings: strictSettings),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "ProjectorModel"], swiftSettings: strictSettings),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
     ]
 )

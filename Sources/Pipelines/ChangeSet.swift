@@ -1,3 +1,5 @@
+public import ProjectorModel
+
 /// The rows one batch touched: each row as the store had it and as the batch changed it, with an
 /// undo log for the event in progress, so that an event applies all or nothing.
 ///

@@ -1,3 +1,5 @@
+import ProjectorModel
+
 /// One operation of a handler compiled against its view: the expressions, and the column facts
 /// the hot path needs, so applying it copies no view or column definition (one counted
 /// reference per operation instead of a dozen strings and arrays per event).

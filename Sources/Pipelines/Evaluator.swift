@@ -1,4 +1,5 @@
 import Foundation
+import ProjectorModel
 
 /// A runtime value. JSON strings, objects and arrays stay borrowed byte ranges until stored.
 enum Value {

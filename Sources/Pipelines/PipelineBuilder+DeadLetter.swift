@@ -1,4 +1,5 @@
 import Yams
+import ProjectorModel
 
 extension PipelineBuilder {
     /// Validates `dead_letter:` (`park_key: true|false`, `topic: NAME`), reporting each problem at its node.

@@ -1,4 +1,5 @@
 import Foundation
+public import ProjectorModel
 
 /// What one `Plan.run` did.
 public struct PlanResult: Sendable {

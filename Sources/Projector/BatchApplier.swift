@@ -1,5 +1,6 @@
 public import Pipelines
 public import Views
+public import ProjectorModel
 
 /// Applies batches of messages to a view store: the projection's changes, dead letters, counters
 /// and the checkpoints after the batch, in ONE store transaction (DESIGN.md, decision 1).

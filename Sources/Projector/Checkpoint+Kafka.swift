@@ -1,5 +1,6 @@
 internal import KafkaClient
 internal import Views
+internal import ProjectorModel
 
 extension Checkpoint {
     /// The Kafka partition the checkpoint is for.

@@ -1,4 +1,5 @@
-public import Pipelines
+internal import Pipelines
+public import ProjectorModel
 
 /// A projection written in Swift, for what YAML does not express: it receives decoded events and
 /// changes views through a ``ViewEditor``, in the same store transaction as the checkpoints.

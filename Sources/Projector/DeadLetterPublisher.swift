@@ -1,5 +1,6 @@
 internal import KafkaClient
 internal import Views
+internal import ProjectorModel
 
 /// Produces a pipeline's dead letters to its dead-letter topic (`dead_letter.topic`), with the
 /// store as the outbox.

@@ -1,5 +1,6 @@
 public import Views
 internal import Pipelines
+internal import ProjectorModel
 
 /// `projector dlq replay`: runs dead letters again through the current pipeline definition, in id
 /// order (their arrival order), in ONE store transaction: each letter that now applies has its

@@ -1,6 +1,7 @@
 internal import KafkaClient
 internal import Pipelines
 internal import Views
+internal import ProjectorModel
 
 /// The optimistic-concurrency fence of a worker's batch: inside the batch transaction, under the
 /// store's write lock, every partition of the batch must still have the stored checkpoint this

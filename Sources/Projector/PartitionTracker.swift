@@ -1,5 +1,6 @@
 internal import KafkaClient
 internal import Views
+internal import ProjectorModel
 
 /// The worker's rebalance hook: starts every assigned partition at the checkpoint stored with the
 /// views (earliest when none), and tracks how far each partition got for `--exit-at-end`.

@@ -1,4 +1,5 @@
 public import Pipelines
+public import ProjectorModel
 
 /// What a worker runs: a compiled YAML pipeline (``Plan``) or a projection written in Swift
 /// (``CodeProjection``).

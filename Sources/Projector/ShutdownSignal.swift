@@ -1,4 +1,4 @@
-public import Synchronization
+internal import Synchronization
 
 /// A one-way flag that asks workers to stop: set from a signal handler or another thread, read by
 /// each worker loop between polls.

@@ -1,5 +1,6 @@
 internal import KafkaClient
 public import Views
+internal import ProjectorModel
 
 /// What `projector status` reports: per pipeline its identity and checkpoints, and with brokers the
 /// high watermark and lag of each checkpointed partition.

@@ -1,5 +1,6 @@
 internal import Foundation
 public import Pipelines
+public import ProjectorModel
 
 /// Runs a ``CodeProjection`` as a worker ``Projection``: decodes each message's JSON envelope,
 /// applies it all or nothing, and follows the projection's error policy.

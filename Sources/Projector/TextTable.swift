@@ -1,5 +1,5 @@
 internal import Foundation
-public import Pipelines
+public import ProjectorModel
 
 /// A plain-text table with aligned columns, for views printed on a terminal.
 public struct TextTable: Sendable {

@@ -1,4 +1,5 @@
 internal import KafkaClient
+internal import ProjectorModel
 
 /// Maps a consumer's topic ids to a projection's topic indices (`RawMessage.topic`), looking each
 /// name up once: batches then cost an array read per record.

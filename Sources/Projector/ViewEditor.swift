@@ -1,4 +1,5 @@
-public import Pipelines
+internal import Pipelines
+public import ProjectorModel
 
 /// How a ``CodeProjection`` reads and changes view rows within a batch: every read goes through the
 /// batch's ``ChangeSet`` (one store read per key and batch), every change becomes a ``ViewChange``.

@@ -1,6 +1,7 @@
 internal import KafkaClient
 internal import Pipelines
 internal import Views
+internal import ProjectorModel
 
 /// One worker's polling state: the reusable message buffer and the topic index cache.
 ///

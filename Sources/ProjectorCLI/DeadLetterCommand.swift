@@ -3,6 +3,7 @@ import Foundation
 import Pipelines
 import Projector
 import Views
+import ProjectorModel
 
 /// `projector dlq list|replay|skip`: the dead letters of `on_error: dead-letter` pipelines.
 struct DeadLetterCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Projector
 import Views
+import ProjectorModel
 
 /// `projector rebuild`: recompute a pipeline's views from the earliest offsets, then swap them in.
 struct RebuildCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Projector
 import Views
+import ProjectorModel
 
 /// `projector reset`: start a pipeline over, or put its views back to a past position.
 struct ResetCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import Pipelines
 import Projector
 import Views
+import ProjectorModel
 
 /// `projector verify`: does a rebuild up to the live checkpoints equal the live views?
 struct VerifyCommand: ParsableCommand {

@@ -3,6 +3,7 @@ internal import KafkaClient
 public import Projector
 internal import Views
 internal import Pipelines
+internal import ProjectorModel
 
 /// An independent reference model for reliability tests: a ledger of `Posted` events (an account
 /// and an integer amount), computed in the test from the records read back from the topic with

@@ -1,5 +1,5 @@
 internal import GRDBSQLite
-internal import Pipelines
+internal import ProjectorModel
 
 /// The bytes of the text values of one row, bound with `SQLITE_STATIC`: SQLite reads them in
 /// place instead of copying each into a buffer it allocates (one `malloc` per text value and

@@ -1,5 +1,5 @@
 internal import GRDB
-internal import Pipelines
+internal import ProjectorModel
 
 /// The keys written to a table that was empty when this connection prepared its statements, as
 /// 64-bit hashes: a read of a key never written is answered "absent" without a query. A rebuild

@@ -1,4 +1,4 @@
-public import Pipelines
+public import ProjectorModel
 
 /// The identity and progress of one pipeline in a store, for `projector status`.
 public struct PipelineStatus: Sendable, Hashable {

@@ -1,5 +1,5 @@
 internal import Foundation
-internal import Pipelines
+internal import ProjectorModel
 
 /// Builds a view digest: the 128-bit sum of a hash of each row's canonical encoding.
 ///

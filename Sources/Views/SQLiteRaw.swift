@@ -1,6 +1,6 @@
 internal import GRDB
 internal import GRDBSQLite
-internal import Pipelines
+internal import ProjectorModel
 
 // The hot path talks to SQLite's C API directly on statements GRDB prepared and owns (GRDB
 // finalizes them): binding `ViewValue`s through `StatementArguments` would allocate per row.

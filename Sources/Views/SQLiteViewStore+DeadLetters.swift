@@ -1,6 +1,6 @@
 internal import Foundation
 internal import GRDB
-internal import Pipelines
+public import ProjectorModel
 
 extension SQLiteViewStore {
     /// The pipeline's dead letters after id `after` waiting for the dead-letter topic, ordered by id, at most `limit`.

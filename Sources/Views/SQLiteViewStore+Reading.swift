@@ -1,7 +1,7 @@
 internal import Foundation
 internal import GRDB
 internal import GRDBSQLite
-public import Pipelines
+public import ProjectorModel
 
 extension SQLiteViewStore {
     /// The checkpoints of the pipeline's `target` generation, ordered by topic and partition.

@@ -1,5 +1,5 @@
 internal import GRDB
-public import Pipelines
+public import ProjectorModel
 
 extension SQLiteViewStore {
     /// Internal table names a view may not take.

@@ -1,7 +1,7 @@
 internal import Foundation
 internal import GRDB
 internal import GRDBSQLite
-internal import Pipelines
+internal import ProjectorModel
 
 /// The embedded view store: one SQLite file (WAL) or an in-memory database for tests.
 ///

@@ -1,5 +1,5 @@
 internal import GRDB
-internal import Pipelines
+internal import ProjectorModel
 
 extension SQLiteViewTransaction {
     /// The pipeline's dead letters in this transaction, ordered by id.

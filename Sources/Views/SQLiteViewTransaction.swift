@@ -1,6 +1,6 @@
 internal import GRDB
 internal import GRDBSQLite
-internal import Pipelines
+internal import ProjectorModel
 
 /// The prepared statements of one table, cached for the store's life (until a swap or drop
 /// replaces the table).

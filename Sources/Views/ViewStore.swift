@@ -1,4 +1,4 @@
-public import Pipelines
+public import ProjectorModel
 
 /// The store of a pipeline's views, checkpoints, identity, dead letters and counters.
 ///

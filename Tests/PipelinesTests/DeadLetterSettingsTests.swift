@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipelines
+import ProjectorModel
 
 /// `dead_letter: {park_key, topic}`: validation with positions, the hash, and parking in the plan.
 @Suite struct DeadLetterSettingsTests {

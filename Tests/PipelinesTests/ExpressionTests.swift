@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipelines
+import ProjectorModel
 
 /// What an expression did: the stored cell, or the event's error code.
 enum Outcome: Hashable, Sendable {

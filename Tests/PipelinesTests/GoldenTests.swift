@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipelines
+import ProjectorModel
 
 /// Sample events → plan → the expected rows beside them (`pipelines/samples/<pipeline>.expected.json`).
 ///

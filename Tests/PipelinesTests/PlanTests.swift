@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipelines
+import ProjectorModel
 
 func counterPipeline(onError: String = "fail", extra: String = "", handlers: String? = nil) throws -> Plan {
     Plan(try pipeline("""

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipelines
+import ProjectorModel
 
 /// The scanner's word-at-a-time string skipping and the exact decimal fast path agree with the
 /// byte-by-byte definitions they replace.

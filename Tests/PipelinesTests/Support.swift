@@ -1,5 +1,6 @@
 import Foundation
 @testable import Pipelines
+import ProjectorModel
 
 /// An in-memory store: one dictionary per table, keyed by the key values.
 struct MemoryStore: RowReader {

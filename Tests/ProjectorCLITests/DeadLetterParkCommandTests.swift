@@ -5,6 +5,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// `projector dlq` on a `dead_letter: {park_key: true}` pipeline, through the built binary.
 @Suite("dlq commands with parked keys, end to end")

@@ -5,6 +5,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// `dead_letter: {topic: ...}` end to end: the built binary, a real SQLite file, the mock cluster.
 @Suite("dead-letter topic, end to end")

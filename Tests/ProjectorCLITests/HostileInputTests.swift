@@ -4,6 +4,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// Hostile or broken input: each gets a clear error and the on_error policy, never a crash or a
 /// hang; valid but extreme input may simply be applied.

@@ -5,6 +5,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// `projector run` end to end: the built binary, a real SQLite file, the mock cluster in this process.
 @Suite("projector run, end to end")

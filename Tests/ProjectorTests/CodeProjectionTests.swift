@@ -5,6 +5,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// The example of a projection written in Swift: orders and revenue per customer, as the YAML
 /// `order_summary` pipeline's `customer_stats` view computes them.

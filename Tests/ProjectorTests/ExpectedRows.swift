@@ -3,6 +3,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// Compares a view's rows with `pipelines/samples/<pipeline>.expected.json`.
 enum ExpectedRows {

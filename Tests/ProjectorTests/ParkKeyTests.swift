@@ -5,6 +5,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// `dead_letter: {park_key: true}` against the mock cluster and real SQLite files: a poison event
 /// parks its key, replay applies the key's letters in order, skip releases the key, and a rebuild

@@ -4,6 +4,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// A rebuild replaces the dead letters of the offsets it read with its own: an event a fixed
 /// pipeline now applies leaves no letter behind for `dlq replay` to apply a second time.

@@ -6,6 +6,7 @@ import ProjectorTesting
 import Synchronization
 import Testing
 import Views
+import ProjectorModel
 
 /// A live worker of the old definition meets a rebuild that swaps a new version in.
 @Suite("rebuild and a running worker")

@@ -6,6 +6,7 @@ import ProjectorTesting
 import Synchronization
 import Testing
 import Views
+import ProjectorModel
 
 /// Events, producers, live workers and view comparisons for the rebuild, verify and reset tests.
 enum RebuildSupport {

@@ -6,6 +6,7 @@ import ProjectorTesting
 import Synchronization
 import Testing
 import Views
+import ProjectorModel
 
 @Suite("rebuild")
 struct RebuildTests {

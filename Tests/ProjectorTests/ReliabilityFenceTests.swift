@@ -5,6 +5,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// The optimistic-concurrency fence of a batch: a worker whose partitions another worker advanced
 /// (or took) rolls its batch back instead of applying it twice.

@@ -4,6 +4,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 @Suite("reset")
 struct ResetTests {

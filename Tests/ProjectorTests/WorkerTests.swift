@@ -5,6 +5,7 @@ import Projector
 import ProjectorTesting
 import Testing
 import Views
+import ProjectorModel
 
 /// The worker against the mock cluster: multi-partition topics, keys interleaved, real SQLite files.
 @Suite("Worker")

@@ -3,6 +3,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 @testable import Views
+import ProjectorModel
 
 /// The dead-letter columns added for `dead_letter: {park_key, topic}`: stores of the previous
 /// release are read as they are and migrated when a writer opens them; letters keep their park

@@ -3,6 +3,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 @testable import Views
+import ProjectorModel
 
 @Suite("View digests")
 struct DigestTests {

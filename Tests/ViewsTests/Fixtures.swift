@@ -3,6 +3,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 @testable import Views
+import ProjectorModel
 
 /// Every store kind a store test runs against.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {

@@ -3,6 +3,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 @testable import Views
+import ProjectorModel
 
 /// A table that started empty answers reads of keys it never wrote without a query, and forgets
 /// that knowledge as soon as another connection commits.

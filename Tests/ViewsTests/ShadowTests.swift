@@ -5,6 +5,7 @@ import ProjectorTesting
 import Synchronization
 import Testing
 @testable import Views
+import ProjectorModel
 
 @Suite("Shadow tables and swap")
 struct ShadowTests {

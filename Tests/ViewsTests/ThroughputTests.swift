@@ -4,6 +4,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 @testable import Views
+import ProjectorModel
 
 /// Upserts per second through `write`/`apply`, printed for the report. Off by default:
 ///

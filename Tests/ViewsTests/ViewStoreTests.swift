@@ -4,6 +4,7 @@ import Pipelines
 import ProjectorTesting
 import Testing
 @testable import Views
+import ProjectorModel
 
 @Suite("SQLite view store")
 struct ViewStoreTests {

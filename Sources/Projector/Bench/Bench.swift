@@ -3,6 +3,7 @@ internal import KafkaClient
 public import Pipelines
 internal import Synchronization
 internal import Views
+internal import ProjectorModel
 
 /// Measures Projector's Kafka paths on a cluster: producing synthetic events, consuming them with
 /// the batch consumer, and projecting them through a pipeline into a temporary SQLite file — the

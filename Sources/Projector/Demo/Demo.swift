@@ -3,6 +3,7 @@ internal import KafkaClient
 internal import Pipelines
 internal import Views
 internal import Synchronization
+internal import ProjectorModel
 
 /// `projector demo`: the embedded broker, the sample events plus a generated stream, every example
 /// pipeline into one SQLite file, and a look at the views.

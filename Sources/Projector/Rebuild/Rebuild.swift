@@ -2,6 +2,7 @@ internal import Foundation
 internal import KafkaClient
 public import Pipelines
 public import Views
+public import ProjectorModel
 
 /// Recomputes a pipeline's views from the earliest offsets into shadow tables, then swaps them in
 /// (DESIGN.md, decision 4), or builds them as of a past moment (`--until`).

@@ -1,5 +1,6 @@
 internal import Foundation
-public import Views
+internal import Views
+public import ProjectorModel
 
 /// Where a time-travel rebuild (`--until`) stops: at explicit positions, or at a moment.
 ///

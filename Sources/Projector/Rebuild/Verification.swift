@@ -1,5 +1,6 @@
-public import Pipelines
+internal import Pipelines
 public import Views
+public import ProjectorModel
 
 /// What `projector verify` found: the digests of the live views and of a rebuild up to the same
 /// checkpoints, and the first differing rows.

@@ -1,17 +1,27 @@
-/// One header of a dead-lettered message, kept to produce the letter to a dead-letter topic
-/// with the original headers.
-public struct DeadLetterHeader: Sendable, Hashable {
-    /// The header name.
-    public var name: String
-    /// The header value, or `nil` for a null value.
-    public var value: [UInt8]?
+internal import ProjectorModel
 
-    /// Creates a header.
-    public init(name: String, value: [UInt8]?) {
-        self.name = name
-        self.value = value
+/// How `_projector_dead_letters` stores a letter's publication and headers.
+extension DeadLetterPublication {
+    /// The value of the `published` column.
+    var storedValue: ViewValue {
+        switch self {
+        case .none: .null
+        case .pending: .integer(0)
+        case .published: .integer(1)
+        }
     }
 
+    /// The publication a `published` column value stands for.
+    init(stored: Int64?) {
+        switch stored {
+        case nil: self = .none
+        case 0: self = .pending
+        default: self = .published
+        }
+    }
+}
+
+extension DeadLetterHeader {
     /// The headers as stored in `_projector_dead_letters.headers`: per header a 4-byte big-endian
     /// name length, the name's UTF-8, a 4-byte big-endian value length (`0xFFFFFFFF` for null)
     /// and the value. `nil` for no headers.

@@ -1,5 +1,3 @@
-internal import Pipelines
-
 /// A message a pipeline could not apply, kept raw with the reason (policy `dead-letter`).
 public struct DeadLetter: Sendable, Hashable {
     /// The topic the message came from.
@@ -71,25 +69,5 @@ public struct StoredDeadLetter: Sendable, Hashable {
         self.id = id
         self.pipeline = pipeline
         self.letter = letter
-    }
-}
-
-extension DeadLetterPublication {
-    /// The value of the `published` column.
-    var storedValue: ViewValue {
-        switch self {
-        case .none: .null
-        case .pending: .integer(0)
-        case .published: .integer(1)
-        }
-    }
-
-    /// The publication a `published` column value stands for.
-    init(stored: Int64?) {
-        switch stored {
-        case nil: self = .none
-        case 0: self = .pending
-        default: self = .published
-        }
     }
 }

@@ -27,7 +27,7 @@ public enum ParkedKeys {
     }
 
     /// The reason given to an event dead-lettered because its key is parked behind `row`.
-    static func reason(key: String, row: [ViewValue]) -> String {
+    package static func reason(key: String, row: [ViewValue]) -> String {
         func text(_ value: ViewValue) -> String {
             switch value {
             case .text(let s): return s
