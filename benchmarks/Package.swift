@@ -17,6 +17,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Pipelines", package: "Projector"),
+                .product(name: "ProjectorModel", package: "Projector"),
             ],
             path: "Benchmarks/Decode",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

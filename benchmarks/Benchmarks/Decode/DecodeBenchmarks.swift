@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import Pipelines
+import ProjectorModel
 
 /// decode: reading the paths a pipeline needs (Plan.run: scan, route, evaluate, coalesce) versus a
 /// full parse of the same events (Foundation's JSONSerialization). Per-record numbers are the
