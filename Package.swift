@@ -52,10 +52,15 @@ let package = Package(
             dependencies: ["ProjectorModel", "KafkaClient", "Pipelines", "Views"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ProjectorTools",
+            dependencies: ["Projector", "ProjectorModel", "KafkaClient", "Pipelines", "Views"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ProjectorCLI",
             dependencies: [
-                "Projector", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
+                "Projector", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -65,10 +70,15 @@ let package = Package(
             dependencies: ["ProjectorModel", "KafkaClient", "Pipelines", "Views", "Projector"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ProjectorTestSupport",
+            dependencies: ["ProjectorTesting", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views", "Projector"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "ProjectorTesting"], swiftSettings: strictSettings),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "ProjectorModel"], swiftSettings: strictSettings),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
     ]
 )

@@ -1,13 +1,13 @@
 internal import KafkaClient
-internal import Views
-internal import ProjectorModel
+package import Views
+package import ProjectorModel
 
 /// The worker's rebalance hook: starts every assigned partition at the checkpoint stored with the
 /// views (earliest when none), and tracks how far each partition got for `--exit-at-end`.
 ///
 /// - Important: Owned by the worker thread; librdkafka calls the hook inside `poll` on that thread
 ///   (see ``KafkaRebalanceHandler``), so no lock is needed.
-final class PartitionTracker: KafkaRebalanceHandler {
+package final class PartitionTracker: KafkaRebalanceHandler {
     private let store: any ViewStore
     private let pipeline: String
     private let recordsEnd: Bool
@@ -21,7 +21,7 @@ final class PartitionTracker: KafkaRebalanceHandler {
     /// follows with an assignment (maybe empty) before this member owns anything again.
     private(set) var isAssigned = false
 
-    init(store: any ViewStore, pipeline: String, recordsEnd: Bool) {
+    package init(store: any ViewStore, pipeline: String, recordsEnd: Bool) {
         self.store = store
         self.pipeline = pipeline
         self.recordsEnd = recordsEnd
@@ -64,7 +64,7 @@ final class PartitionTracker: KafkaRebalanceHandler {
     }
 
     /// Records the checkpoints a committed batch reached.
-    func advance(to checkpoints: [Checkpoint]) {
+    package func advance(to checkpoints: [Checkpoint]) {
         positions.merge([KafkaTopicPartition: Int64](nextOffsets: checkpoints)) { _, new in new }
     }
 

@@ -1,4 +1,4 @@
-internal import KafkaClient
+package import KafkaClient
 internal import Pipelines
 internal import Views
 internal import ProjectorModel
@@ -6,19 +6,19 @@ internal import ProjectorModel
 /// One worker's polling state: the reusable message buffer and the topic index cache.
 ///
 /// - Important: Owned by the worker thread.
-struct WorkerLoop {
+package struct WorkerLoop {
     let projection: any Projection
     let applier: BatchApplier
     let consumer: KafkaConsumer
     let tracker: PartitionTracker
     let onBatch: (@Sendable (Worker.Progress) -> Void)?
-    private(set) var progress: Worker.Progress
+    package private(set) var progress: Worker.Progress
     /// `RawMessage`s of the current batch; its capacity is kept across batches.
     private var messages: [RawMessage] = []
     /// The projection's topic index of each consumer topic id.
     private var topics: TopicIndexes
 
-    init(projection: any Projection, applier: BatchApplier, consumer: KafkaConsumer, tracker: PartitionTracker,
+    package init(projection: any Projection, applier: BatchApplier, consumer: KafkaConsumer, tracker: PartitionTracker,
          onBatch: (@Sendable (Worker.Progress) -> Void)?) {
         self.projection = projection
         self.topics = TopicIndexes(topics: projection.topics)
@@ -30,7 +30,7 @@ struct WorkerLoop {
     }
 
     /// Polls one batch and applies it.
-    mutating func pollOnce(maxMessages: Int, timeout: Duration) throws(ProjectorError) {
+    package mutating func pollOnce(maxMessages: Int, timeout: Duration) throws(ProjectorError) {
         let outcome: BatchApplier.Outcome?
         do {
             outcome = try consumer.poll(maxMessages: maxMessages, timeout: timeout) { batch in

@@ -3,6 +3,7 @@ import Foundation
 import KafkaClient
 import Pipelines
 import Projector
+import ProjectorTools
 
 /// `projector bench`: throughput of Projector's consumer (and optionally a pipeline) on a cluster.
 struct BenchCommand: ParsableCommand {

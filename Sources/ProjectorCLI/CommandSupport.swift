@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipelines
 import Projector
+import ProjectorTools
 import Views
 
 /// Writes a one-line error to stderr and returns the exit code for it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Projector
+import ProjectorTools
 
 /// `projector demo`: everything in one command, on the embedded broker.
 struct DemoCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipelines
 import Projector
+import ProjectorTools
 
 /// `projector status`: checkpoints per pipeline, and lag with brokers.
 struct StatusCommand: ParsableCommand {

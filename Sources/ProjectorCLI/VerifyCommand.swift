@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipelines
 import Projector
+import ProjectorTools
 import Views
 import ProjectorModel
 

@@ -1,3 +1,4 @@
+import ProjectorTestSupport
 import ArgumentParser
 import Foundation
 import ProjectorTesting

@@ -1,3 +1,4 @@
+import ProjectorTestSupport
 import Foundation
 import KafkaClient
 import Pipelines

@@ -1,3 +1,4 @@
+import ProjectorTools
 import Foundation
 import KafkaClient
 import Pipelines

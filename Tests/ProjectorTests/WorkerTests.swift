@@ -1,3 +1,5 @@
+import ProjectorTools
+import ProjectorTestSupport
 import Foundation
 import KafkaClient
 import Pipelines

@@ -1,3 +1,4 @@
+internal import Projector
 internal import KafkaClient
 
 /// Produces events idempotently and waits until every one is delivered: used by the demo and the

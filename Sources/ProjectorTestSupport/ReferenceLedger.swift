@@ -1,6 +1,8 @@
+public import ProjectorTools
+internal import ProjectorTesting
 internal import Foundation
 internal import KafkaClient
-public import Projector
+internal import Projector
 internal import Views
 internal import Pipelines
 internal import ProjectorModel

@@ -1,3 +1,5 @@
+internal import ProjectorTools
+internal import ProjectorTesting
 public import Foundation
 
 /// The built `projector` executable, run as a child process by end-to-end tests.

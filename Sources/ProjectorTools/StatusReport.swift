@@ -1,3 +1,4 @@
+public import Projector
 internal import KafkaClient
 public import Views
 internal import ProjectorModel

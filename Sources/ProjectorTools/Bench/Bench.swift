@@ -1,3 +1,4 @@
+public import Projector
 internal import Foundation
 internal import KafkaClient
 public import Pipelines
