@@ -1,36 +1,36 @@
-public import Pipelines
-public import Views
-public import ProjectorModel
+package import Pipelines
+package import Views
+package import ProjectorModel
 
 /// Applies batches of messages to a view store: the projection's changes, dead letters, counters
 /// and the checkpoints after the batch, in ONE store transaction (DESIGN.md, decision 1).
 ///
 /// The worker, the rebuild and `dlq replay` all apply through it, so they share one definition
 /// of "what a batch did".
-public struct BatchApplier: Sendable {
+package struct BatchApplier: Sendable {
     /// What one applied batch did.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// How many messages of the batch were consumed (all but those from a failing one on).
-        public var consumed: Int
+        package var consumed: Int
         /// The next offset per topic partition after the consumed messages.
-        public var checkpoints: [Checkpoint]
+        package var checkpoints: [Checkpoint]
         /// The event that stopped the batch under `on_error: fail`, with its topic name.
-        public var failure: (error: EventError, topic: String)?
+        package var failure: (error: EventError, topic: String)?
         /// The failed events that were skipped or dead-lettered.
-        public var failedEvents: [EventError]
+        package var failedEvents: [EventError]
         /// Event counts by outcome.
-        public var counters: PlanResult.Counters
+        package var counters: PlanResult.Counters
     }
 
     /// The projection whose changes are applied.
-    public let projection: any Projection
+    package let projection: any Projection
     /// The store written.
-    public let store: any ViewStore
+    package let store: any ViewStore
     /// The generation written: live views, or the shadow of a rebuild.
-    public let target: ViewTarget
+    package let target: ViewTarget
 
     /// Creates an applier.
-    public init(projection: any Projection, store: any ViewStore, target: ViewTarget) {
+    package init(projection: any Projection, store: any ViewStore, target: ViewTarget) {
         self.projection = projection
         self.store = store
         self.target = target
@@ -45,7 +45,7 @@ public struct BatchApplier: Sendable {
     ///   - headers: the headers of the message at an index, asked only for dead-lettered messages
     ///     (good messages cost nothing).
     /// - Throws: the store's error (nothing of the batch is then written), or `check`'s.
-    public func apply(
+    package func apply(
         _ messages: UnsafeBufferPointer<RawMessage>,
         check: (inout any ViewTransaction) throws -> Void = { _ in },
         headers: (Int) -> [DeadLetterHeader] = { _ in [] }
@@ -59,7 +59,7 @@ public struct BatchApplier: Sendable {
     /// Applies `messages` inside a transaction the caller opened on ``target`` (the rebuild's last
     /// batches run inside the swap's transaction) and returns what happened.
     /// - Throws: the store's error; the caller's transaction then must not commit.
-    public func apply(
+    package func apply(
         _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader] = { _ in [] },
         in transaction: inout any ViewTransaction
     ) throws -> Outcome {
