@@ -3,7 +3,7 @@ package import Views
 package import ProjectorModel
 
 /// Applies batches of messages to a view store: the projection's changes, dead letters, counters
-/// and the checkpoints after the batch, in ONE store transaction (DESIGN.md, decision 1).
+/// and the checkpoints after the batch, in ONE store transaction (docs/ARCHITECTURE.md, "Checkpoints in the rows' transaction").
 ///
 /// The worker, the rebuild and `dlq replay` all apply through it, so they share one definition
 /// of "what a batch did".

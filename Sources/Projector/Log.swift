@@ -1,6 +1,6 @@
 internal import Foundation
 
-/// Minimal stderr logging with the `projector.<module>` label (STYLE.md); off the hot path only.
+/// Minimal stderr logging with the `projector.<module>` label; off the hot path only.
 enum Log {
     /// Writes a warning line to stderr.
     static func warning(_ message: String) {

@@ -42,19 +42,6 @@ func loadPlans(_ paths: [String]) throws -> [Plan] {
     return plans
 }
 
-/// Opens the view store at `path`, or exits 1 with the store's message.
-///
-/// Writers wait up to a minute (by default) for the write lock: several pipelines of one process (or
-/// several processes) share one SQLite file and take turns, one batch transaction at a time. SQLite's
-/// busy handler retries meanwhile with growing sleeps; past the timeout the write fails with `.busy`.
-func openStore(_ path: String, readOnly: Bool = false, busyTimeout: Duration = .seconds(60)) throws -> SQLiteViewStore {
-    do {
-        return try SQLiteViewStore(path: path, configuration: .init(isReadOnly: readOnly, busyTimeout: busyTimeout))
-    } catch {
-        throw failure(ProjectorError(code: .database, message: "\(error)"))
-    }
-}
-
 /// Triggers `signal` on SIGINT and SIGTERM, so workers finish their batch and stop.
 ///
 /// The two signals are blocked in the calling thread — and so in every thread it starts later
@@ -80,7 +67,7 @@ func stopOnSignals(_ signal: ShutdownSignal) -> Thread {
 }
 
 /// Runs a rebuild with a progress line and stop signals, or exits with the rebuild's error.
-func runRebuild(_ plan: Plan, store: SQLiteViewStore, options: RebuildOptions) throws -> Rebuild.Summary {
+func runRebuild(_ plan: Plan, store: any ViewStore, options: RebuildOptions) throws -> Rebuild.Summary {
     let signal = ShutdownSignal()
     let sources = stopOnSignals(signal)
     defer { withExtendedLifetime(sources) {} }

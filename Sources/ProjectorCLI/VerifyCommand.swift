@@ -43,6 +43,7 @@ struct VerifyCommand: ParsableCommand {
             throw failure(ProjectorError(code: .database, message: "verify: cannot create a scratch directory: \(error)"))
         }
         defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = try openScratchStore(directory.appendingPathComponent("scratch.sqlite").path)
         let signal = ShutdownSignal()
         let sources = stopOnSignals(signal)
         defer { withExtendedLifetime(sources) {} }
@@ -50,7 +51,7 @@ struct VerifyCommand: ParsableCommand {
         let report: VerificationReport?
         do {
             report = try Verification.run(
-                projection: plan, live: live, scratchPath: directory.appendingPathComponent("scratch.sqlite").path,
+                projection: plan, live: live, scratch: scratch,
                 options: RebuildOptions(brokers: kafka.brokers, properties: properties), signal: signal,
                 onProgress: { progress.update($0.summary) })
         } catch {

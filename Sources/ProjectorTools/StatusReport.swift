@@ -53,7 +53,7 @@ public struct StatusReport: Sendable, Encodable {
 
     /// Reads the store, and the brokers' high watermarks when `brokers` is given.
     /// - Throws: ``ProjectorError`` `.database` or `.broker`.
-    public static func make(store: any ViewStore, brokers: String?, properties: [String: String] = [:]) throws(ProjectorError) -> StatusReport {
+    public static func make(store: any ViewStoreReader, brokers: String?, properties: [String: String] = [:]) throws(ProjectorError) -> StatusReport {
         let statuses: [PipelineStatus]
         do {
             statuses = try store.pipelines()

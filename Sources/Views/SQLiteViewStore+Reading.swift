@@ -162,72 +162,88 @@ extension SQLiteViewStore {
         return digest.digest
     }
 
-    /// Up to `limit` keys whose rows differ between `view` in this store and `otherView` (by
-    /// default the same name) in `other` (present in one only, or with any cell of another value
-    /// or type), ordered by key.
-    ///
-    /// Each store is read in one snapshot, by a merge of the key-ordered rows. `other` may be this
-    /// store, to compare a live view with its shadow table (`_projector_shadow_<view>`).
-    /// - Throws: ``ViewStoreError`` `.schemaMismatch` when the views' columns or keys differ,
-    ///   `.noSuchView` when one is missing.
+    /// Up to `limit` keys whose rows differ between `view` here and `otherView` in `other`, by a
+    /// merge of the key-ordered rows, each store read in one snapshot. A store of another kind is
+    /// read whole through ``ViewStoreReader/rows(ofView:limit:)`` and ordered as SQLite orders keys.
     public func differingKeys(
-        inView view: String, comparedWith other: SQLiteViewStore, otherView: String? = nil, limit: Int
+        inView view: String, comparedWith other: any ViewStoreReader, otherView: String?, limit: Int
     ) throws -> [[ViewValue]] {
         let otherView = otherView ?? view
         if limit <= 0 || (other === self && otherView == view) { return [] }
         return try read(doing: "comparing view \(view)") { db in
+            let layout = try Self.layout(ofView: view, db: db)
+            var left = try RowCursor(
+                statement: db.makeStatement(sql: layout.orderedQuery(view)), columns: layout.columns.count,
+                connection: db.sqliteConnection)
             if other === self {
-                return try Self.differingKeys(view, db, otherView, db, limit: limit)
+                try Self.checkSameLayout(view, layout, otherView, Self.layout(ofView: otherView, db: db))
+                var right = try RowCursor(
+                    statement: db.makeStatement(sql: layout.orderedQuery(otherView)), columns: layout.columns.count,
+                    connection: db.sqliteConnection)
+                return try Self.differingKeys(layout, limit: limit, left: { try left.next() }, right: { try right.next() })
             }
-            return try other.read(doing: "comparing view \(otherView)") { otherDB in
-                try Self.differingKeys(view, db, otherView, otherDB, limit: limit)
+            if let other = other as? SQLiteViewStore {
+                return try other.read(doing: "comparing view \(otherView)") { otherDB in
+                    try Self.checkSameLayout(view, layout, otherView, Self.layout(ofView: otherView, db: otherDB))
+                    var right = try RowCursor(
+                        statement: otherDB.makeStatement(sql: layout.orderedQuery(otherView)),
+                        columns: layout.columns.count, connection: otherDB.sqliteConnection)
+                    return try Self.differingKeys(layout, limit: limit, left: { try left.next() }, right: { try right.next() })
+                }
             }
+            let rows = try other.rows(ofView: otherView, limit: nil)
+            guard rows.columns == layout.columns else {
+                throw ViewStoreError(
+                    code: .schemaMismatch,
+                    message: "view \(view) has columns \(layout.columns) but \(otherView) has \(rows.columns); "
+                        + "compare views of one definition")
+            }
+            let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
+            var right = rows.rows.sorted { compareKeys(keyOf($0), keyOf($1)) < 0 }.makeIterator()
+            return try Self.differingKeys(layout, limit: limit, left: { try left.next() }, right: { right.next() })
         }
     }
 
-    private static func differingKeys(
-        _ view: String, _ db: Database, _ otherView: String, _ otherDB: Database, limit: Int
-    ) throws -> [[ViewValue]] {
-        let layout = try Self.layout(ofView: view, db: db)
-        let otherLayout = try Self.layout(ofView: otherView, db: otherDB)
+    private static func checkSameLayout(_ view: String, _ layout: Layout, _ otherView: String, _ otherLayout: Layout) throws {
         guard layout.columns == otherLayout.columns && layout.keyColumns == otherLayout.keyColumns else {
             throw ViewStoreError(
                 code: .schemaMismatch,
                 message: "view \(view) has columns \(layout.columns) keyed by \(layout.keyColumns) but \(otherView) has "
                     + "\(otherLayout.columns) keyed by \(otherLayout.keyColumns); compare views of one definition")
         }
-        let query = { (table: String) in "SELECT \(layout.selectList) FROM \(quoted(table)) ORDER BY \(layout.orderList)" }
-        var left = try RowCursor(
-            statement: db.makeStatement(sql: query(view)), columns: layout.columns.count, connection: db.sqliteConnection)
-        var right = try RowCursor(
-            statement: otherDB.makeStatement(sql: query(otherView)), columns: layout.columns.count,
-            connection: otherDB.sqliteConnection)
+    }
+
+    /// Merges two key-ordered row streams and collects the keys present in one only or with rows
+    /// that differ in any cell.
+    private static func differingKeys(
+        _ layout: Layout, limit: Int, left: () throws -> [ViewValue]?, right: () throws -> [ViewValue]?
+    ) throws -> [[ViewValue]] {
         let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
         var differing: [[ViewValue]] = []
-        var a = try left.next()
-        var b = try right.next()
+        var a = try left()
+        var b = try right()
         while differing.count < limit {
             switch (a, b) {
             case (nil, nil):
                 return differing
             case (let row?, nil):
                 differing.append(keyOf(row))
-                a = try left.next()
+                a = try left()
             case (nil, let row?):
                 differing.append(keyOf(row))
-                b = try right.next()
+                b = try right()
             case (let rowA?, let rowB?):
                 let order = compareKeys(keyOf(rowA), keyOf(rowB))
                 if order < 0 {
                     differing.append(keyOf(rowA))
-                    a = try left.next()
+                    a = try left()
                 } else if order > 0 {
                     differing.append(keyOf(rowB))
-                    b = try right.next()
+                    b = try right()
                 } else {
                     if rowA.map(\.canonical) != rowB.map(\.canonical) { differing.append(keyOf(rowA)) }
-                    a = try left.next()
-                    b = try right.next()
+                    a = try left()
+                    b = try right()
                 }
             }
         }
@@ -240,6 +256,7 @@ extension SQLiteViewStore {
         var keyColumns: [Int]
         var selectList: String { columns.map(quoted).joined(separator: ", ") }
         var orderList: String { keyColumns.map { quoted(columns[$0]) }.joined(separator: ", ") }
+        func orderedQuery(_ table: String) -> String { "SELECT \(selectList) FROM \(quoted(table)) ORDER BY \(orderList)" }
     }
 
     static func layout(ofView view: String, db: Database) throws -> Layout {

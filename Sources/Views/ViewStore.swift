@@ -1,31 +1,102 @@
 public import ProjectorModel
 
+/// Reads a view store: identities, checkpoints, rows, dead letters, counters and digests.
+///
+/// Everything that only looks at a store (`status`, `verify`, `dlq list`, the read API) needs no
+/// more than this, so a read-only connection satisfies it as well as a writer does.
+///
+/// ## Topics
+/// - ``checkpoints(pipeline:target:)``
+/// - ``pipelines()``
+/// - ``rows(ofView:limit:)``
+/// - ``digests(ofViews:pipeline:)``
+/// - ``differingKeys(inView:comparedWith:otherView:limit:)``
+public protocol ViewStoreReader: AnyObject, Sendable {
+    /// The checkpoints of the pipeline's `target` generation, ordered by topic and partition.
+    func checkpoints(pipeline: String, target: ViewTarget) throws -> [Checkpoint]
+
+    /// Every pipeline with its identity, views, checkpoints and rebuild in progress.
+    func pipelines() throws -> [PipelineStatus]
+
+    /// The rows of a view ordered by primary key, at most `limit` when given.
+    func rows(ofView view: String, limit: Int?) throws -> ViewRows
+
+    /// Dead letters ordered by id, of one pipeline or all, at most `limit` when given.
+    func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter]
+
+    /// The pipeline's live counters by name.
+    func counters(pipeline: String) throws -> [String: Int64]
+
+    /// A deterministic, order-independent, type-exact digest of a view's rows.
+    func digest(ofView view: String) throws -> ViewDigest
+
+    /// The pipeline's live checkpoints and the digest of each of `views`, read in ONE snapshot, so
+    /// the digests are those of the views exactly at those checkpoints (for `projector verify`).
+    func digests(ofViews views: [String], pipeline: String) throws -> (checkpoints: [Checkpoint], digests: [ViewDigest])
+
+    /// The row of `view` with primary key `key` (values in key column order), or `nil`.
+    func row(inView view: String, key: [ViewValue]) throws -> [ViewValue]?
+
+    /// Up to `limit` keys whose rows differ between `view` in this store and `otherView` (by
+    /// default the same name) in `other` (present in one only, or with any cell of another value
+    /// or type), ordered by key.
+    ///
+    /// `other` may be this store, to compare a live view with its shadow table.
+    /// - Throws: ``ViewStoreError`` `.schemaMismatch` when the views' columns or keys differ,
+    ///   `.noSuchView` when one is missing, `.unsupported` when `other` is a store of another kind.
+    func differingKeys(
+        inView view: String, comparedWith other: any ViewStoreReader, otherView: String?, limit: Int
+    ) throws -> [[ViewValue]]
+}
+
+extension ViewStoreReader {
+    /// The pipeline's live checkpoints.
+    public func checkpoints(pipeline: String) throws -> [Checkpoint] {
+        try checkpoints(pipeline: pipeline, target: .live)
+    }
+
+    /// Every row of a view ordered by primary key.
+    public func rows(ofView view: String) throws -> ViewRows {
+        try rows(ofView: view, limit: nil)
+    }
+
+    /// Every dead letter ordered by id.
+    public func deadLetters() throws -> [StoredDeadLetter] {
+        try deadLetters(pipeline: nil, limit: nil)
+    }
+
+    /// Up to `limit` keys whose rows differ between `view` here and the same view in `other`.
+    public func differingKeys(inView view: String, comparedWith other: any ViewStoreReader, limit: Int) throws -> [[ViewValue]] {
+        try differingKeys(inView: view, comparedWith: other, otherView: nil, limit: limit)
+    }
+}
+
 /// The store of a pipeline's views, checkpoints, identity, dead letters and counters.
 ///
 /// A worker prepares its pipeline once, then applies every batch in ONE transaction: the rows the
 /// batch produced and the checkpoints after it commit together or not at all, which gives the
-/// exactly-once effect on views (DESIGN.md, decision 1).
+/// exactly-once effect on views (docs/ARCHITECTURE.md, "Checkpoints in the rows' transaction").
 ///
 /// ```swift
-/// let store = try SQLiteViewStore(path: "views.sqlite")
-/// try store.prepare(pipeline: "orders", version: 1, hash: plan.hash, views: plan.views)
-/// try store.write(pipeline: "orders") { tx in
-///     let changes = try plan.run(batch, reader: &tx)
-///     try tx.apply(changes)
-///     try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 1000)])
+/// let store: any ViewStore = try SQLiteViewStore(path: "views.sqlite")
+/// let plan = Plan(try Pipeline.load(path: "pipelines/order_summary.yaml"))
+/// let pipeline = plan.pipeline
+/// try store.prepare(pipeline: pipeline.name, version: pipeline.version, hash: pipeline.hash, views: plan.views)
+/// try store.write(pipeline: pipeline.name) { transaction in
+///     let result = try plan.run(messages, rows: &transaction)
+///     try transaction.apply(result.changes)
+///     try transaction.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 1000)])
 /// }
 /// ```
 ///
 /// ## Topics
 /// - ``prepare(pipeline:version:hash:views:time:)``
 /// - ``write(pipeline:target:_:)``
-/// - ``checkpoints(pipeline:target:)``
 /// - ``prepareShadow(pipeline:version:hash:views:time:)``
 /// - ``swap(pipeline:newVersion:newHash:time:)``
 /// - ``swap(pipeline:newVersion:newHash:time:finishing:)``
 /// - ``dropShadow(pipeline:)``
-/// - ``digest(ofView:)``
-public protocol ViewStore: AnyObject, Sendable {
+public protocol ViewStore: ViewStoreReader {
     /// Creates the pipeline's missing tables and records its identity.
     ///
     /// - Parameters:
@@ -51,9 +122,6 @@ public protocol ViewStore: AnyObject, Sendable {
     func write<Result>(
         pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
     ) throws -> Result
-
-    /// The checkpoints of the pipeline's `target` generation, ordered by topic and partition.
-    func checkpoints(pipeline: String, target: ViewTarget) throws -> [Checkpoint]
 
     /// Prepares (or resumes) a shadow generation of the pipeline's tables for a rebuild.
     ///
@@ -93,15 +161,6 @@ public protocol ViewStore: AnyObject, Sendable {
     /// Drops the pipeline's shadow generation (tables, checkpoints, counters, dead letters).
     func dropShadow(pipeline: String) throws
 
-    /// Every pipeline with its identity, views, checkpoints and rebuild in progress.
-    func pipelines() throws -> [PipelineStatus]
-
-    /// The rows of a view ordered by primary key, at most `limit` when given.
-    func rows(ofView view: String, limit: Int?) throws -> ViewRows
-
-    /// Dead letters ordered by id, of one pipeline or all, at most `limit` when given.
-    func deadLetters(pipeline: String?, limit: Int?) throws -> [StoredDeadLetter]
-
     /// Deletes the pipeline's dead letters with these ids without applying them and, in the same
     /// transaction, releases the keys they parked (`dead_letter.park_key`): a key with no letter
     /// left is unparked, one with letters left waits behind the earliest. Returns how many were deleted.
@@ -114,12 +173,6 @@ public protocol ViewStore: AnyObject, Sendable {
 
     /// Marks dead letters as produced to the dead-letter topic (after the broker acknowledged them).
     func markDeadLettersPublished(ids: [Int64]) throws
-
-    /// The pipeline's live counters by name.
-    func counters(pipeline: String) throws -> [String: Int64]
-
-    /// A deterministic, order-independent, type-exact digest of a view's rows.
-    func digest(ofView view: String) throws -> ViewDigest
 }
 
 extension ViewStore {
@@ -135,11 +188,6 @@ extension ViewStore {
         try write(pipeline: pipeline, target: .live, body)
     }
 
-    /// The pipeline's live checkpoints.
-    public func checkpoints(pipeline: String) throws -> [Checkpoint] {
-        try checkpoints(pipeline: pipeline, target: .live)
-    }
-
     /// Prepares (or resumes) a shadow generation with the wall clock as start time.
     @discardableResult
     public func prepareShadow(
@@ -151,16 +199,6 @@ extension ViewStore {
     /// Swaps the shadow in with the wall clock as `rebuilt_at`.
     public func swap(pipeline: String, newVersion: Int, newHash: String) throws {
         try swap(pipeline: pipeline, newVersion: newVersion, newHash: newHash, time: nil)
-    }
-
-    /// Every row of a view ordered by primary key.
-    public func rows(ofView view: String) throws -> ViewRows {
-        try rows(ofView: view, limit: nil)
-    }
-
-    /// Every dead letter ordered by id.
-    public func deadLetters() throws -> [StoredDeadLetter] {
-        try deadLetters(pipeline: nil, limit: nil)
     }
 }
 

@@ -20,7 +20,7 @@ struct VerifyTests {
         func verify() throws -> VerificationReport {
             try #require(try Verification.run(
                 projection: plan, live: try SQLiteViewStore(path: database.path, configuration: .init(isReadOnly: true)),
-                scratchPath: database.path(named: "scratch-\(UUID().uuidString).sqlite"),
+                scratch: try SQLiteViewStore(path: database.path(named: "scratch-\(UUID().uuidString).sqlite")),
                 options: RebuildOptions(brokers: brokers), signal: ShutdownSignal()))
         }
         #expect(try verify().isEqual)
@@ -51,7 +51,7 @@ struct VerifyTests {
         let error = try #require(throws: ProjectorError.self) {
             try Verification.run(
                 projection: try RebuildSupport.ledger(version: 2), live: try SQLiteViewStore(path: database.path),
-                scratchPath: database.path(named: "scratch.sqlite"), options: RebuildOptions(brokers: fixture.bootstrapServers),
+                scratch: try SQLiteViewStore(path: database.path(named: "scratch.sqlite")), options: RebuildOptions(brokers: fixture.bootstrapServers),
                 signal: ShutdownSignal())
         }
         #expect(error.code == .usage)

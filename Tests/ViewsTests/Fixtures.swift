@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Pipelines
 import ProjectorTesting
 import Testing
@@ -25,11 +26,23 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 struct OpenStore {
-    let store: SQLiteViewStore
+    let store: any ViewStore
     let temporary: TemporaryDatabase?
+
+    /// Runs the user's own SQL on the store's database, as someone sharing the file would.
+    func execute(_ sql: String) throws {
+        guard let sqlite = store as? SQLiteViewStore else { Issue.record("no SQL access to \(store)"); return }
+        try sqlite.queue.write { db in try db.execute(sql: sql) }
+    }
+
+    /// Reads one text column of the user's own query.
+    func texts(_ sql: String) throws -> [String] {
+        guard let sqlite = store as? SQLiteViewStore else { Issue.record("no SQL access to \(store)"); return [] }
+        return try sqlite.queue.read { db in try String.fetchAll(db, sql: sql) }
+    }
 }
 
-/// The example pipeline's views (DESIGN.md): a text-keyed and a text-keyed aggregate view.
+/// The example pipeline's views (as in pipelines/order_summary.yaml): a text-keyed and a text-keyed aggregate view.
 enum Orders {
     static let name = "order_summary"
     static let hash = "sha256:aaaa"

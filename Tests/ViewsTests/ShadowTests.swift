@@ -173,23 +173,23 @@ struct ShadowTests {
 struct SwapCompatibilityTests {
     @Test("an SQL view over a live view reads the swapped-in table", arguments: StoreKind.allCases)
     func userViewSurvivesSwap(kind: StoreKind) throws {
-        let store = try kind.open().store
+        let opened = try kind.open()
+        let store = opened.store
         try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
         try store.write(pipeline: Orders.name) { tx in try tx.apply([Orders.order("old")]) }
-        try store.queue.write { db in
-            try db.execute(sql: #"CREATE VIEW "open_orders" AS SELECT "order_id" FROM "order_summary" WHERE "status" = 'created'"#)
-        }
+        try opened.execute(#"CREATE VIEW "open_orders" AS SELECT "order_id" FROM "order_summary" WHERE "status" = 'created'"#)
         try store.prepareShadow(pipeline: Orders.name, version: 2, hash: Orders.otherHash, views: Orders.views)
         try store.write(pipeline: Orders.name, target: .shadow) { tx in try tx.apply([Orders.order("new")]) }
         try store.swap(pipeline: Orders.name, newVersion: 2, newHash: Orders.otherHash)
-        let ids = try store.queue.read { db in try String.fetchAll(db, sql: #"SELECT "order_id" FROM "open_orders""#) }
+        let ids = try opened.texts(#"SELECT "order_id" FROM "open_orders""#)
         #expect(ids == ["new"])
     }
 
     @Test("a foreign table with a view's name stops a rebuild before it starts", arguments: StoreKind.allCases)
     func foreignTableBlocksShadow(kind: StoreKind) throws {
-        let store = try kind.open().store
-        try store.queue.write { db in try db.execute(sql: #"CREATE TABLE "order_summary" ("x" INTEGER)"#) }
+        let opened = try kind.open()
+        let store = opened.store
+        try opened.execute(#"CREATE TABLE "order_summary" ("x" INTEGER)"#)
         let error = try #require(throws: ViewStoreError.self) {
             try store.prepareShadow(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
         }

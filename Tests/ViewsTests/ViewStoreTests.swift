@@ -147,8 +147,9 @@ struct ViewStoreTests {
 
     @Test("a foreign table with a view's name is not adopted", arguments: StoreKind.allCases)
     func foreignTable(kind: StoreKind) throws {
-        let store = try kind.open().store
-        try store.queue.write { db in try db.execute(sql: #"CREATE TABLE "customer_stats" ("x" INTEGER)"#) }
+        let opened = try kind.open()
+        let store = opened.store
+        try opened.execute(#"CREATE TABLE "customer_stats" ("x" INTEGER)"#)
         let error = try #require(throws: ViewStoreError.self) {
             try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
         }

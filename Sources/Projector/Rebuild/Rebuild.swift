@@ -5,7 +5,7 @@ public import Views
 public import ProjectorModel
 
 /// Recomputes a pipeline's views from the earliest offsets into shadow tables, then swaps them in
-/// (DESIGN.md, decision 4), or builds them as of a past moment (`--until`).
+/// (docs/ARCHITECTURE.md, "Shadow tables and swap"), or builds them as of a past moment (`--until`).
 ///
 /// The rebuild reads every source partition with its own consumer (manual assignment, no group:
 /// live workers keep their partitions) and applies batches to the shadow through ``BatchApplier``,

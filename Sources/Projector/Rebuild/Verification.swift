@@ -56,20 +56,20 @@ public enum Verification {
     /// The most differing rows reported.
     public static let differenceLimit = 10
 
-    /// Rebuilds into the store at `scratchPath` and compares.
+    /// Rebuilds into `scratch` and compares.
     ///
     /// The live digests and checkpoints are read in one snapshot; if a live worker moved on since
     /// the rebuild started, the scratch rebuild catches up to that snapshot before comparing.
     /// - Parameters:
     ///   - projection: the definition that built the live views.
     ///   - live: the live store (read only).
-    ///   - scratchPath: a new SQLite file for the rebuild; the caller removes it.
+    ///   - scratch: an empty store for the rebuild (a scratch file the caller made and removes).
     ///   - options: brokers and batch settings (`until`, `swaps` and `restarts` are ignored).
     /// - Returns: the report, or nil when `signal` stopped it.
     /// - Throws: ``ProjectorError`` `.usage` when the live views were built by another definition,
     ///   `.broker`, `.database` or `.eventFailed` as a rebuild does.
     public static func run(
-        projection: any Projection, live: SQLiteViewStore, scratchPath: String, options: RebuildOptions,
+        projection: any Projection, live: any ViewStoreReader, scratch: any ViewStore, options: RebuildOptions,
         signal: ShutdownSignal, onProgress: (@Sendable (RebuildProgress) -> Void)? = nil
     ) throws(ProjectorError) -> VerificationReport? {
         let name = projection.name
@@ -89,12 +89,6 @@ public enum Verification {
             throw error
         } catch {
             throw ProjectorError(code: .database, message: "verify \(name): \(error)")
-        }
-        let scratch: SQLiteViewStore
-        do {
-            scratch = try SQLiteViewStore(path: scratchPath, configuration: .init(synchronous: .off))
-        } catch {
-            throw ProjectorError(code: .database, message: "verify \(name): the scratch store: \(error)")
         }
         var checkpoints = try database(name) { try live.checkpoints(pipeline: name) }
         var liveDigests: [ViewDigest]
