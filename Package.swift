@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -49,12 +50,17 @@ let package = Package(
         ),
         .target(
             name: "Projector",
-            dependencies: ["ProjectorModel", "KafkaClient", "Pipelines", "Views"],
+            dependencies: [
+                "ProjectorModel", "KafkaClient", "Pipelines", "Views", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "ProjectorTools",
-            dependencies: ["Projector", "ProjectorModel", "KafkaClient", "Pipelines", "Views"],
+            dependencies: [
+                "Projector", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -62,6 +68,7 @@ let package = Package(
             dependencies: [
                 "Projector", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -146,5 +146,16 @@ extension KafkaError {
         public static let purgeQueue = Code(RD_KAFKA_RESP_ERR__PURGE_QUEUE)
         /// `_DESTROY`: the client is being destroyed.
         public static let destroy = Code(RD_KAFKA_RESP_ERR__DESTROY)
+        /// `TOPIC_AUTHORIZATION_FAILED`: the principal may not use the topic.
+        public static let topicAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+        /// `GROUP_AUTHORIZATION_FAILED`: the principal may not use the consumer group.
+        public static let groupAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
+        /// `CLUSTER_AUTHORIZATION_FAILED`: the principal may not perform the cluster action.
+        public static let clusterAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED)
+
+        /// Whether the broker refused the principal: retrying cannot help until access is granted.
+        public var isAuthorizationFailure: Bool {
+            self == .topicAuthorizationFailed || self == .groupAuthorizationFailed || self == .clusterAuthorizationFailed
+        }
     }
 }

@@ -50,7 +50,7 @@ final class DeadLetterPublisher {
         do {
             self.producer = try KafkaProducer(configuration: producer)
         } catch {
-            throw ProjectorError(code: .broker, message: "pipeline \(pipeline): the producer of dead-letter topic \(topic): \(error)")
+            throw ProjectorError(wrapping: error, doing: "pipeline \(pipeline): the producer of dead-letter topic \(topic)")
         }
     }
 
@@ -68,7 +68,7 @@ final class DeadLetterPublisher {
         do {
             letters = try store.deadLettersToPublish(pipeline: pipeline, after: lastSent, limit: Self.chunk)
         } catch {
-            throw ProjectorError(code: .database, message: "pipeline \(pipeline): reading dead letters to publish: \(error)")
+            throw ProjectorError(wrapping: error, doing: "pipeline \(pipeline): reading dead letters to publish")
         }
         mayHavePending = letters.count == Self.chunk
         for stored in letters {
@@ -77,7 +77,7 @@ final class DeadLetterPublisher {
             } catch {
                 // Not sent (a full queue, most likely): the next call sends it again.
                 mayHavePending = true
-                throw ProjectorError(code: .broker, message: "pipeline \(pipeline): producing dead letter \(stored.id) to \(topic): \(error)")
+                throw ProjectorError(wrapping: error, doing: "pipeline \(pipeline): producing dead letter \(stored.id) to \(topic)")
             }
             inFlight[UInt(stored.id)] = stored
             lastSent = stored.id
@@ -104,7 +104,7 @@ final class DeadLetterPublisher {
         do {
             return try producer.pollDeliveryReports(timeout: timeout)
         } catch {
-            throw ProjectorError(code: .broker, message: "pipeline \(pipeline): the producer of dead-letter topic \(topic): \(error)")
+            throw ProjectorError(wrapping: error, doing: "pipeline \(pipeline): the producer of dead-letter topic \(topic)")
         }
     }
 
@@ -129,7 +129,7 @@ final class DeadLetterPublisher {
             do {
                 try store.markDeadLettersPublished(ids: delivered)
             } catch {
-                throw ProjectorError(code: .database, message: "pipeline \(pipeline): marking dead letters published: \(error)")
+                throw ProjectorError(wrapping: error, doing: "pipeline \(pipeline): marking dead letters published")
             }
         }
         if let failure { throw failure }

@@ -58,10 +58,8 @@ public struct DeadLetterReplay: Sendable {
                 try Self.checkOrder(letters, among: all, pipeline: projection.name)
                 return try Self.replayInKeyOrder(letters, among: all, parked: parked, projection: projection, transaction: &transaction)
             }
-        } catch let error as ProjectorError {
-            throw error
         } catch {
-            throw ProjectorError(code: .database, message: "dlq replay of \(projection.name): \(error)")
+            throw ProjectorError(wrapping: error, doing: "dlq replay of \(projection.name)")
         }
     }
 

@@ -1,4 +1,11 @@
-/// A failure of the Projector runtime: what failed, what to do, and where when known.
+internal import KafkaClient
+
+/// A failure of the Projector runtime: what failed, what to do, where, and the error underneath.
+///
+/// The runtime wraps every lower error once, with ``init(wrapping:pipeline:doing:)``, at the
+/// boundary where it knows the pipeline and the action; the cause stays in ``underlying`` for
+/// callers that branch on it (a `KafkaError`, a `ViewStoreError`). Which exit code a failure gets
+/// is the CLI's decision, not the library's.
 public struct ProjectorError: Error, Sendable, CustomStringConvertible {
     /// A kind of runtime failure; a struct of static constants so kinds can be added.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -9,15 +16,15 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         /// The code's name.
         public var description: String { rawValue }
 
-        /// The command line or a pipeline file is invalid (exit code 2).
+        /// The command line, a pipeline file or the stored state does not allow the request.
         public static let usage = Code("usage")
-        /// The broker failed or could not be reached (exit code 1).
+        /// The broker failed or could not be reached.
         public static let broker = Code("broker")
-        /// The view store failed (exit code 1).
+        /// The view store failed.
         public static let database = Code("database")
-        /// An event failed under `on_error: fail` (exit code 3).
+        /// An event failed under `on_error: fail`; everything before it is committed.
         public static let eventFailed = Code("eventFailed")
-        /// Another worker wrote the checkpoints this worker expected to own (exit code 1).
+        /// Another worker wrote the checkpoints this worker expected to own.
         public static let fenced = Code("fenced")
     }
 
@@ -25,22 +32,44 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// What failed and what to do.
     public var message: String
+    /// The pipeline it concerns, when one does.
+    public var pipeline: String?
+    /// The lower-level error this one wraps (`KafkaError`, `ViewStoreError`, ...), when there is one.
+    public var underlying: (any Error)?
 
     /// Creates an error.
-    public init(code: Code, message: String) {
+    public init(code: Code, message: String, pipeline: String? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.pipeline = pipeline
+        self.underlying = underlying
     }
 
-    /// The process exit code for this failure: 2 usage, 3 event failure, 1 otherwise.
-    public var exitCode: Int32 {
-        switch code {
-        case .usage: 2
-        case .eventFailed: 3
-        default: 1
+    /// Wraps a lower error once: a ``ProjectorError`` passes through unchanged, a `KafkaError` becomes
+    /// `.broker`, anything else (the store's errors) `.database`; the message says
+    /// `<doing>: <the error>` and the cause is kept in ``underlying``.
+    /// - Parameters:
+    ///   - error: the error caught.
+    ///   - pipeline: the pipeline concerned, when one is.
+    ///   - doing: the action that failed, such as `"pipeline orders"` or `"rebuild orders: reading checkpoints"`.
+    public init(wrapping error: any Error, pipeline: String? = nil, doing: String) {
+        if let error = error as? ProjectorError {
+            self = error
+            return
         }
+        let code: Code = error is KafkaError ? .broker : .database
+        self.init(code: code, message: "\(doing): \(error)", pipeline: pipeline, underlying: error)
     }
 
     /// The message.
     public var description: String { message }
+}
+
+/// Runs `body`, wrapping whatever it throws with ``ProjectorError/init(wrapping:pipeline:doing:)``.
+func wrappingErrors<T>(pipeline: String? = nil, doing: @autoclosure () -> String, _ body: () throws -> T) throws(ProjectorError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw ProjectorError(wrapping: error, pipeline: pipeline, doing: doing())
+    }
 }

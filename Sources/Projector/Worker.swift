@@ -1,6 +1,7 @@
 public import Pipelines
 public import Views
 internal import KafkaClient
+internal import Logging
 
 /// Keeps one projection's views current from Kafka: one consumer, one store connection, one thread.
 ///
@@ -57,23 +58,21 @@ public final class Worker: Sendable {
     ///   acknowledged by it at stop: they stay pending and the next run produces them).
     public func run(until signal: ShutdownSignal) throws(ProjectorError) -> Progress {
         let name = projection.name
-        do {
+        var logger = configuration.logger
+        logger[metadataKey: "pipeline"] = .string(name)
+        try wrappingErrors(pipeline: name, doing: "pipeline \(name)") {
             try store.prepare(pipeline: name, version: projection.version, hash: projection.definitionHash,
                               views: projection.views)
-        } catch {
-            throw ProjectorError(code: .database, message: "pipeline \(name): \(error)")
         }
-        try checkCluster()
+        try checkCluster(logger: logger)
         let tracker = PartitionTracker(store: store, pipeline: name, recordsEnd: configuration.exitsAtEnd)
-        let consumer: KafkaConsumer
-        do {
-            consumer = try KafkaConsumer(configuration: consumerConfiguration(), rebalanceHandler: tracker)
+        let consumer = try wrappingErrors(pipeline: name, doing: "pipeline \(name)") {
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(), rebalanceHandler: tracker)
             try consumer.subscribe(topics: projection.topics)
-        } catch {
-            throw ProjectorError(code: .broker, message: "pipeline \(name): \(error)")
+            return consumer
         }
         var loop = WorkerLoop(projection: projection, applier: BatchApplier(projection: projection, store: store, target: .live),
-                              consumer: consumer, tracker: tracker, onBatch: onBatch)
+                              consumer: consumer, tracker: tracker, logger: logger, onBatch: onBatch)
         var failure: ProjectorError?
         var publisher: DeadLetterPublisher?
         do {
@@ -89,7 +88,7 @@ public final class Worker: Sendable {
                     do {
                         try publisher.publish()
                     } catch {
-                        Log.warning(error.message)
+                        logger.warning("\(error.message)")
                     }
                 }
                 if configuration.exitsAtEnd && tracker.isAtEnd { break }
@@ -100,7 +99,7 @@ public final class Worker: Sendable {
         do {
             try consumer.close()
         } catch {
-            failure = failure ?? ProjectorError(code: .broker, message: "pipeline \(name): closing the consumer: \(error)")
+            failure = failure ?? ProjectorError(wrapping: error, pipeline: name, doing: "pipeline \(name): closing the consumer")
         }
         do {
             try publisher?.drain()
@@ -113,7 +112,7 @@ public final class Worker: Sendable {
 
     /// Fails within ``WorkerConfiguration/connectTimeout`` when no broker answers, rather than
     /// letting the consumer retry forever; warns about source topics the cluster does not have.
-    private func checkCluster() throws(ProjectorError) {
+    private func checkCluster(logger: Logger) throws(ProjectorError) {
         let metadata: KafkaClusterMetadata
         do {
             let admin = try KafkaAdmin(bootstrapServers: configuration.brokers, additionalProperties: configuration.properties)
@@ -122,7 +121,8 @@ public final class Worker: Sendable {
             throw ProjectorError(
                 code: .broker,
                 message: "pipeline \(projection.name): no broker of \(configuration.brokers) answered within "
-                    + "\(configuration.connectTimeout): \(error.message)")
+                    + "\(configuration.connectTimeout): \(error.message)",
+                pipeline: projection.name, underlying: error)
         }
         let known = Set(metadata.topics.map(\.name))
         if let topic = projection.deadLetterTopic, !known.contains(topic) {
@@ -132,7 +132,8 @@ public final class Worker: Sendable {
                     + "the cluster \(configuration.brokers); create it, or remove dead_letter.topic from the pipeline")
         }
         for topic in projection.topics where !known.contains(topic) {
-            Log.warning("pipeline \(projection.name): topic \(topic) does not exist yet; the worker waits for it")
+            logger.warning("pipeline \(projection.name): topic \(topic) does not exist yet; the worker waits for it",
+                           metadata: ["topic": .string(topic)])
         }
     }
 

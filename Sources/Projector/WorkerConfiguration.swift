@@ -1,3 +1,5 @@
+public import Logging
+
 /// How a worker consumes: the cluster, the group, librdkafka properties and when to stop.
 public struct WorkerConfiguration: Sendable {
     /// The bootstrap servers, `host:port[,host:port]`.
@@ -17,6 +19,10 @@ public struct WorkerConfiguration: Sendable {
     /// How long the worker waits for the cluster's first answer (its metadata) when it starts,
     /// before it fails with a clear error instead of hanging on an unreachable cluster.
     public var connectTimeout: Duration = .seconds(15)
+    /// Where the worker logs (rebalances, skipped events, broker errors), with the pipeline, topic
+    /// and partition as metadata. The library never prints by itself: the application bootstraps
+    /// swift-log's `LoggingSystem`, or passes a logger with its own handler.
+    public var logger = Logger(label: "projector.runtime")
 
     /// Creates a configuration with the documented defaults: 10,000 messages per batch, 100 ms polls.
     public init(

@@ -1,4 +1,5 @@
 package import KafkaClient
+package import Logging
 internal import Pipelines
 internal import Views
 internal import ProjectorModel
@@ -12,6 +13,8 @@ package struct WorkerLoop {
     let consumer: KafkaConsumer
     let tracker: PartitionTracker
     let onBatch: (@Sendable (Worker.Progress) -> Void)?
+    /// Carries the pipeline's name as metadata.
+    let logger: Logger
     package private(set) var progress: Worker.Progress
     /// `RawMessage`s of the current batch; its capacity is kept across batches.
     private var messages: [RawMessage] = []
@@ -19,13 +22,14 @@ package struct WorkerLoop {
     private var topics: TopicIndexes
 
     package init(projection: any Projection, applier: BatchApplier, consumer: KafkaConsumer, tracker: PartitionTracker,
-         onBatch: (@Sendable (Worker.Progress) -> Void)?) {
+                 logger: Logger, onBatch: (@Sendable (Worker.Progress) -> Void)?) {
         self.projection = projection
         self.topics = TopicIndexes(topics: projection.topics)
         self.applier = applier
         self.consumer = consumer
         self.tracker = tracker
         self.onBatch = onBatch
+        self.logger = logger
         self.progress = Worker.Progress(pipeline: projection.name, messages: 0, batches: 0, counters: .init())
     }
 
@@ -37,24 +41,27 @@ package struct WorkerLoop {
                 try report(batch.events)
                 return batch.isEmpty ? nil : try apply(batch)
             }
-        } catch let error as ProjectorError {
-            throw error
         } catch let fenced as PartitionFence.Overtaken {
             // Rolled back: another member advanced these partitions. Start again from the store.
-            try resumeFromStore(fenced)
+            logger.warning(
+                "\(subject): batch rolled back, another worker got there first: \(fenced.reason); continuing from the stored checkpoints")
+            try seekToStoredCheckpoints(fenced.partitions, after: "a fenced batch")
             return
         } catch let error as ViewStoreError where error.code == .generationChanged {
             // A rebuild swapped new tables in (Views checks under the write lock); the batch was
             // rolled back. Take the new generation and go on from its checkpoints.
-            try adoptSwappedGeneration()
+            try wrappingErrors(pipeline: projection.name, doing: "\(subject): the views were rebuilt and swapped in") {
+                try applier.store.prepare(pipeline: projection.name, version: projection.version,
+                                          hash: projection.definitionHash, views: projection.views)
+            }
+            try seekToStoredCheckpoints(Array(tracker.positions.keys), after: "a swap")
+            logger.warning("\(subject): the views were rebuilt and swapped in; continuing from their checkpoints")
             return
-        } catch let error as KafkaError {
-            throw ProjectorError(code: .broker, message: "pipeline \(projection.name): \(error)")
         } catch {
-            throw ProjectorError(code: .database, message: "pipeline \(projection.name): \(error)")
+            throw ProjectorError(wrapping: error, pipeline: projection.name, doing: subject)
         }
         if let failure = tracker.failure {
-            throw ProjectorError(code: .database, message: "pipeline \(projection.name): reading checkpoints: \(failure)")
+            throw ProjectorError(wrapping: failure, pipeline: projection.name, doing: "\(subject): reading checkpoints")
         }
         guard let outcome else { return }
         tracker.advance(to: outcome.checkpoints)
@@ -62,57 +69,30 @@ package struct WorkerLoop {
         progress.messages += outcome.consumed
         progress.batches += 1
         progress.counters.add(outcome.counters)
-        if projection.errorPolicy == .skip {
-            for error in outcome.failedEvents {
-                Log.warning("pipeline \(projection.name): skipped \(projection.topics[error.topic]) partition \(error.partition) offset \(error.offset): \(error.code): \(error.message)")
-            }
-        }
         onBatch?(progress)
-        if let (error, topic) = outcome.failure {
-            throw ProjectorError(
-                code: .eventFailed,
-                message: "pipeline \(projection.name): topic \(topic) partition \(error.partition) offset \(error.offset): "
-                    + "\(error.code): \(error.message) (everything before it is committed; fix the pipeline or "
-                    + "the event, or set on_error: skip or dead-letter)")
-        }
+        try BatchStep.report(
+            outcome, projection: projection, logger: logger, subject: subject,
+            hint: "everything before it is committed; fix the pipeline or the event, or set on_error: skip or dead-letter")
     }
 
-    /// Prepares the store again after a swap and seeks every assigned partition to its checkpoint.
-    private func adoptSwappedGeneration() throws(ProjectorError) {
-        let store = applier.store
-        do {
-            try store.prepare(pipeline: projection.name, version: projection.version, hash: projection.definitionHash,
-                              views: projection.views)
-            let stored = try [KafkaTopicPartition: Int64](nextOffsets: store.checkpoints(pipeline: projection.name))
-            for partition in tracker.positions.keys {
-                let next = stored[partition]
-                try consumer.seek(partition, to: next.map { KafkaOffset($0) } ?? .beginning, timeout: .seconds(10))
-                tracker.advance(to: [Checkpoint(topic: partition.topic, partition: partition.partition, nextOffset: next ?? 0)])
-            }
-        } catch {
-            throw ProjectorError(code: .database, message: "pipeline \(projection.name): the views were rebuilt and swapped in: \(error)")
-        }
-        Log.warning("pipeline \(projection.name): the views were rebuilt and swapped in; continuing from their checkpoints")
-    }
+    /// How log lines and errors name this worker.
+    private var subject: String { "pipeline \(projection.name)" }
 
-    /// Seeks the overtaken partitions this worker still owns to their stored checkpoints.
-    private func resumeFromStore(_ fenced: PartitionFence.Overtaken) throws(ProjectorError) {
-        Log.warning("pipeline \(projection.name): batch rolled back, another worker got there first: \(fenced.reason); "
-            + "continuing from the stored checkpoints")
-        let stored: [KafkaTopicPartition: Int64]
-        do {
-            stored = try [KafkaTopicPartition: Int64](nextOffsets: applier.store.checkpoints(pipeline: projection.name))
-        } catch {
-            throw ProjectorError(code: .database, message: "pipeline \(projection.name): reading checkpoints: \(error)")
+    /// Seeks the given partitions this worker still owns to the checkpoints stored with the views
+    /// (the earliest offset when none), after the store moved under it.
+    private func seekToStoredCheckpoints(_ partitions: [KafkaTopicPartition], after cause: String) throws(ProjectorError) {
+        let stored = try wrappingErrors(pipeline: projection.name, doing: "\(subject): reading checkpoints after \(cause)") {
+            try [KafkaTopicPartition: Int64](nextOffsets: applier.store.checkpoints(pipeline: projection.name))
         }
-        for partition in fenced.partitions where tracker.positions[partition] != nil {
+        for partition in partitions where tracker.positions[partition] != nil {
             let next = stored[partition]
             do {
                 try consumer.seek(partition, to: next.map { KafkaOffset($0) } ?? .beginning, timeout: .seconds(10))
                 tracker.advance(to: [Checkpoint(topic: partition.topic, partition: partition.partition, nextOffset: next ?? 0)])
             } catch {
                 // The assignment is going away; the next assignment starts at the stored checkpoint.
-                Log.warning("pipeline \(projection.name): seeking \(partition.topic)/\(partition.partition): \(error)")
+                logger.warning("\(subject): seeking \(partition.topic)/\(partition.partition): \(error)",
+                               metadata: BatchStep.position(topic: partition.topic, partition: partition.partition))
             }
         }
     }
@@ -120,9 +100,7 @@ package struct WorkerLoop {
     private mutating func apply(_ batch: KafkaRecordBatch) throws -> BatchApplier.Outcome {
         messages.removeAll(keepingCapacity: true)
         for record in batch {
-            messages.append(RawMessage(
-                key: record.key, value: record.value, topic: topics.index(of: record.topicID, in: consumer),
-                partition: record.partition, offset: record.offset, timestamp: record.timestamp?.milliseconds))
+            messages.append(RawMessage(record, topic: topics.index(of: record.topicID, in: consumer)))
         }
         let topics = projection.topics
         let positions = tracker.positions
@@ -134,7 +112,6 @@ package struct WorkerLoop {
             }, headers: { Self.headers(of: batch[$0]) })
         }
     }
-
 
     /// A dead-lettered record's headers, copied out of the batch (one `messages` index per record).
     private static func headers(of record: KafkaRecord) -> [DeadLetterHeader] {
@@ -151,16 +128,16 @@ package struct WorkerLoop {
             case .error(let reported), .commitFailed(let reported): error = reported
             case .endOfPartition: continue
             }
-            if Self.permanentCodes.contains(error.code.rawValue) {
-                throw ProjectorError(code: .broker, message: "pipeline \(projection.name): \(error) (not retriable: "
-                    + "grant the worker's principal access to the topics and the group, then restart)")
+            if error.code.isAuthorizationFailure {
+                throw ProjectorError(
+                    code: .broker,
+                    message: "\(subject): \(error) (not retriable: grant the worker's principal access to the topics and "
+                        + "the group, then restart)",
+                    pipeline: projection.name, underlying: error)
             }
-            Log.warning("pipeline \(projection.name): \(error)")
+            logger.warning("\(subject): \(error)")
         }
     }
-
-    /// Broker errors that retrying cannot fix: TOPIC_, GROUP_ and CLUSTER_AUTHORIZATION_FAILED.
-    static let permanentCodes: Set<Int32> = [29, 30, 31]
 
     /// Informational only (lag tools): the checkpoints in the store are the truth.
     private func commitToKafka(_ checkpoints: [Checkpoint]) {
@@ -168,7 +145,7 @@ package struct WorkerLoop {
         do {
             try consumer.commit(offsets, mode: .async)
         } catch {
-            Log.warning("pipeline \(projection.name): committing offsets to Kafka: \(error)")
+            logger.warning("\(subject): committing offsets to Kafka: \(error)")
         }
     }
 }

@@ -5,12 +5,6 @@ import Projector
 import ProjectorTools
 import Views
 
-/// Writes a one-line error to stderr and returns the exit code for it.
-func failure(_ error: ProjectorError) -> ExitCode {
-    printError("error: \(error.message)")
-    return ExitCode(error.exitCode)
-}
-
 extension LibrdkafkaPropertyOptions {
     /// The `-X` properties, or exit 2 naming the malformed one.
     func properties(command: String) throws -> [String: String] {
@@ -38,7 +32,7 @@ func loadPlans(_ paths: [String]) throws -> [Plan] {
             FileHandle.standardError.write(Data("error: \(path): \(error)\n".utf8))
         }
     }
-    guard isValid else { throw ExitCode(2) }
+    guard isValid else { throw ExitCode(ExitStatus.usage) }
     return plans
 }
 

@@ -118,7 +118,7 @@ struct DeadLetterCommand: ParsableCommand {
             }
             print("replayed \(outcome.replayed.count) dead letter(s) of \(plan.name)")
             for failing in outcome.stillFailing { printError("dead letter \(failing.id) still fails: \(failing.reason)") }
-            if !outcome.stillFailing.isEmpty { throw ExitCode(1) }
+            if !outcome.stillFailing.isEmpty { throw ExitCode(ExitStatus.runtime) }
         }
     }
 

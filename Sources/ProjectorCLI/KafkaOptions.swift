@@ -43,10 +43,10 @@ enum CommandFailure: Error {
         switch self {
         case .usage(let command, let message):
             printError("projector \(command): error: \(message)")
-            return ExitCode(2)
+            return ExitCode(ExitStatus.usage)
         case .runtime(let command, let message):
             printError("projector \(command): error: \(message)")
-            return ExitCode(1)
+            return ExitCode(ExitStatus.runtime)
         }
     }
 }

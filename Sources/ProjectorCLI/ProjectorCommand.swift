@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import Projector
 
 /// The `projector` executable: keeps read models current from Kafka event streams.
 struct ProjectorCommand: ParsableCommand {
@@ -19,16 +21,19 @@ struct ProjectorCommand: ParsableCommand {
 @main
 enum ProjectorMain {
     static func main() {
+        LoggingSystem.bootstrap { LineLogHandler(label: $0) }
         do {
             var command = try ProjectorCommand.parseAsRoot()
             try command.run()
+        } catch let error as ProjectorError {
+            exit(failure(error).rawValue)
         } catch {
             let code = ProjectorCommand.exitCode(for: error)
             let message = ProjectorCommand.fullMessage(for: error)
             if !message.isEmpty {
                 if code == .success { print(message) } else { printError(message) }
             }
-            exit(code == .validationFailure ? 2 : code.rawValue)
+            exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
         }
     }
 }

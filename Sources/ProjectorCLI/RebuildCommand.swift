@@ -108,7 +108,7 @@ struct RebuildCommand: ParsableCommand {
         case .stopped:
             printError("rebuild \(plan.name): stopped after \(read); the live views are untouched; run it again to resume "
                 + "(or with --restart to start over)")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.runtime)
         }
     }
 }

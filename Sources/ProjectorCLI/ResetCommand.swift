@@ -86,13 +86,13 @@ struct ResetCommand: ParsableCommand {
         if !yes {
             guard isatty(STDIN_FILENO) == 1 else {
                 printError("projector reset: error: this would \(what) in \(db); pass --yes to confirm without a terminal")
-                throw ExitCode(2)
+                throw ExitCode(ExitStatus.usage)
             }
             FileHandle.standardError.write(Data("This will \(what) in \(db). Continue? [y/N] ".utf8))
             let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
             guard answer == "y" || answer == "yes" else {
                 printError("reset: nothing changed")
-                throw ExitCode(1)
+                throw ExitCode(ExitStatus.runtime)
             }
         }
         let store = try openStore(db)
@@ -105,7 +105,7 @@ struct ResetCommand: ParsableCommand {
             brokers: brokers, properties: properties, until: position, restarts: true))
         guard summary.outcome == .swapped else {
             printError("reset \(plan.name): stopped; the views are untouched")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.runtime)
         }
         printError("reset \(plan.name): views rebuilt as of "
             + summary.checkpoints.map { "\($0.topic):\($0.partition):\($0.nextOffset)" }.joined(separator: ","))

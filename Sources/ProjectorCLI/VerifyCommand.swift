@@ -61,7 +61,7 @@ struct VerifyCommand: ParsableCommand {
         progress.finish()
         guard let report else {
             printError("verify \(plan.name): stopped")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.runtime)
         }
         if report.isEqual {
             print("equal")
@@ -76,7 +76,7 @@ struct VerifyCommand: ParsableCommand {
             print("  live:    \(difference.live.map(Self.render) ?? "(no row)")")
             print("  rebuilt: \(difference.rebuilt.map(Self.render) ?? "(no row)")")
         }
-        throw ExitCode(1)
+        throw ExitCode(ExitStatus.runtime)
     }
 
     static func render(_ values: [ViewValue]) -> String {

@@ -83,7 +83,6 @@ struct ParkKeyTests {
             Issue.record("an out-of-order selection was replayed")
         } catch {
             #expect(error.code == .usage)
-            #expect(error.exitCode == 2)
             #expect(error.message.contains("dead letter \(letters[2].id) of key a comes after dead letter \(letters[0].id)"))
         }
         #expect(try store.deadLetters(pipeline: "accounts", limit: nil).count == 3)

@@ -96,7 +96,6 @@ struct WorkerTests {
         let worker = Worker(projection: Plan(pipeline), store: store, configuration: Self.configuration(fixture))
         let error = try #require(throws: ProjectorError.self) { try worker.run(until: ShutdownSignal()) }
         #expect(error.code == .eventFailed)
-        #expect(error.exitCode == 3)
         #expect(error.message.contains("topic orders partition 0 offset 5"))
         #expect(error.message.contains("malformedJSON"))
         #expect(try store.checkpoints(pipeline: "order_summary").map(\.nextOffset) == [5])
@@ -150,7 +149,8 @@ struct WorkerTests {
         let worker = Worker(projection: Plan(changed), store: try SQLiteViewStore(path: database.path),
                             configuration: Self.configuration(fixture))
         let error = try #require(throws: ProjectorError.self) { try worker.run(until: ShutdownSignal()) }
-        #expect(error.exitCode == 1)
+        #expect(error.code == .database)
+        #expect((error.underlying as? ViewStoreError)?.code == .definitionChanged)
         #expect(error.message.contains("rebuild"))
     }
 }

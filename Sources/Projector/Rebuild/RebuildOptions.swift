@@ -1,3 +1,5 @@
+public import Logging
+
 /// How a rebuild reads and where it stops.
 public struct RebuildOptions: Sendable {
     /// The bootstrap servers, `host:port[,host:port]`.
@@ -21,6 +23,8 @@ public struct RebuildOptions: Sendable {
     /// The longest the last catch-up may hold the store's write lock (live writers wait meanwhile)
     /// before the rebuild lets go, catches up again outside the lock and retries. Default 2 s.
     public var finalCatchUpLimit: Duration
+    /// Where the rebuild logs, with the pipeline as metadata; see ``WorkerConfiguration/logger``.
+    public var logger = Logger(label: "projector.runtime")
 
     /// Creates options with the documented defaults.
     public init(

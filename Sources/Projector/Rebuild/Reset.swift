@@ -23,7 +23,7 @@ public enum Reset {
                                     views: projection.views)
             try store.swap(pipeline: name, newVersion: projection.version, newHash: projection.definitionHash)
         } catch {
-            throw ProjectorError(code: .database, message: "reset \(name): \(error)")
+            throw ProjectorError(wrapping: error, doing: "reset \(name)")
         }
     }
 }

@@ -85,10 +85,8 @@ public enum Verification {
                         + "hash \(status.hash.prefix(12))) than this file (version \(projection.version), hash "
                         + "\(projection.definitionHash.prefix(12))); verify with the definition that built them")
             }
-        } catch let error as ProjectorError {
-            throw error
         } catch {
-            throw ProjectorError(code: .database, message: "verify \(name): \(error)")
+            throw ProjectorError(wrapping: error, doing: "verify \(name)")
         }
         var checkpoints = try database(name) { try live.checkpoints(pipeline: name) }
         var liveDigests: [ViewDigest]
@@ -125,7 +123,7 @@ public enum Verification {
         do {
             return try body()
         } catch {
-            throw ProjectorError(code: .database, message: "verify \(pipeline): \(error)")
+            throw ProjectorError(wrapping: error, doing: "verify \(pipeline)")
         }
     }
 }

@@ -1,6 +1,7 @@
 public import Projector
 internal import Foundation
 internal import KafkaClient
+public import Logging
 public import Pipelines
 internal import Synchronization
 internal import Views
@@ -78,11 +79,14 @@ public struct Bench: Sendable {
     public let options: Options
     /// Shows progress on stderr (quiet with `CI=true`).
     public let progress: ProgressLine
+    /// Where the pipeline phase's worker loop logs.
+    public let logger: Logger
 
     /// Creates a bench; nothing connects until a phase runs.
-    public init(options: Options, progress: ProgressLine = ProgressLine()) {
+    public init(options: Options, progress: ProgressLine = ProgressLine(), logger: Logger = Logger(label: "projector.bench")) {
         self.options = options
         self.progress = progress
+        self.logger = logger
     }
 
     // MARK: Produce
@@ -234,7 +238,7 @@ public struct Bench: Sendable {
         // Manually assigned, so no rebalance hook tells the fence what this loop owns: seed it.
         tracker.advance(to: ranges.map { Checkpoint(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value.low) })
         var loop = WorkerLoop(projection: renamed, applier: BatchApplier(projection: renamed, store: store, target: .live),
-                              consumer: consumer, tracker: tracker, onBatch: nil)
+                              consumer: consumer, tracker: tracker, logger: logger, onBatch: nil)
         var stopwatch = BenchStopwatch(expectedBatches: total / 100 + 16)
         var idleSince = ContinuousClock.now
         var started = ContinuousClock.now

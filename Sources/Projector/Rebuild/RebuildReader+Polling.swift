@@ -1,0 +1,115 @@
+internal import Foundation
+internal import KafkaClient
+internal import Logging
+internal import Pipelines
+internal import Views
+internal import ProjectorModel
+
+/// Fetching exactly the partitions short of their target, and applying what they return.
+extension RebuildReader {
+    /// Polls and applies batches with `apply` until every partition reached its target, the
+    /// signal stops it, or the deadline passes.
+    mutating func catchUp(
+        signal: ShutdownSignal, deadline: ContinuousClock.Instant?,
+        apply: (UnsafeBufferPointer<RawMessage>) throws -> BatchApplier.Outcome
+    ) throws(ProjectorError) -> CatchUp {
+        while true {
+            try fetchPending()
+            if !partitions.indices.contains(where: { position[$0] < target[$0] }) { return .reached }
+            if signal.isTriggered { return .stopped }
+            if let deadline, ContinuousClock.now >= deadline { return .timedOut }
+            try pollOnce(apply: apply)
+        }
+    }
+
+    /// Makes the consumer fetch exactly the partitions short of their target, each from its position.
+    private mutating func fetchPending() throws(ProjectorError) {
+        let pending = partitions.indices.filter { position[$0] < target[$0] }
+        do {
+            if pending.contains(where: { !isFetching[$0] }) {
+                // (Re)start from the shadow's positions: records fetched past a target were dropped.
+                var offsets: [KafkaTopicPartition: KafkaOffset] = [:]
+                for slot in pending { offsets[partitions[slot]] = KafkaOffset(position[slot]) }
+                try consumer.assign(offsets)
+                // A partition paused earlier may keep librdkafka's pause flag across assignments.
+                try consumer.resume(pending.map { partitions[$0] })
+                isFetching = partitions.indices.map { pending.contains($0) }
+            } else {
+                let done = partitions.indices.filter { isFetching[$0] && position[$0] >= target[$0] }
+                if !done.isEmpty {
+                    try consumer.pause(done.map { partitions[$0] })
+                    for slot in done { isFetching[slot] = false }
+                }
+            }
+        } catch {
+            throw ProjectorError(wrapping: error, doing: "rebuild \(projection.name)")
+        }
+    }
+
+    private mutating func pollOnce(apply: (UnsafeBufferPointer<RawMessage>) throws -> BatchApplier.Outcome) throws(ProjectorError) {
+        let name = projection.name
+        let outcome: BatchApplier.Outcome?
+        do {
+            outcome = try consumer.poll(maxMessages: options.maxBatchMessages, timeout: options.pollTimeout) { batch in
+                BatchStep.log(batch.events, logger: logger, subject: "rebuild \(name)")
+                messages.removeAll(keepingCapacity: true)
+                for record in batch {
+                    let topic = topics.index(of: record.topicID, in: consumer)
+                    let partition = Int(record.partition)
+                    guard partition < slots[topic].count, case let slot = slots[topic][partition], slot >= 0 else { continue }
+                    let offset = record.offset
+                    if offset < position[slot] { continue }
+                    let timestamp = record.timestamp?.milliseconds
+                    if let cutoff, let timestamp, timestamp > cutoff, offset < target[slot] {
+                        target[slot] = offset
+                    }
+                    if offset >= target[slot] {
+                        // At or past the end (a compacted gap may hide the last offsets before it).
+                        position[slot] = max(position[slot], target[slot])
+                        continue
+                    }
+                    messages.append(RawMessage(record, topic: topic))
+                }
+                if messages.isEmpty { return nil }
+                return try messages.withUnsafeBufferPointer { try apply($0) }
+            }
+        } catch {
+            throw ProjectorError(wrapping: error, pipeline: name, doing: "rebuild \(name)")
+        }
+        guard let outcome else { return }
+        for checkpoint in outcome.checkpoints {
+            if let slot = slot(topic: checkpoint.topic, partition: checkpoint.partition) {
+                position[slot] = max(position[slot], checkpoint.nextOffset)
+            }
+        }
+        events += outcome.consumed
+        batches += 1
+        counters.add(outcome.counters)
+        try BatchStep.report(
+            outcome, projection: projection, logger: logger, subject: "rebuild \(name)",
+            hint: "the shadow keeps everything before it; the live views are untouched; "
+                + "fix the pipeline or set on_error: skip or dead-letter, then rebuild again")
+        if let onProgress { onProgress(progress) }
+    }
+
+
+    // MARK: Reporting
+
+    var progress: RebuildProgress {
+        RebuildProgress(
+            pipeline: projection.name,
+            partitions: partitions.indices.map { slot in
+                RebuildProgress.Partition(
+                    topic: partitions[slot].topic, partition: partitions[slot].partition, start: start[slot],
+                    position: position[slot], end: max(target[slot], start[slot]))
+            },
+            events: events, elapsed: ContinuousClock.now - started)
+    }
+
+    func summary(_ outcome: Rebuild.Summary.Outcome, wasResumed: Bool) -> Rebuild.Summary {
+        let checkpoints = (try? store.checkpoints(pipeline: projection.name, target: outcome == .swapped ? .live : .shadow)) ?? []
+        return Rebuild.Summary(
+            pipeline: projection.name, outcome: outcome, wasResumed: wasResumed, events: events, batches: batches,
+            elapsed: ContinuousClock.now - started, checkpoints: checkpoints, counters: counters)
+    }
+}

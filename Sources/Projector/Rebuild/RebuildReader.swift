@@ -1,0 +1,112 @@
+internal import Foundation
+internal import KafkaClient
+internal import Logging
+internal import Pipelines
+internal import Views
+internal import ProjectorModel
+
+/// The state of one rebuild run: its consumer, and per source partition where the shadow is and
+/// where the run reads to.
+///
+/// - Important: Owned by the thread running ``Rebuild/run(until:)``.
+struct RebuildReader {
+    enum CatchUp: Equatable {
+        case reached
+        case stopped
+        case timedOut
+    }
+
+    /// Thrown inside the swap's transaction to roll it back and catch up again outside the lock.
+    struct LiveMoved: Error {}
+
+    let projection: any Projection
+    let store: any ViewStore
+    let options: RebuildOptions
+    let onProgress: (@Sendable (RebuildProgress) -> Void)?
+    let started: ContinuousClock.Instant
+    /// ``RebuildOptions/logger`` with the pipeline's name as metadata.
+    let logger: Logger
+    let consumer: KafkaConsumer
+    let applier: BatchApplier
+    /// Every source partition, ordered by topic and partition.
+    let partitions: [KafkaTopicPartition]
+    /// The slot of each (topic index, partition) in the per-partition arrays.
+    let slots: [[Int]]
+    let low: [Int64]
+    let high: [Int64]
+    /// Where this run started reading each partition.
+    var start: [Int64]
+    /// The next offset the shadow applies, per partition.
+    var position: [Int64]
+    /// The offset read up to, per partition.
+    var target: [Int64]
+    /// With `--until TIME`: messages with a later Kafka timestamp end their partition.
+    var cutoff: Int64?
+    /// Whether the consumer fetches each partition from `position` (false: paused or unassigned).
+    var isFetching: [Bool]
+    var messages: [RawMessage] = []
+    var topics: TopicIndexes
+    var events = 0
+    var batches = 0
+    var counters = PlanResult.Counters()
+
+    init(projection: any Projection, store: any ViewStore, options: RebuildOptions,
+         onProgress: (@Sendable (RebuildProgress) -> Void)?, started: ContinuousClock.Instant) throws(ProjectorError) {
+        self.projection = projection
+        self.store = store
+        self.options = options
+        self.onProgress = onProgress
+        self.started = started
+        self.topics = TopicIndexes(topics: projection.topics)
+        let name = projection.name
+        var logger = options.logger
+        logger[metadataKey: "pipeline"] = .string(name)
+        self.logger = logger
+        applier = BatchApplier(projection: projection, store: store, target: .shadow)
+        var partitions: [KafkaTopicPartition] = []
+        var slots: [[Int]] = []
+        var low: [Int64] = []
+        var high: [Int64] = []
+        do {
+            let admin = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: options.properties)
+            for topic in projection.topics {
+                let metadata = try admin.metadata(topics: [topic], timeout: .seconds(10))
+                guard let found = metadata.topics.first(where: { $0.name == topic }), found.error == nil, !found.partitions.isEmpty else {
+                    throw ProjectorError(
+                        code: .broker,
+                        message: "rebuild \(name): the brokers have no topic \(topic); create it or fix source.topics")
+                }
+                var topicSlots: [Int] = Array(repeating: -1, count: Int(found.partitions.map(\.id).max() ?? 0) + 1)
+                for partition in found.partitions {
+                    topicSlots[Int(partition.id)] = partitions.count
+                    partitions.append(KafkaTopicPartition(topic: topic, partition: partition.id))
+                }
+                slots.append(topicSlots)
+            }
+            var configuration = KafkaConsumerConfiguration(bootstrapServers: options.brokers)
+            configuration.clientID = "projector.rebuild.\(name)"
+            configuration.autoOffsetReset = .earliest
+            configuration.additionalProperties = options.properties
+            consumer = try KafkaConsumer(configuration: configuration)
+            for partition in partitions {
+                let watermarks = try consumer.watermarks(partition, timeout: .seconds(10))
+                low.append(max(watermarks.low, 0))
+                high.append(max(watermarks.high, 0))
+            }
+        } catch {
+            throw ProjectorError(wrapping: error, doing: "rebuild \(name)")
+        }
+        self.partitions = partitions
+        self.slots = slots
+        self.low = low
+        self.high = high
+        start = low
+        position = low
+        target = low
+        isFetching = Array(repeating: false, count: partitions.count)
+    }
+
+    func close() {
+        try? consumer.close()
+    }
+}
