@@ -1,1 +1,0 @@
-// ProjectorTesting: test support shipped as a library (mock cluster helpers, temp stores, event builders).

@@ -1,0 +1,84 @@
+import Foundation
+import Pipelines
+import Projector
+import ProjectorModel
+import ProjectorTesting
+import Testing
+
+@Suite("Testing a projection without a broker")
+struct ProjectionHarnessTests {
+    static let ledger = """
+        name: ledger
+        version: 1
+        source: {topics: [deposits], type: $.eventType, key: $.data.account}
+        on_error: dead-letter
+        views:
+          balances:
+            key: [account]
+            columns: {account: text, balance: integer}
+        on:
+          Deposited:
+            - upsert: balances
+              key: {account: $key}
+              set: {balance: balance + $.data.amount}
+          _tombstone:
+            - delete: balances
+              key: {account: $key}
+        """
+
+    static func deposit(_ account: String, _ amount: String) -> TestMessage {
+        TestMessage(#"{"eventType":"Deposited","data":{"account":"\#(account)","amount":\#(amount)}}"#, key: account)
+    }
+
+    @Test("a YAML pipeline's rows, dead letters and checkpoints come back as the worker writes them")
+    func yamlPipeline() throws {
+        let harness = try ProjectionHarness(yaml: Self.ledger)
+        let batch = try harness.send([Self.deposit("a", "300"), Self.deposit("b", "5"), Self.deposit("a", "\"x\""), Self.deposit("a", "200")])
+        #expect(batch.counters.applied == 3)
+        #expect(batch.counters.deadLettered == 1)
+        #expect(try harness.row("balances", key: .text("a"))?["balance"] == .integer(500))
+        #expect(try harness.rows("balances").map { $0["account"] } == [.text("a"), .text("b")])
+        let letters = try harness.deadLetters()
+        #expect(letters.map(\.letter.offset) == [2])
+        #expect(try harness.checkpoints() == [Checkpoint(topic: "deposits", partition: 0, nextOffset: 4)])
+
+        try harness.send(TestMessage(tombstoneFor: "b"))
+        #expect(try harness.row("balances", key: .text("b")) == nil)
+        #expect(try harness.checkpoints() == [Checkpoint(topic: "deposits", partition: 0, nextOffset: 5)])
+    }
+
+    @Test("a message on a topic the pipeline does not read is refused")
+    func unknownTopic() throws {
+        let harness = try ProjectionHarness(yaml: Self.ledger)
+        let error = try #require(throws: ProjectorError.self) {
+            try harness.send(TestMessage("{}", topic: "withdrawals"))
+        }
+        #expect(error.code == .usage)
+        #expect(error.message.contains("withdrawals"))
+    }
+
+    struct Totals: CodeProjection {
+        struct Payload: Decodable, Sendable { var account: String; var amount: Int64 }
+        let name = "totals"
+        let version = 1
+        let topics = ["deposits"]
+        let views = [ViewDefinition(name: "totals", columns: [
+            ColumnDefinition(name: "account", type: .text, defaultValue: .null),
+            ColumnDefinition(name: "total", type: .integer, defaultValue: .integer(0)),
+        ], keyColumns: [0])]
+
+        func apply(_ event: DecodedEvent<Payload>, to views: inout ViewEditor) throws {
+            try views.upsert("totals", key: [.text(event.payload.account)]) { row in
+                guard case .integer(let total) = row["total"] else { return }
+                row["total"] = .integer(total + event.payload.amount)
+            }
+        }
+    }
+
+    @Test("a projection written in Swift runs the same way")
+    func codeProjection() throws {
+        let harness = try ProjectionHarness(SwiftProjection(Totals()))
+        try harness.send([Self.deposit("a", "2"), Self.deposit("a", "3")])
+        #expect(try harness.row("totals", key: .text("a"))?["total"] == .integer(5))
+    }
+}
