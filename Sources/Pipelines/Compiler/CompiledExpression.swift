@@ -2,15 +2,15 @@ import ProjectorModel
 
 /// An expression compiled against a pipeline: paths are slot reads through an access table,
 /// columns are row indices, functions are resolved.
-indirect enum Code: Sendable {
+indirect enum CompiledExpression: Sendable {
     case constant(ConstantValue)
     case path(Int, JSONPath)
     case aggregate(Function, Int, JSONPath, WildcardWalk)
     case meta(MetaField)
     case column(Int, ColumnType)
-    case unary(UnaryOperator, Code)
-    case binary(BinaryOperator, Code, Code)
-    case call(Function, [Code])
+    case unary(UnaryOperator, CompiledExpression)
+    case binary(BinaryOperator, CompiledExpression, CompiledExpression)
+    case call(Function, [CompiledExpression])
 }
 
 /// A `Sendable` literal.
@@ -28,9 +28,9 @@ enum ConstantValue: Sendable {
     }
 }
 
-extension Evaluator {
+extension CompiledExpression {
     /// Compiles `expr`: `paths` gives each JSON path its access-table id, `columns` are the row's.
-    static func compile(_ expr: Expr, columns: [ColumnDefinition], paths: (JSONPath) -> Int) -> Code {
+    static func compile(_ expr: Expr, columns: [ColumnDefinition], paths: (JSONPath) -> Int) -> CompiledExpression {
         switch expr.kind {
         case .null: return .constant(.null)
         case .integer(let v): return .constant(.integer(v))

@@ -5,11 +5,11 @@ import ProjectorModel
 extension Evaluator {
     /// Evaluates a constant expression (a column default) to a stored value.
     static func constant(_ expr: Expr, for type: ColumnType) throws(EventFailure) -> ViewValue {
-        let code = compile(expr, columns: [], paths: { _ in 0 })
+        let compiled = CompiledExpression.compile(expr, columns: [], paths: { _ in 0 })
         let empty: [UInt8] = []
         return try empty.withUnsafeBufferPointer { (bytes) throws(EventFailure) -> ViewValue in
-            let scope = Scope(bytes: bytes, slots: UnsafeMutableBufferPointer(start: nil, count: 0), access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
-            return try evaluate(code, scope, row: []).stored(as: type, column: "default")
+            let context = EvaluationContext(bytes: bytes, slots: UnsafeMutableBufferPointer(start: nil, count: 0), access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
+            return try evaluate(compiled, context, row: []).stored(as: type, column: "default")
         }
     }
 
@@ -19,11 +19,11 @@ extension Evaluator {
         case .null: return .null
         default: break
         }
-        let code = compile(expr, columns: [], paths: { _ in 0 })
+        let compiled = CompiledExpression.compile(expr, columns: [], paths: { _ in 0 })
         let empty: [UInt8] = []
         return try empty.withUnsafeBufferPointer { (bytes) throws(EventFailure) -> ConstantValue in
-            let scope = Scope(bytes: bytes, slots: UnsafeMutableBufferPointer(start: nil, count: 0), access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
-            switch try evaluate(code, scope, row: []) {
+            let context = EvaluationContext(bytes: bytes, slots: UnsafeMutableBufferPointer(start: nil, count: 0), access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
+            switch try evaluate(compiled, context, row: []) {
             case .integer(let v): return .integer(v)
             case .real(let v): return .real(v)
             case .boolean(let v): return .boolean(v)

@@ -43,8 +43,8 @@ extension PipelineBuilder {
                     failed = true
                     continue
                 }
-                let scope = Scope(columns: view.columns, rowDenied: "key expressions may not read row columns", pathsDenied: pathsDenied)
-                guard let (expr, type) = expression(entry.value, what: "key `\(entry.key)`", scope: scope) else { failed = true; continue }
+                let reads = ReadPermissions(columns: view.columns, rowDenied: "key expressions may not read row columns", pathsDenied: pathsDenied)
+                guard let (expr, type) = expression(entry.value, what: "key `\(entry.key)`", reads: reads) else { failed = true; continue }
                 if !Self.fits(type, in: view.columns[columnIndex].type) {
                     report(.typeMismatch, "key `\(entry.key)` is \(view.columns[columnIndex].type.rawValue) but the expression is \(type.name)", at: entry.value)
                     failed = true
@@ -61,7 +61,7 @@ extension PipelineBuilder {
             failed = true
         } else { failed = true }
 
-        let rowScope = Scope(columns: view.columns, rowDenied: nil, pathsDenied: pathsDenied)
+        let rowReads = ReadPermissions(columns: view.columns, rowDenied: nil, pathsDenied: pathsDenied)
         var assignments: [OperationSpec.Assignment] = []
         if let setNode = value("set") {
             if kind == .delete {
@@ -78,7 +78,7 @@ extension PipelineBuilder {
                         failed = true
                         continue
                     }
-                    guard let (expr, type) = expression(entry.value, what: "`set.\(entry.key)`", scope: rowScope) else { failed = true; continue }
+                    guard let (expr, type) = expression(entry.value, what: "`set.\(entry.key)`", reads: rowReads) else { failed = true; continue }
                     if !Self.fits(type, in: view.columns[columnIndex].type) {
                         report(.typeMismatch, "column `\(entry.key)` is \(view.columns[columnIndex].type.rawValue) but the expression is \(type.name)", at: entry.value)
                         failed = true
@@ -92,7 +92,7 @@ extension PipelineBuilder {
         }
         var when: Expr?
         if let whenNode = value("when") {
-            if let (expr, type) = expression(whenNode, what: "`when`", scope: rowScope) {
+            if let (expr, type) = expression(whenNode, what: "`when`", reads: rowReads) {
                 if type != .boolean && type != .unknown && type != .null {
                     report(.typeMismatch, "`when` must be a boolean expression, not \(type.name)", at: whenNode)
                     failed = true

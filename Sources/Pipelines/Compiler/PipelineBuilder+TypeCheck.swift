@@ -4,14 +4,21 @@ import Yams
 /// Expressions: parsing each one at its YAML position and inferring its `StaticType`, so that
 /// expressions that can never work are rejected before any event runs.
 extension PipelineBuilder {
-    struct Scope {
+    /// What an expression may read where it is written: each denial carries the reason the
+    /// message gives.
+    struct ReadPermissions {
+        /// The row's columns, when the expression runs against a row.
         var columns: [ColumnDefinition]?
+        /// Why row columns cannot be read here, or nil when they can.
         var rowDenied: String?
+        /// Why event paths cannot be read here, or nil when they can.
         var pathsDenied: String?
+        /// Whether the expression must read nothing at all (a default).
         var constantOnly = false
     }
 
-    mutating func expression(_ node: Node, what: String, scope: Scope) -> (Expr, StaticType)? {
+    /// Parses and checks the expression at `node`; nil once its problems are reported.
+    mutating func expression(_ node: Node, what: String, reads: ReadPermissions) -> (Expr, StaticType)? {
         guard let source = scalar(node, what: what) else { return nil }
         let expr: Expr
         do {
@@ -22,14 +29,14 @@ extension PipelineBuilder {
             return nil
         }
         let before = problems.count
-        let type = check(expr, in: node, scope: scope, what: what)
-        if scope.constantOnly, !expr.isConstant, problems.count == before {
+        let type = check(expr, in: node, reads: reads, what: what)
+        if reads.constantOnly, !expr.isConstant, problems.count == before {
             report(.invalidExpression, "\(what) must be a constant (a number, a 'string', true, false or null)", at: node)
         }
         return problems.count == before ? (expr, type) : nil
     }
 
-    private mutating func check(_ expr: Expr, in node: Node, scope: Scope, what: String, aggregateArgument: Bool = false) -> StaticType {
+    private mutating func check(_ expr: Expr, in node: Node, reads: ReadPermissions, what: String, aggregateArgument: Bool = false) -> StaticType {
         func fail(_ code: PipelineError.Code, _ message: String, _ at: Expr) {
             let (line, column) = position(in: node, offset: at.offset)
             report(code, message, line: line, column: column)
@@ -41,7 +48,7 @@ extension PipelineBuilder {
         case .boolean: return .boolean
         case .text: return .text
         case .path(let path):
-            if let reason = scope.pathsDenied { fail(.invalidPath, "\(what) cannot read `\(path)`: \(reason)", expr); return .unknown }
+            if let reason = reads.pathsDenied { fail(.invalidPath, "\(what) cannot read `\(path)`: \(reason)", expr); return .unknown }
             if path.hasWildcard && !aggregateArgument {
                 fail(.invalidPath, "`\(path)` has `[*]`, which is only allowed directly inside sum() or count()", expr)
             }
@@ -52,11 +59,11 @@ extension PipelineBuilder {
             case .partition, .offset, .timestamp: return .integer
             }
         case .column(let name):
-            if let reason = scope.rowDenied {
+            if let reason = reads.rowDenied {
                 fail(.keyReadsRow, "\(what) cannot read the row column `\(name)`: \(reason)", expr)
                 return .unknown
             }
-            guard let columns = scope.columns else { return .unknown }
+            guard let columns = reads.columns else { return .unknown }
             guard let column = columns.first(where: { $0.name == name }) else {
                 let hint = didYouMean(name, among: columns.map(\.name)).map { "; did you mean `\($0)`?" } ?? ""
                 fail(.unknownColumn, "unknown column `\(name)`\(hint) (event fields are read as `$.\(name)`)", expr)
@@ -69,7 +76,7 @@ extension PipelineBuilder {
             case .boolean: return .boolean
             }
         case .unary(let op, let operand):
-            let t = check(operand, in: node, scope: scope, what: what)
+            let t = check(operand, in: node, reads: reads, what: what)
             switch op {
             case .negate:
                 if t == .text || t == .boolean { fail(.typeMismatch, "`-` needs a number, not \(t.name)", expr) }
@@ -79,8 +86,8 @@ extension PipelineBuilder {
                 return .boolean
             }
         case .binary(let op, let l, let r):
-            let lt = check(l, in: node, scope: scope, what: what)
-            let rt = check(r, in: node, scope: scope, what: what)
+            let lt = check(l, in: node, reads: reads, what: what)
+            let rt = check(r, in: node, reads: reads, what: what)
             switch op {
             case .add, .subtract, .multiply, .divide, .remainder:
                 for t in [lt, rt] where t == .text || t == .boolean {
@@ -119,7 +126,7 @@ extension PipelineBuilder {
                     return .unknown
                 }
             }
-            let types = arguments.map { check($0, in: node, scope: scope, what: what, aggregateArgument: aggregate) }
+            let types = arguments.map { check($0, in: node, reads: reads, what: what, aggregateArgument: aggregate) }
             switch function {
             case .coalesce:
                 let known = types.filter { $0 != .null && $0 != .unknown }

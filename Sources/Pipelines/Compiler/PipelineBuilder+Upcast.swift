@@ -26,8 +26,8 @@ extension PipelineBuilder {
         if let defaultNode = pairs.first(where: { $0.key == "default" })?.value, let defaults = mapping(defaultNode, what: "`default`", allowed: nil) {
             for entry in defaults {
                 guard let target = path(entry.keyNode, what: "a default path") else { continue }
-                let scope = Scope(columns: nil, rowDenied: "an upcast default is a constant", pathsDenied: "an upcast default is a constant", constantOnly: true)
-                guard let (expr, _) = expression(entry.value, what: "the default of `\(target)`", scope: scope) else { continue }
+                let reads = ReadPermissions(columns: nil, rowDenied: "an upcast default is a constant", pathsDenied: "an upcast default is a constant", constantOnly: true)
+                guard let (expr, _) = expression(entry.value, what: "the default of `\(target)`", reads: reads) else { continue }
                 step.defaults.append(.init(path: target, value: expr))
             }
         }

@@ -40,7 +40,7 @@ extension PipelineBuilder {
             case .real: defaultValue = .real(0)
             case .text, .json: defaultValue = .null
             }
-            if let defaultNode, let (expr, staticType) = expression(defaultNode, what: "the default of `\(entry.key)`", scope: Scope(columns: nil, rowDenied: "a default is a constant", pathsDenied: "a default is a constant", constantOnly: true)) {
+            if let defaultNode, let (expr, staticType) = expression(defaultNode, what: "the default of `\(entry.key)`", reads: ReadPermissions(columns: nil, rowDenied: "a default is a constant", pathsDenied: "a default is a constant", constantOnly: true)) {
                 if !Self.fits(staticType, in: type) {
                     report(.typeMismatch, "the default of `\(entry.key)` is \(staticType.name), not \(type.rawValue)", at: defaultNode)
                 } else {

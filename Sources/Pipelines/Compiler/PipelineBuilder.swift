@@ -164,15 +164,15 @@ struct PipelineBuilder {
                     topics = [topic]
                 }
             }
-            let eventScope = Scope(columns: nil, rowDenied: "source expressions see only the event")
+            let eventReads = ReadPermissions(columns: nil, rowDenied: "source expressions see only the event")
             if let node = sourceValue("type") { typePath = path(node, what: "`source.type`") ?? typePath }
             if let node = sourceValue("version") { versionPath = path(node, what: "`source.version`") }
-            if let node = sourceValue("key") { key = expression(node, what: "`source.key`", scope: eventScope)?.0 }
-            if let node = sourceValue("filter"), let (e, t) = expression(node, what: "`source.filter`", scope: eventScope) {
+            if let node = sourceValue("key") { key = expression(node, what: "`source.key`", reads: eventReads)?.0 }
+            if let node = sourceValue("filter"), let (e, t) = expression(node, what: "`source.filter`", reads: eventReads) {
                 if t != .boolean && t != .unknown && t != .null { report(.typeMismatch, "`filter` must be a boolean expression, not \(t.name)", at: node) }
                 filter = e
             }
-            if let node = sourceValue("dedupe_by") { dedupeBy = expression(node, what: "`source.dedupe_by`", scope: eventScope)?.0 }
+            if let node = sourceValue("dedupe_by") { dedupeBy = expression(node, what: "`source.dedupe_by`", reads: eventReads)?.0 }
         }
 
         // views

@@ -9,8 +9,9 @@ indirect enum Access: Sendable {
     case nonNull(Access, Access)
 }
 
-/// What an expression can see while it runs.
-struct Scope {
+/// What an expression can see while it runs: the message bytes and the slots the scan filled,
+/// the routed handler's access table (which applies its upcasts), and the message metadata.
+struct EvaluationContext {
     var bytes: UnsafeBufferPointer<UInt8>
     var slots: UnsafeMutableBufferPointer<Slot>
     var access: [Access]

@@ -4,65 +4,65 @@ import ProjectorModel
 /// Runs compiled expressions against one event: reads through the access table, evaluates
 /// operators and functions with SQL-like null semantics, and reports failures as `EventFailure`.
 enum Evaluator {
-    static func resolve(_ access: Access, _ scope: Scope) throws(EventFailure) -> Slot {
+    static func resolve(_ access: Access, _ context: EvaluationContext) throws(EventFailure) -> Slot {
         switch access {
-        case .slot(let s): return scope.slots[s]
+        case .slot(let s): return context.slots[s]
         case .missing: return .missing
         case .constant: return .missing
         case .firstPresent(let a, let b):
-            let first = try resolve(a, scope)
-            return first.kind == .missing ? try resolve(b, scope) : first
-        case .nonNull(let a, _): return try resolve(a, scope)
+            let first = try resolve(a, context)
+            return first.kind == .missing ? try resolve(b, context) : first
+        case .nonNull(let a, _): return try resolve(a, context)
         }
     }
 
     /// The value at a logical path through the access table.
-    static func read(_ access: Access, _ scope: Scope, path: JSONPath) throws(EventFailure) -> Value {
+    static func read(_ access: Access, _ context: EvaluationContext, path: JSONPath) throws(EventFailure) -> Value {
         switch access {
         case .constant(let c): return c.value
         case .nonNull(let a, let b):
-            let v = try read(a, scope, path: path)
-            return v.isNull ? try read(b, scope, path: path) : v
+            let v = try read(a, context, path: path)
+            return v.isNull ? try read(b, context, path: path) : v
         case .firstPresent(let a, let b):
-            let slot = try resolve(a, scope)
-            return slot.kind == .missing ? try read(b, scope, path: path) : try value(of: slot, scope, path: path)
+            let slot = try resolve(a, context)
+            return slot.kind == .missing ? try read(b, context, path: path) : try value(of: slot, context, path: path)
         default:
-            return try value(of: resolve(access, scope), scope, path: path)
+            return try value(of: resolve(access, context), context, path: path)
         }
     }
 
-    static func value(of slot: Slot, _ scope: Scope, path: JSONPath) throws(EventFailure) -> Value {
+    static func value(of slot: Slot, _ context: EvaluationContext, path: JSONPath) throws(EventFailure) -> Value {
         switch slot.kind {
         case .missing, .null: return .null
         case .boolean: return .boolean(slot.extra == 1)
         case .string:
-            return .string(Span(base: scope.bytes.baseAddress! + slot.start, count: slot.end - slot.start), escaped: slot.extra == 1)
+            return .string(Span(base: context.bytes.baseAddress! + slot.start, count: slot.end - slot.start), escaped: slot.extra == 1)
         case .object, .array:
-            return .composite(Span(base: scope.bytes.baseAddress! + slot.start, count: slot.end - slot.start), elements: slot.kind == .array ? slot.extra : -1)
+            return .composite(Span(base: context.bytes.baseAddress! + slot.start, count: slot.end - slot.start), elements: slot.kind == .array ? slot.extra : -1)
         case .number:
-            return try number(UnsafeBufferPointer(rebasing: scope.bytes[slot.start..<slot.end]), integral: slot.extra == 1, path: path)
+            return try number(UnsafeBufferPointer(rebasing: context.bytes[slot.start..<slot.end]), integral: slot.extra == 1, path: path)
         }
     }
 
     // MARK: Evaluation
 
-    static func evaluate(_ code: Code, _ scope: Scope, row: [ViewValue]) throws(EventFailure) -> Value {
-        switch code {
+    static func evaluate(_ expression: CompiledExpression, _ context: EvaluationContext, row: [ViewValue]) throws(EventFailure) -> Value {
+        switch expression {
         case .constant(let c): return c.value
-        case .path(let id, let path): return try read(scope.access[id], scope, path: path)
+        case .path(let id, let path): return try read(context.access[id], context, path: path)
         case .column(let index, let type): return Value.from(row[index], type: type)
         case .meta(let field):
             switch field {
-            case .key: return scope.key
-            case .topic: return .text(scope.topic)
-            case .partition: return .integer(Int64(scope.partition))
-            case .offset: return .integer(scope.offset)
-            case .timestamp: return scope.timestamp.map { .integer($0) } ?? .null
+            case .key: return context.key
+            case .topic: return .text(context.topic)
+            case .partition: return .integer(Int64(context.partition))
+            case .offset: return .integer(context.offset)
+            case .timestamp: return context.timestamp.map { .integer($0) } ?? .null
             }
         case .aggregate(let function, let id, let path, let walk):
-            return try aggregate(function, scope.access[id], path: path, walk: walk, scope)
+            return try aggregate(function, context.access[id], path: path, walk: walk, context)
         case .unary(let op, let operand):
-            let v = try evaluate(operand, scope, row: row)
+            let v = try evaluate(operand, context, row: row)
             switch (op, v) {
             case (_, .null): return .null
             case (.negate, .integer(let i)):
@@ -74,16 +74,16 @@ enum Evaluator {
             default: throw EventFailure(code: .typeMismatch, message: "`\(op.rawValue)` cannot apply to \(v.typeName)")
             }
         case .binary(let op, let lhs, let rhs):
-            if op == .and || op == .or { return try logical(op, lhs, rhs, scope, row: row) }
-            let l = try evaluate(lhs, scope, row: row)
-            let r = try evaluate(rhs, scope, row: row)
+            if op == .and || op == .or { return try logical(op, lhs, rhs, context, row: row) }
+            let l = try evaluate(lhs, context, row: row)
+            let r = try evaluate(rhs, context, row: row)
             return try binary(op, l, r)
         case .call(let function, let arguments):
-            return try call(function, arguments, scope, row: row)
+            return try call(function, arguments, context, row: row)
         }
     }
 
-    private static func logical(_ op: BinaryOperator, _ lhs: Code, _ rhs: Code, _ scope: Scope, row: [ViewValue]) throws(EventFailure) -> Value {
+    private static func logical(_ op: BinaryOperator, _ lhs: CompiledExpression, _ rhs: CompiledExpression, _ context: EvaluationContext, row: [ViewValue]) throws(EventFailure) -> Value {
         func truth(_ v: Value) throws(EventFailure) -> Bool? {
             switch v {
             case .null: return nil
@@ -91,10 +91,10 @@ enum Evaluator {
             default: throw EventFailure(code: .typeMismatch, message: "`\(op.rawValue)` needs booleans, not \(v.typeName)")
             }
         }
-        let l = try truth(evaluate(lhs, scope, row: row))
+        let l = try truth(evaluate(lhs, context, row: row))
         if op == .and, l == false { return .boolean(false) }
         if op == .or, l == true { return .boolean(true) }
-        let r = try truth(evaluate(rhs, scope, row: row))
+        let r = try truth(evaluate(rhs, context, row: row))
         switch (op, l, r) {
         case (.and, _, false): return .boolean(false)
         case (.and, true, true): return .boolean(true)
@@ -199,26 +199,26 @@ enum Evaluator {
         }
     }
 
-    private static func call(_ function: Function, _ arguments: [Code], _ scope: Scope, row: [ViewValue]) throws(EventFailure) -> Value {
+    private static func call(_ function: Function, _ arguments: [CompiledExpression], _ context: EvaluationContext, row: [ViewValue]) throws(EventFailure) -> Value {
         switch function {
         case .if:
-            switch try evaluate(arguments[0], scope, row: row) {
-            case .boolean(true): return try evaluate(arguments[1], scope, row: row)
-            case .boolean(false), .null: return try evaluate(arguments[2], scope, row: row)
+            switch try evaluate(arguments[0], context, row: row) {
+            case .boolean(true): return try evaluate(arguments[1], context, row: row)
+            case .boolean(false), .null: return try evaluate(arguments[2], context, row: row)
             case let v: throw EventFailure(code: .typeMismatch, message: "if() needs a boolean condition, not \(v.typeName)")
             }
         case .coalesce:
             for a in arguments {
-                let v = try evaluate(a, scope, row: row)
+                let v = try evaluate(a, context, row: row)
                 if !v.isNull { return v }
             }
             return .null
         case .concat:
             var out = ""
-            for a in arguments { if let s = try evaluate(a, scope, row: row).asText { out += s } }
+            for a in arguments { if let s = try evaluate(a, context, row: row).asText { out += s } }
             return .text(out)
         case .len:
-            let v = try evaluate(arguments[0], scope, row: row)
+            let v = try evaluate(arguments[0], context, row: row)
             switch v {
             case .null: return .null
             case .composite(_, let elements) where elements >= 0: return .integer(Int64(elements))
@@ -226,17 +226,17 @@ enum Evaluator {
             default: throw EventFailure(code: .typeMismatch, message: "len() needs text or an array, not \(v.typeName)")
             }
         case .lower, .upper:
-            let v = try evaluate(arguments[0], scope, row: row)
+            let v = try evaluate(arguments[0], context, row: row)
             if v.isNull { return .null }
             guard let s = v.materialized else {
                 throw EventFailure(code: .typeMismatch, message: "\(function.rawValue)() needs text, not \(v.typeName)")
             }
             return .text(function == .lower ? s.lowercased() : s.uppercased())
         case .min, .max:
-            var best = try evaluate(arguments[0], scope, row: row)
+            var best = try evaluate(arguments[0], context, row: row)
             if best.isNull { return .null }
             for a in arguments.dropFirst() {
-                let v = try evaluate(a, scope, row: row)
+                let v = try evaluate(a, context, row: row)
                 if v.isNull { return .null }
                 let order = try compare(v, best, function == .min ? .less : .greater)
                 if function == .min ? order < 0 : order > 0 { best = v }
@@ -246,7 +246,7 @@ enum Evaluator {
             default: throw EventFailure(code: .typeMismatch, message: "\(function.rawValue)() cannot compare \(best.typeName)")
             }
         case .abs:
-            let v = try evaluate(arguments[0], scope, row: row)
+            let v = try evaluate(arguments[0], context, row: row)
             switch v {
             case .null: return .null
             case .integer(let i):
@@ -256,7 +256,7 @@ enum Evaluator {
             default: throw EventFailure(code: .typeMismatch, message: "abs() needs a number, not \(v.typeName)")
             }
         case .round:
-            let v = try evaluate(arguments[0], scope, row: row)
+            let v = try evaluate(arguments[0], context, row: row)
             if v.isNull { return .null }
             guard let x = real(v) else { throw EventFailure(code: .typeMismatch, message: "round() needs a number, not \(v.typeName)") }
             if arguments.count == 1 {
@@ -267,7 +267,7 @@ enum Evaluator {
                 }
                 return .integer(Int64(r))
             }
-            let d = try evaluate(arguments[1], scope, row: row)
+            let d = try evaluate(arguments[1], context, row: row)
             if d.isNull { return .null }
             guard case .integer(let digits) = d, digits >= -308 && digits <= 308 else {
                 throw EventFailure(code: .typeMismatch, message: "round()'s digits must be an integer between -308 and 308")
@@ -276,12 +276,12 @@ enum Evaluator {
             let r = (x * scale).rounded(.toNearestOrAwayFromZero) / scale
             return .real(r.isFinite ? r : x)
         case .sum, .count:
-            preconditionFailure("aggregates compile to Code.aggregate")
+            preconditionFailure("aggregates compile to CompiledExpression.aggregate")
         }
     }
 
-    private static func aggregate(_ function: Function, _ access: Access, path: JSONPath, walk: WildcardWalk, _ scope: Scope) throws(EventFailure) -> Value {
-        let array = try resolve(access, scope)
+    private static func aggregate(_ function: Function, _ access: Access, path: JSONPath, walk: WildcardWalk, _ context: EvaluationContext) throws(EventFailure) -> Value {
+        let array = try resolve(access, context)
         switch array.kind {
         case .missing, .null: return .integer(0)
         case .array: break
@@ -289,11 +289,11 @@ enum Evaluator {
         }
         if function == .count {
             var counter = PresentCounter()
-            try walk.walk(from: array, in: scope.bytes, &counter)
+            try walk.walk(from: array, in: context.bytes, &counter)
             return .integer(counter.count)
         }
-        var sum = NumberSum(bytes: scope.bytes, path: path)
-        try walk.walk(from: array, in: scope.bytes, &sum)
+        var sum = NumberSum(bytes: context.bytes, path: path)
+        try walk.walk(from: array, in: context.bytes, &sum)
         return sum.total
     }
 }
