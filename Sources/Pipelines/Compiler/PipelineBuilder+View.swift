@@ -3,7 +3,7 @@ import Yams
 
 /// `views:` entries: columns, their types and defaults, and the key columns.
 extension PipelineBuilder {
-    mutating func buildView(_ name: String, _ node: Node, keyNode: Node) -> ViewDefinition? {
+    mutating func buildView(_ name: String, _ node: Node) -> ViewDefinition? {
         guard let pairs = mapping(node, what: "view `\(name)`", allowed: ["key", "columns"]) else { return nil }
         guard let columnsNode = pairs.first(where: { $0.key == "columns" })?.value else {
             report(.missingKey, "missing key `columns` in view `\(name)`", at: node)

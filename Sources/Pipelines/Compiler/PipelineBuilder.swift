@@ -71,11 +71,6 @@ struct PipelineBuilder {
         return scalar.string
     }
 
-    mutating func name(_ node: Node, what: String, allowReservedCheck: Bool = true) -> String? {
-        guard let value = scalar(node, what: what) else { return nil }
-        return checkName(value, what: what, at: node) ? value : nil
-    }
-
     mutating func checkName(_ value: String, what: String, at node: Node) -> Bool {
         let scalars = Array(value.unicodeScalars)
         let valid = !scalars.isEmpty && scalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }
@@ -177,15 +172,11 @@ struct PipelineBuilder {
 
         // views
         var views: [ViewDefinition] = []
-        var viewNodes: [Node] = []
         if let viewsNode = value("views"), let list = mapping(viewsNode, what: "`views`", allowed: nil) {
             if list.isEmpty { report(.invalidValue, "`views` needs at least one view", at: viewsNode) }
             for entry in list {
                 guard checkName(entry.key, what: "view name", at: entry.keyNode) else { continue }
-                if let view = buildView(entry.key, entry.value, keyNode: entry.keyNode) {
-                    views.append(view)
-                    viewNodes.append(entry.keyNode)
-                }
+                if let view = buildView(entry.key, entry.value) { views.append(view) }
             }
         }
 

@@ -13,13 +13,6 @@ enum BinaryOperator: String, Hashable, Sendable {
     case concat = "||"
     case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
     case and = "and", or = "or"
-
-    var isComparison: Bool {
-        switch self {
-        case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual: return true
-        default: return false
-        }
-    }
 }
 
 /// The built-in functions.

@@ -75,7 +75,7 @@ public struct Pipeline: Sendable {
         name: String, version: Int, topics: [String], onError: ErrorPolicy, onUnknownType: UnknownTypePolicy,
         views: [ViewDefinition], typePath: JSONPath, key: Expr?, versionPath: JSONPath?, filter: Expr?,
         dedupeBy: Expr?, handlers: [HandlerSpec], upcasts: [String: [UpcastStep]],
-        deadLetter: DeadLetterSettings = DeadLetterSettings()
+        deadLetter: DeadLetterSettings
     ) {
         self.name = name
         self.version = version

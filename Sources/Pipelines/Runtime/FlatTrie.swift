@@ -64,7 +64,4 @@ struct TrieView {
     var members: UnsafeBufferPointer<FlatTrie.Member>
     var indexes: UnsafeBufferPointer<FlatTrie.Index>
     var names: UnsafeBufferPointer<UInt8>
-
-    static var empty: TrieView { TrieView(entries: .init(start: nil, count: 0), members: .init(start: nil, count: 0),
-                                indexes: .init(start: nil, count: 0), names: .init(start: nil, count: 0)) }
 }

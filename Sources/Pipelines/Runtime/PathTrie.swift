@@ -36,7 +36,7 @@ struct PathTrie: Sendable {
                     node = nodes.count - 1
                 }
             case .wildcard:
-                preconditionFailure("wildcard paths are read by PathWalker")
+                preconditionFailure("wildcard paths are walked by WildcardWalk, not scanned into slots")
             }
         }
         if nodes[node].slot < 0 {
