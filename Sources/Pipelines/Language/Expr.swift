@@ -3,11 +3,13 @@ enum MetaField: String, Hashable, Sendable, CaseIterable {
     case key, topic, partition, offset, timestamp
 }
 
+/// A prefix operator; the raw value is how it is written.
 enum UnaryOperator: String, Hashable, Sendable {
     case negate = "-"
     case not = "not"
 }
 
+/// An infix operator; the raw value is how it is written.
 enum BinaryOperator: String, Hashable, Sendable {
     case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
     case concat = "||"

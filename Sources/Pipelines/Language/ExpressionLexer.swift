@@ -4,6 +4,7 @@ struct ExpressionSyntaxError: Error {
     var offset: Int
 }
 
+/// One lexical unit of an expression, at a Unicode-scalar offset of its text.
 struct Token {
     enum Kind {
         case integer(Int64)
