@@ -92,6 +92,6 @@ public struct Pipeline: Sendable {
         self.upcasts = upcasts
         self.deadLetter = deadLetter
         self.hash = ""
-        self.hash = SHA256.hex(of: canonicalText)
+        self.hash = DefinitionHash.hex(of: canonicalText)
     }
 }
