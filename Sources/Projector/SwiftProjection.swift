@@ -40,7 +40,7 @@ public struct SwiftProjection<Code: CodeProjection>: Projection {
             view.name + "(" + view.columns.map { "\($0.name) \($0.type.rawValue) \($0.defaultValue)" }.joined(separator: ",")
                 + ";key=\(view.keyColumns))"
         }.joined(separator: "|")
-        return SHA256.hex(of: definition)
+        return DefinitionHash.hex(of: definition)
     }
 
     /// Decodes and applies each message in order.

@@ -59,7 +59,7 @@ import ProjectorModel
         let base = try pipeline(without)
         #expect(!base.canonicalText.contains("dead_letter"))
         // The canonical text of a pipeline without `dead_letter` is what it was before the key existed.
-        #expect(base.hash == SHA256.hex(of: base.canonicalText))
+        #expect(base.hash == DefinitionHash.hex(of: base.canonicalText))
         #expect(base.canonicalText.hasSuffix("on \"E\"\n  upsert v key=$key when=-\n    set n=(n + $.by)\n"))
         #expect(try pipeline(without + "\ndead_letter: {park_key: false}").hash == base.hash)
         #expect(try pipeline(without + "\ndead_letter: {}").hash == base.hash)

@@ -16,17 +16,17 @@ import Testing
             defer { slots.deallocate() }
             var scanner = JSONScanner(buffer)
             do { _ = try scanner.scanDocument(trie: trie, slots: slots) } catch { return nil }
-            let scope = Scope(bytes: buffer, slots: slots, access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
+            let context = EvaluationContext(bytes: buffer, slots: slots, access: [], key: .null, topic: "", partition: 0, offset: 0, timestamp: nil)
             return try zip(raw, parsed).map { (slot, path) -> Any? in
                 let s = slots[map[slot]]
                 if s.kind == .missing { return nil }
-                switch try Evaluator.value(of: s, scope, path: path) {
+                switch try Evaluator.value(of: s, context, path: path) {
                 case .null: return NSNull()
                 case .integer(let v): return NSNumber(value: v)
                 case .real(let v): return NSNumber(value: v)
                 case .boolean(let v): return NSNumber(value: v)
                 case .text(let s): return s
-                case .string: return try Evaluator.value(of: s, scope, path: path).materialized
+                case .string: return try Evaluator.value(of: s, context, path: path).materialized
                 case .composite(let span, _):
                     return try JSONSerialization.jsonObject(with: Data(span.buffer), options: [.fragmentsAllowed])
                 }

@@ -8,18 +8,18 @@ final class CompiledOperation: Sendable {
     struct Assignment: Sendable {
         var column: Int
         var type: ColumnType
-        var code: Code
+        var expression: CompiledExpression
     }
 
     let kind: OperationSpec.Kind
     let view: Int
-    let key: [Code]
+    let key: [CompiledExpression]
     /// The view's type of each key column, in `key` order.
     let keyTypes: [ColumnType]
     /// The row position of each key column, in `key` order.
     let keyColumns: [Int]
     let set: [Assignment]
-    let when: Code?
+    let when: CompiledExpression?
     /// A new row before its key and `set:` columns: every column's default.
     let defaults: [ViewValue]
     /// What error messages name: the view, the key columns, the `set:` columns and expressions.
@@ -29,14 +29,14 @@ final class CompiledOperation: Sendable {
     let setTexts: [String]
     let whenText: String
 
-    init(_ op: OperationSpec, view: ViewDefinition, compile: (Expr) -> Code) {
+    init(_ op: OperationSpec, view: ViewDefinition, compile: (Expr) -> CompiledExpression) {
         kind = op.kind
         self.view = op.view
         key = op.key.map(compile)
         keyColumns = view.keyColumns
         keyTypes = view.keyColumns.map { view.columns[$0].type }
         keyNames = view.keyColumns.map { view.columns[$0].name }
-        set = op.set.map { Assignment(column: $0.column, type: view.columns[$0.column].type, code: compile($0.expr)) }
+        set = op.set.map { Assignment(column: $0.column, type: view.columns[$0.column].type, expression: compile($0.expr)) }
         setNames = op.set.map { view.columns[$0.column].name }
         setTexts = op.set.map(\.expr.canonical)
         when = op.when.map(compile)
@@ -50,11 +50,11 @@ final class CompiledOperation: Sendable {
 
     /// Applies the operation to the batch for one event.
     /// - Throws: `EventFailure` when an expression fails or a key is null.
-    func apply(_ scope: Scope, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int) throws {
+    func apply(_ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int) throws {
         var key: [ViewValue] = []
         key.reserveCapacity(self.key.count)
         for position in self.key.indices {
-            let v = try Evaluator.evaluate(self.key[position], scope, row: [])
+            let v = try Evaluator.evaluate(self.key[position], context, row: [])
             if v.isNull {
                 throw EventFailure(code: .nullKey, message: "key `\(keyNames[position])` of `\(title)` is null")
             }
@@ -74,7 +74,7 @@ final class CompiledOperation: Sendable {
         if let when {
             let result: Value
             do {
-                result = try Evaluator.evaluate(when, scope, row: row)
+                result = try Evaluator.evaluate(when, context, row: row)
             } catch {
                 throw EventFailure(code: error.code, message: "`when` of `\(title)` (\(whenText)): \(error.message)")
             }
@@ -91,7 +91,7 @@ final class CompiledOperation: Sendable {
         var updated = row
         for index in set.indices {
             do {
-                let v = try Evaluator.evaluate(set[index].code, scope, row: row)
+                let v = try Evaluator.evaluate(set[index].expression, context, row: row)
                 updated[set[index].column] = try v.stored(as: set[index].type, column: setNames[index])
             } catch {
                 throw EventFailure(code: error.code, message: "`set.\(setNames[index])` of `\(title)` (\(setTexts[index])): \(error.message)")

@@ -86,9 +86,3 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     /// `file:line:column: message` for this problem alone (`file: message` when the position is unknown).
     public var singleLine: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
 }
-
-/// The failure of one event while it is evaluated, before it gets its message coordinates.
-struct EventFailure: Error {
-    var code: EventError.Code
-    var message: String
-}

@@ -1,168 +1,6 @@
 import Foundation
 
-/// A byte range in a message buffer (valid only during `Plan.run`).
-struct Span {
-    var base: UnsafePointer<UInt8>
-    var count: Int
-
-    var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
-}
-
-/// What a scan found at one path.
-struct Slot {
-    enum Kind: UInt8 { case missing, null, boolean, number, string, object, array }
-    var kind: Kind = .missing
-    /// For strings: the text between the quotes; for numbers, objects and arrays: the raw text.
-    var start: Int = 0
-    var end: Int = 0
-    /// booleans: 1 for true; numbers: 1 when integral (no fraction or exponent);
-    /// strings: 1 when the text has escapes; arrays: the element count.
-    var extra: Int = 0
-
-    static let missing = Slot()
-}
-
-/// A path trie: the paths a pipeline reads, so one scan of a message fills every slot it needs
-/// and skips (while validating) every subtree it does not.
-struct PathTrie: Sendable {
-    struct Node: Sendable {
-        var slot = -1
-        var members: [(name: [UInt8], child: Int)] = []
-        var indexes: [(index: Int, child: Int)] = []
-        /// The slots of this node and every node below it (cleared when a duplicate member is seen).
-        var slotRange: Range<Int> = 0..<0
-    }
-    var nodes: [Node] = [Node()]
-    var slotCount = 0
-    /// The trie in plain-old-data arrays, built by `finish()`, so a scan does no reference counting.
-    var flat = FlatTrie()
-
-    /// Adds a path (without wildcards) and returns its slot.
-    mutating func insert(_ path: JSONPath) -> Int {
-        var node = 0
-        for component in path.components {
-            switch component {
-            case .member(let name):
-                let bytes = Array(name.utf8)
-                if let existing = nodes[node].members.first(where: { $0.name == bytes }) {
-                    node = existing.child
-                } else {
-                    nodes.append(Node())
-                    nodes[node].members.append((bytes, nodes.count - 1))
-                    node = nodes.count - 1
-                }
-            case .index(let i):
-                if let existing = nodes[node].indexes.first(where: { $0.index == i }) {
-                    node = existing.child
-                } else {
-                    nodes.append(Node())
-                    nodes[node].indexes.append((i, nodes.count - 1))
-                    node = nodes.count - 1
-                }
-            case .wildcard:
-                preconditionFailure("wildcard paths are read by PathWalker")
-            }
-        }
-        if nodes[node].slot < 0 {
-            nodes[node].slot = slotCount
-            slotCount += 1
-        }
-        return nodes[node].slot
-    }
-
-    /// Renumbers slots in depth-first order so each subtree owns a contiguous slot range.
-    /// Returns the map old slot → new slot.
-    mutating func finish() -> [Int] {
-        var map = Array(repeating: -1, count: slotCount)
-        var next = 0
-        func visit(_ n: Int) {
-            let lower = next
-            if nodes[n].slot >= 0 {
-                map[nodes[n].slot] = next
-                nodes[n].slot = next
-                next += 1
-            }
-            for (_, child) in nodes[n].members { visit(child) }
-            for (_, child) in nodes[n].indexes { visit(child) }
-            nodes[n].slotRange = lower..<next
-        }
-        visit(0)
-        flat = FlatTrie(self)
-        return map
-    }
-}
-
-/// A finished trie as flat arrays of trivial values.
-struct FlatTrie: Sendable {
-    struct Entry: Sendable {
-        var slot: Int32 = -1
-        var slotLower: Int32 = 0
-        var slotUpper: Int32 = 0
-        var memberStart: Int32 = 0
-        var memberCount: Int32 = 0
-        var indexStart: Int32 = 0
-        var indexCount: Int32 = 0
-    }
-    struct Member: Sendable {
-        var nameStart: Int32
-        var nameCount: Int32
-        var child: Int32
-    }
-    struct Index: Sendable {
-        var index: Int32
-        var child: Int32
-    }
-    var entries: [Entry] = []
-    var members: [Member] = []
-    var indexes: [Index] = []
-    var names: [UInt8] = []
-
-    init() {}
-
-    init(_ trie: PathTrie) {
-        for node in trie.nodes {
-            var entry = Entry()
-            entry.slot = Int32(node.slot)
-            entry.slotLower = Int32(node.slotRange.lowerBound)
-            entry.slotUpper = Int32(node.slotRange.upperBound)
-            entry.memberStart = Int32(members.count)
-            entry.memberCount = Int32(node.members.count)
-            for (name, child) in node.members {
-                members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child)))
-                names.append(contentsOf: name)
-            }
-            entry.indexStart = Int32(indexes.count)
-            entry.indexCount = Int32(node.indexes.count)
-            for (index, child) in node.indexes { indexes.append(Index(index: Int32(index), child: Int32(child))) }
-            entries.append(entry)
-        }
-    }
-
-    /// Calls `body` with unmanaged views of the arrays (valid only inside `body`).
-    func withView<R>(_ body: (TrieView) throws(JSONSyntaxError) -> R) throws(JSONSyntaxError) -> R {
-        try entries.withUnsafeBufferPointer { (e) throws(JSONSyntaxError) -> R in
-            try members.withUnsafeBufferPointer { (m) throws(JSONSyntaxError) -> R in
-                try indexes.withUnsafeBufferPointer { (i) throws(JSONSyntaxError) -> R in
-                    try names.withUnsafeBufferPointer { (n) throws(JSONSyntaxError) -> R in
-                        try body(TrieView(entries: e, members: m, indexes: i, names: n))
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Unmanaged pointers into a `FlatTrie`; trivial to copy through the scanner's recursion.
-struct TrieView {
-    var entries: UnsafeBufferPointer<FlatTrie.Entry>
-    var members: UnsafeBufferPointer<FlatTrie.Member>
-    var indexes: UnsafeBufferPointer<FlatTrie.Index>
-    var names: UnsafeBufferPointer<UInt8>
-
-    static var empty: TrieView { TrieView(entries: .init(start: nil, count: 0), members: .init(start: nil, count: 0),
-                                indexes: .init(start: nil, count: 0), names: .init(start: nil, count: 0)) }
-}
-
+/// Malformed JSON, at a byte offset of the message.
 struct JSONSyntaxError: Error {
     var message: String
     var offset: Int
@@ -466,3 +304,49 @@ struct JSONScanner {
     }
 }
 
+extension JSONScanner {
+    /// The value at `position` of a document the scanner has already validated, skipped without
+    /// checking it again: its kind and extent, and what `string()` and `number()` give for
+    /// scalars (the `extra` of objects and arrays is not counted).
+    mutating func validatedValue() -> Slot? {
+        let base = bytes.baseAddress!
+        let start = position
+        switch base[position] {
+        case UInt8(ascii: "\""):
+            return try? string()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let kind: Slot.Kind = base[position] == UInt8(ascii: "{") ? .object : .array
+            var depth = 0
+            while position < bytes.count {
+                switch base[position] {
+                case UInt8(ascii: "\""):
+                    guard (try? string()) != nil else { return nil }
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 {
+                        position += 1
+                        return Slot(kind: kind, start: start, end: position, extra: 0)
+                    }
+                default:
+                    break
+                }
+                position += 1
+            }
+            return nil
+        case UInt8(ascii: "t"):
+            position += 4
+            return Slot(kind: .boolean, start: start, end: position, extra: 1)
+        case UInt8(ascii: "f"):
+            position += 5
+            return Slot(kind: .boolean, start: start, end: position, extra: 0)
+        case UInt8(ascii: "n"):
+            position += 4
+            return Slot(kind: .null, start: start, end: position, extra: 0)
+        default:
+            return try? number()
+        }
+    }
+}

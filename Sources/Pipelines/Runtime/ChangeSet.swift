@@ -1,4 +1,4 @@
-public import ProjectorModel
+package import ProjectorModel
 
 /// The rows one batch touched: each row as the store had it and as the batch changed it, with an
 /// undo log for the event in progress, so that an event applies all or nothing.
@@ -13,7 +13,7 @@ public import ProjectorModel
 /// set.set(entry, [.text("o-1"), .integer(1)])
 /// let changes = set.changes
 /// ```
-public struct ChangeSet {
+package struct ChangeSet {
     /// A row's identity in the batch: equal when SQLite's BINARY collation would find the same
     /// row (``ViewValue/isIdentical(to:)``).
     private struct Key: Hashable {
@@ -40,14 +40,14 @@ public struct ChangeSet {
     private var undo: [(entry: Int, previous: [ViewValue]?)] = []
 
     /// Creates an empty set with room for `expectedRows` rows.
-    public init(expectedRows: Int = 0) {
+    package init(expectedRows: Int = 0) {
         index.reserveCapacity(expectedRows)
         entries.reserveCapacity(expectedRows)
     }
 
     /// The entry of a row, reading it from `rows` the first time the batch touches its key.
     /// - Throws: what `rows` throws.
-    public mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
+    package mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
         let lookup = Key(view: view, key: key)
         // One hash and probe: a new key is inserted with the next entry's number right away.
         let next = entries.count
@@ -67,24 +67,24 @@ public struct ChangeSet {
     @inline(__always) private static func value(_ slot: inout Int) -> Int { slot }
 
     /// The row's current state in the batch (`nil`: absent or deleted).
-    public func row(_ entry: Int) -> [ViewValue]? { entries[entry].current }
+    package func row(_ entry: Int) -> [ViewValue]? { entries[entry].current }
 
     /// Sets the row's state (`nil` deletes it), remembering the previous state for ``rollbackEvent()``.
-    public mutating func set(_ entry: Int, _ row: [ViewValue]?) {
+    package mutating func set(_ entry: Int, _ row: [ViewValue]?) {
         undo.append((entry, entries[entry].current))
         entries[entry].current = row
     }
 
     /// Starts an event: later ``rollbackEvent()`` calls undo only what follows.
-    public mutating func beginEvent() { undo.removeAll(keepingCapacity: true) }
+    package mutating func beginEvent() { undo.removeAll(keepingCapacity: true) }
 
     /// Undoes every change since ``beginEvent()``.
-    public mutating func rollbackEvent() {
+    package mutating func rollbackEvent() {
         while let (entry, previous) = undo.popLast() { entries[entry].current = previous }
     }
 
     /// One change per row whose state differs from what was read, in first-touch order.
-    public var changes: [ViewChange] {
+    package var changes: [ViewChange] {
         entries.compactMap { ViewValue.areIdentical($0.current, $0.original) ? nil : ViewChange(view: $0.view, key: $0.key, row: $0.current) }
     }
 }

@@ -1,52 +1,6 @@
 import Foundation
 public import ProjectorModel
 
-/// What one `Plan.run` did.
-public struct PlanResult: Sendable {
-    /// Event counts by outcome.
-    public struct Counters: Sendable, Hashable {
-        /// Events whose handlers ran (tombstones with a `_tombstone` handler included).
-        public var applied = 0
-        /// Events of a type without handler, ignored (`on_unknown_type: ignore`).
-        public var ignoredUnknownType = 0
-        /// Events for which `source.filter` was false or null.
-        public var filtered = 0
-        /// Events whose `dedupe_by` id was seen before.
-        public var deduplicated = 0
-        /// `update` or `delete` operations whose row did not exist.
-        public var noOpUpdates = 0
-        /// Tombstones without a `_tombstone` handler.
-        public var tombstonesSkipped = 0
-        /// Failed events under `on_error: skip`.
-        public var skipped = 0
-        /// Failed events under `on_error: dead-letter` (parked ones included).
-        public var deadLettered = 0
-        /// Events dead-lettered without running because their key is parked (`dead_letter.park_key`).
-        public var parked = 0
-
-        /// Creates zero counters.
-        public init() {}
-    }
-
-    /// One change per touched row whose final state differs from what was read, in first-touch order.
-    public var changes: [ViewChange]
-    /// The failed events (under `fail`, only the one that stopped the batch).
-    public var errors: [EventError]
-    /// Under `on_error: fail`, the index of the first failing message; `changes` then hold exactly
-    /// the effect of the messages before it.
-    public var stoppedAt: Int?
-    /// Event counts by outcome.
-    public var counters: Counters
-
-    /// Creates a result (for tests and for stores that replay results).
-    public init(changes: [ViewChange], errors: [EventError], stoppedAt: Int?, counters: Counters) {
-        self.changes = changes
-        self.errors = errors
-        self.stoppedAt = stoppedAt
-        self.counters = counters
-    }
-}
-
 /// A pipeline compiled for execution: routes each message, evaluates its operations and coalesces
 /// the batch into one `ViewChange` per touched row.
 ///
@@ -83,9 +37,9 @@ public final class Plan: Sendable {
     private let handlers: [CompiledHandler]
     private let wildcard: Int?
     private let tombstone: Int?
-    private let key: Code?
-    private let filter: Code?
-    private let dedupe: Code?
+    private let key: CompiledExpression?
+    private let filter: CompiledExpression?
+    private let dedupe: CompiledExpression?
     private let dedupeView: Int?
     private let emptyAccess: [Access]
 
@@ -119,8 +73,8 @@ public final class Plan: Sendable {
             logicalPaths.append(path)
             return logicalPaths.count - 1
         }
-        func compile(_ expr: Expr?, _ columns: [ColumnDefinition]) -> Code? {
-            expr.map { Evaluator.compile($0, columns: columns, paths: pathID) }
+        func compile(_ expr: Expr?, _ columns: [ColumnDefinition]) -> CompiledExpression? {
+            expr.map { CompiledExpression.compile($0, columns: columns, paths: pathID) }
         }
         key = compile(pipeline.key, [])
         filter = compile(pipeline.filter, [])
@@ -278,9 +232,9 @@ public final class Plan: Sendable {
         let topic = message.topic >= 0 && message.topic < pipeline.topics.count ? pipeline.topics[message.topic] : ""
         guard let value = message.value else {
             guard let tombstone else { return .tombstoneSkipped }
-            let scope = Scope(bytes: UnsafeBufferPointer(start: nil, count: 0), slots: slots, access: emptyAccess, key: kafkaKey,
+            let context = EvaluationContext(bytes: UnsafeBufferPointer(start: nil, count: 0), slots: slots, access: emptyAccess, key: kafkaKey,
                               topic: topic, partition: message.partition, offset: message.offset, timestamp: message.timestamp)
-            try apply(handlers[tombstone].operations, scope, &batch, &rows, &noOps)
+            try apply(handlers[tombstone].operations, context, &batch, &rows, &noOps)
             return .applied
         }
         let bytes = UnsafeBufferPointer(start: value.baseAddress?.assumingMemoryBound(to: UInt8.self), count: value.count)
@@ -337,32 +291,32 @@ public final class Plan: Sendable {
             }
             if let table = routed.byVersion[Int(clamping: version)] { access = table }
         }
-        var scope = Scope(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
+        var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
         if let filter {
-            switch try Evaluator.evaluate(filter, scope, row: []) {
+            switch try Evaluator.evaluate(filter, context, row: []) {
             case .boolean(true): break
             case .boolean(false), .null: return .filtered
             case let other: throw EventFailure(code: .typeMismatch, message: "`filter` gave \(other.typeName), not a boolean")
             }
         }
         if let key {
-            let v = try Evaluator.evaluate(key, scope, row: [])
+            let v = try Evaluator.evaluate(key, context, row: [])
             if v.isNull { throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null") }
-            scope.key = v
+            context.key = v
             if parkedKeysView != nil { try checkParked(v, &parkKey, &batch, &rows) }
         }
         var seen: (entry: Int, id: String)?
         if let dedupe, let dedupeView {
-            let v = try Evaluator.evaluate(dedupe, scope, row: [])
+            let v = try Evaluator.evaluate(dedupe, context, row: [])
             guard !v.isNull else { throw EventFailure(code: .missingEventID, message: "`dedupe_by` (\(pipeline.dedupeBy!.canonical)) is null") }
             guard let id = v.asText else { throw EventFailure(code: .typeMismatch, message: "`dedupe_by` gave \(v.typeName)") }
             let entry = try batch.entry(view: dedupeView, key: [.text(id)], rows: &rows)
             if batch.row(entry) != nil { return .deduplicated }
             seen = (entry, id)
         }
-        if let specific { try apply(handlers[specific].operations, scope, &batch, &rows, &noOps) }
-        if let wildcard { try apply(handlers[wildcard].operations, scope, &batch, &rows, &noOps) }
+        if let specific { try apply(handlers[specific].operations, context, &batch, &rows, &noOps) }
+        if let wildcard { try apply(handlers[wildcard].operations, context, &batch, &rows, &noOps) }
         if let seen { batch.set(seen.entry, [.text(seen.id)]) }
         return .applied
     }
@@ -389,8 +343,8 @@ public final class Plan: Sendable {
     }
 
     private func apply(
-        _ operations: [CompiledOperation], _ scope: Scope, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int
+        _ operations: [CompiledOperation], _ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int
     ) throws {
-        for op in operations { try op.apply(scope, &batch, &rows, &noOps) }
+        for op in operations { try op.apply(context, &batch, &rows, &noOps) }
     }
 }

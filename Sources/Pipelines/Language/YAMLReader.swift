@@ -1,12 +1,18 @@
-import CYaml
 import Yams
 
-/// Reads pipeline YAML into a composed `Yams.Node` tree, after guarding against documents that
-/// are too large, too deep or that expand aliases without bound ("billion laughs").
+/// Reads pipeline YAML into a composed `Yams.Node` tree, rejecting documents that are too large,
+/// too deep or that expand aliases without bound ("billion laughs").
 ///
-/// Why a pre-pass: Yams composes recursively and hashes mapping keys to find duplicates, so a deep
-/// or alias-bombed document could exhaust the stack or the CPU before we see its tree. libyaml's
-/// event parser keeps its own heap stacks, so walking its events first is safe.
+/// Why the limits hold on the composed tree: Yams composes an alias as the node it repeats, so
+/// the tree is as small as the text, and libyaml stops at 1,000 levels of nesting. Everything
+/// after reading walks the tree recursively and visits an aliased node once per alias, so the
+/// depth and the expanded node count are checked before anything walks it. Only Yams' public API
+/// is used: its libyaml module is not one of its products.
+///
+/// - Note: Yams finds duplicate mapping keys while it composes, by hashing them: a key that is a
+///   collection made of aliases is hashed fully expanded before the node limit applies (a crafted
+///   key of ten million nodes takes seconds). Pipeline keys are plain names, so only a document
+///   made to do that gets there.
 enum YAMLReader {
     /// Largest pipeline file accepted, in bytes.
     static let maximumBytes = 1 << 20
@@ -15,6 +21,7 @@ enum YAMLReader {
     /// Most nodes accepted once every alias is expanded.
     static let maximumNodes = 100_000
 
+    /// A problem of the YAML itself, before any pipeline key is read.
     struct Failure: Error {
         var code: PipelineError.Code
         var message: String
@@ -22,18 +29,27 @@ enum YAMLReader {
         var column: Int
     }
 
+    /// The document's root node, or nil when the document is empty.
     static func read(_ text: String) throws(Failure) -> Node? {
         if text.utf8.count > maximumBytes {
             throw Failure(code: .tooComplex, message: "the file is larger than \(maximumBytes) bytes", line: 1, column: 1)
         }
-        try guardStructure(text)
+        let parser: Parser
+        let root: Node?
         do {
-            return try Yams.compose(yaml: text, Resolver.basic, Constructor.default, .utf8)
+            parser = try Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
+            root = try parser.singleRoot()
         } catch let error as YamlError {
             throw failure(from: error, text: text)
         } catch {
             throw Failure(code: .yamlSyntax, message: "\(error)", line: 1, column: 1)
         }
+        guard let root else { return nil }
+        // Nodes hold their anchors weakly: the parser keeps them alive while aliases are counted.
+        defer { withExtendedLifetime(parser) {} }
+        var sizes: [ObjectIdentifier: Int] = [:]
+        _ = try expandedSize(of: root, depth: 0, sizes: &sizes)
+        return root
     }
 
     private static func failure(from error: YamlError, text: String) -> Failure {
@@ -87,62 +103,35 @@ enum YAMLReader {
         return (first.line, first.column)
     }
 
-    /// Walks libyaml events: rejects nesting deeper than `maximumDepth` and alias expansion beyond
-    /// `maximumNodes`. Syntax errors are left for the composer, which reports them with a position.
-    private static func guardStructure(_ text: String) throws(Failure) {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { return }
-        defer { yaml_parser_delete(&parser) }
-        var bytes = Array(text.utf8)
-        var result: Failure?
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            // (anchor of the open collection, expanded node count so far)
-            var stack: [(String?, Int)] = [(nil, 0)]
-            var sizes: [String: Int] = [:]
-            var event = yaml_event_t()
-            func anchor(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
-                pointer.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            }
-            loop: while true {
-                guard yaml_parser_parse(&parser, &event) == 1 else { break }
-                defer { yaml_event_delete(&event) }
-                let line = Int(event.start_mark.line) + 1
-                let column = Int(event.start_mark.column) + 1
-                var added = 0
-                switch event.type {
-                case YAML_STREAM_END_EVENT:
-                    break loop
-                case YAML_SCALAR_EVENT:
-                    added = 1
-                    if let name = anchor(event.data.scalar.anchor) { sizes[name] = 1 }
-                case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-                    let name = event.type == YAML_SEQUENCE_START_EVENT ? anchor(event.data.sequence_start.anchor) : anchor(event.data.mapping_start.anchor)
-                    stack.append((name, 1))
-                    if stack.count - 1 > maximumDepth {
-                        result = Failure(code: .tooComplex, message: "the YAML is nested deeper than \(maximumDepth) levels", line: line, column: column)
-                        break loop
-                    }
-                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    let (name, size) = stack.removeLast()
-                    if let name { sizes[name] = size }
-                    added = size
-                case YAML_ALIAS_EVENT:
-                    added = anchor(event.data.alias.anchor).flatMap { sizes[$0] } ?? 1
-                default:
-                    break
-                }
-                if added > 0 {
-                    stack[stack.count - 1].1 += added
-                    if stack[stack.count - 1].1 > maximumNodes || added > maximumNodes {
-                        result = Failure(code: .tooComplex, message: "the YAML expands to more than \(maximumNodes) nodes (too many aliases)", line: line, column: column)
-                        break loop
-                    }
-                }
+    /// The node count of `node` with every alias expanded, as libyaml's events would count it:
+    /// throws at the first collection nested deeper than `maximumDepth`, or once a collection's
+    /// count passes `maximumNodes`. A node met again is an alias: it counts the size its anchor's
+    /// definition had, without walking it again or adding its depth, so the walk stays linear.
+    private static func expandedSize(
+        of node: Node, depth: Int, sizes: inout [ObjectIdentifier: Int]
+    ) throws(Failure) -> Int {
+        let anchor = node.anchor.map(ObjectIdentifier.init)
+        if let anchor, let size = sizes[anchor] { return size }
+        let children: [Node]
+        switch node {
+        case .scalar, .alias: return 1
+        case .sequence(let sequence): children = Array(sequence)
+        case .mapping(let mapping): children = mapping.flatMap { [$0.key, $0.value] }
+        }
+        let (line, column) = node.position
+        if depth + 1 > maximumDepth {
+            throw Failure(code: .tooComplex, message: "the YAML is nested deeper than \(maximumDepth) levels", line: line, column: column)
+        }
+        var size = 1
+        for child in children {
+            size += try expandedSize(of: child, depth: depth + 1, sizes: &sizes)
+            if size > maximumNodes {
+                let (line, column) = child.position
+                throw Failure(code: .tooComplex, message: "the YAML expands to more than \(maximumNodes) nodes (too many aliases)", line: line, column: column)
             }
         }
-        if let result { throw result }
+        if let anchor { sizes[anchor] = size }
+        return size
     }
 }
 

@@ -1,0 +1,56 @@
+import ProjectorModel
+
+/// An expression compiled against a pipeline: paths are slot reads through an access table,
+/// columns are row indices, functions are resolved.
+indirect enum CompiledExpression: Sendable {
+    case constant(ConstantValue)
+    case path(Int, JSONPath)
+    case aggregate(Function, Int, JSONPath, WildcardWalk)
+    case meta(MetaField)
+    case column(Int, ColumnType)
+    case unary(UnaryOperator, CompiledExpression)
+    case binary(BinaryOperator, CompiledExpression, CompiledExpression)
+    case call(Function, [CompiledExpression])
+}
+
+/// A `Sendable` literal.
+enum ConstantValue: Sendable {
+    case null, integer(Int64), real(Double), boolean(Bool), text(String)
+
+    var value: Value {
+        switch self {
+        case .null: return .null
+        case .integer(let v): return .integer(v)
+        case .real(let v): return .real(v)
+        case .boolean(let v): return .boolean(v)
+        case .text(let s): return .text(s)
+        }
+    }
+}
+
+extension CompiledExpression {
+    /// Compiles `expr`: `paths` gives each JSON path its access-table id, `columns` are the row's.
+    static func compile(_ expr: Expr, columns: [ColumnDefinition], paths: (JSONPath) -> Int) -> CompiledExpression {
+        switch expr.kind {
+        case .null: return .constant(.null)
+        case .integer(let v): return .constant(.integer(v))
+        case .real(let v): return .constant(.real(v))
+        case .boolean(let v): return .constant(.boolean(v))
+        case .text(let s): return .constant(.text(s))
+        case .path(let p): return .path(paths(p), p)
+        case .meta(let m): return .meta(m)
+        case .column(let name):
+            let index = columns.firstIndex { $0.name == name }!
+            return .column(index, columns[index].type)
+        case .unary(let op, let e): return .unary(op, compile(e, columns: columns, paths: paths))
+        case .binary(let op, let l, let r): return .binary(op, compile(l, columns: columns, paths: paths), compile(r, columns: columns, paths: paths))
+        case .call(let f, let args):
+            if f == .sum || f == .count, case .path(let p) = args[0].kind {
+                let star = p.components.firstIndex(of: .wildcard)!
+                let prefix = JSONPath(components: Array(p.components[..<star]))
+                return .aggregate(f, paths(prefix), p, WildcardWalk(p.components[star...]))
+            }
+            return .call(f, args.map { compile($0, columns: columns, paths: paths) })
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// A finished trie as flat arrays of trivial values.
+struct FlatTrie: Sendable {
+    struct Entry: Sendable {
+        var slot: Int32 = -1
+        var slotLower: Int32 = 0
+        var slotUpper: Int32 = 0
+        var memberStart: Int32 = 0
+        var memberCount: Int32 = 0
+        var indexStart: Int32 = 0
+        var indexCount: Int32 = 0
+    }
+    struct Member: Sendable {
+        var nameStart: Int32
+        var nameCount: Int32
+        var child: Int32
+    }
+    struct Index: Sendable {
+        var index: Int32
+        var child: Int32
+    }
+    var entries: [Entry] = []
+    var members: [Member] = []
+    var indexes: [Index] = []
+    var names: [UInt8] = []
+
+    init() {}
+
+    init(_ trie: PathTrie) {
+        for node in trie.nodes {
+            var entry = Entry()
+            entry.slot = Int32(node.slot)
+            entry.slotLower = Int32(node.slotRange.lowerBound)
+            entry.slotUpper = Int32(node.slotRange.upperBound)
+            entry.memberStart = Int32(members.count)
+            entry.memberCount = Int32(node.members.count)
+            for (name, child) in node.members {
+                members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child)))
+                names.append(contentsOf: name)
+            }
+            entry.indexStart = Int32(indexes.count)
+            entry.indexCount = Int32(node.indexes.count)
+            for (index, child) in node.indexes { indexes.append(Index(index: Int32(index), child: Int32(child))) }
+            entries.append(entry)
+        }
+    }
+
+    /// Calls `body` with unmanaged views of the arrays (valid only inside `body`).
+    func withView<R>(_ body: (TrieView) throws(JSONSyntaxError) -> R) throws(JSONSyntaxError) -> R {
+        try entries.withUnsafeBufferPointer { (e) throws(JSONSyntaxError) -> R in
+            try members.withUnsafeBufferPointer { (m) throws(JSONSyntaxError) -> R in
+                try indexes.withUnsafeBufferPointer { (i) throws(JSONSyntaxError) -> R in
+                    try names.withUnsafeBufferPointer { (n) throws(JSONSyntaxError) -> R in
+                        try body(TrieView(entries: e, members: m, indexes: i, names: n))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Unmanaged pointers into a `FlatTrie`; trivial to copy through the scanner's recursion.
+struct TrieView {
+    var entries: UnsafeBufferPointer<FlatTrie.Entry>
+    var members: UnsafeBufferPointer<FlatTrie.Member>
+    var indexes: UnsafeBufferPointer<FlatTrie.Index>
+    var names: UnsafeBufferPointer<UInt8>
+}

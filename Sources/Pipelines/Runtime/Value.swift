@@ -1,0 +1,120 @@
+import ProjectorModel
+
+/// A runtime value. JSON strings, objects and arrays stay borrowed byte ranges until stored.
+enum Value {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case boolean(Bool)
+    case text(String)
+    /// A JSON string body (between the quotes) in the message; `escaped` when it has escapes.
+    case string(Span, escaped: Bool)
+    /// A JSON object or array's raw text in the message; `elements` is the array count or -1.
+    case composite(Span, elements: Int)
+
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .integer: return "integer"
+        case .real: return "real"
+        case .boolean: return "boolean"
+        case .text, .string: return "text"
+        case .composite(_, let elements): return elements < 0 ? "object" : "array"
+        }
+    }
+
+    var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// The text of a text value (allocates only for long or escaped strings).
+    var materialized: String? {
+        switch self {
+        case .text(let s): return s
+        case .string(let span, let escaped):
+            return escaped ? JSONScanner.unescape(span.buffer) : String(decoding: span.buffer, as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    /// The canonical text of a scalar, used by `||`, `concat` and dedupe ids.
+    var asText: String? {
+        switch self {
+        case .null: return nil
+        case .integer(let v): return String(v)
+        case .real(let v): return "\(v)"
+        case .boolean(let v): return v ? "true" : "false"
+        case .text, .string: return materialized
+        case .composite(let span, _): return String(decoding: span.buffer, as: UTF8.self)
+        }
+    }
+
+    /// The value as JSON text, for `json` columns.
+    var jsonText: String? {
+        switch self {
+        case .null: return nil
+        case .integer(let v): return String(v)
+        case .real(let v): return "\(v)"
+        case .boolean(let v): return v ? "true" : "false"
+        case .string(let span, _): return "\"" + String(decoding: span.buffer, as: UTF8.self) + "\""
+        case .text(let s): return Value.quoteJSON(s)
+        case .composite(let span, _): return String(decoding: span.buffer, as: UTF8.self)
+        }
+    }
+
+    static func quoteJSON(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Converts to a column's storage class.
+    func stored(as type: ColumnType, column: String) throws(EventFailure) -> ViewValue {
+        func mismatch() -> EventFailure {
+            EventFailure(code: .typeMismatch, message: "column `\(column)` is \(type.rawValue) but the value is \(typeName)")
+        }
+        if case .null = self { return .null }
+        switch type {
+        case .text:
+            guard let s = materialized else { throw mismatch() }
+            return .text(s)
+        case .integer:
+            guard case .integer(let v) = self else { throw mismatch() }
+            return .integer(v)
+        case .real:
+            switch self {
+            case .integer(let v): return .real(Double(v))
+            case .real(let v): return .real(v)
+            default: throw mismatch()
+            }
+        case .boolean:
+            guard case .boolean(let v) = self else { throw mismatch() }
+            return .integer(v ? 1 : 0)
+        case .json:
+            return .text(jsonText!)
+        }
+    }
+
+    /// A stored cell read back as a value of its column type.
+    static func from(_ cell: ViewValue, type: ColumnType) -> Value {
+        switch cell {
+        case .null: return .null
+        case .integer(let v): return type == .boolean ? .boolean(v != 0) : .integer(v)
+        case .real(let v): return .real(v)
+        case .text(let s): return .text(s)
+        }
+    }
+}
