@@ -75,11 +75,11 @@ public struct Bench: Sendable {
 
     /// The options.
     public let options: Options
-    /// Shows progress on stderr (quiet with `CI=true`).
+    /// Shows progress on stderr: by default only on a terminal, and not with `CI=true`.
     public let progress: ProgressLine
 
     /// Creates a bench; nothing connects until a phase runs.
-    public init(options: Options, progress: ProgressLine = ProgressLine()) {
+    public init(options: Options, progress: ProgressLine = ProgressLine(mode: ProgressLine.environmentMode(withoutTerminal: .quiet))) {
         self.options = options
         self.progress = progress
     }
@@ -260,23 +260,6 @@ public struct Bench: Sendable {
 
     // MARK: Topic
 
-    /// Creates the topic on a real cluster when it does not exist yet.
-    /// - Throws: ``ProjectorError`` `.broker`.
-    public func createTopicIfMissing(partitions: Int) throws(ProjectorError) {
-        do {
-            let admin = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: ["log_level": "2"].merging(options.properties) { $1 })
-            let metadata = try admin.metadata(topics: [options.topic], timeout: .seconds(10))
-            if let topic = metadata.topics.first, topic.error == nil, !topic.partitions.isEmpty { return }
-            do {
-                try admin.createTopics([KafkaNewTopic(name: options.topic, partitions: partitions)], timeout: .seconds(30))
-            } catch where error.code == .topicAlreadyExists {
-                return
-            }
-        } catch {
-            throw ProjectorError(code: .broker, message: "bench: creating topic \(options.topic): \(error)")
-        }
-    }
-
     /// The topic's partitions with their low and high watermarks.
     /// - Throws: ``ProjectorError`` `.broker` when the topic is missing, empty, or (with
     ///   ``Options/requiresCompleteTopic``) truncated.
@@ -292,6 +275,10 @@ public struct Bench: Sendable {
         }
     }
 
+    private func admin() throws(KafkaError) -> KafkaAdmin {
+        try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: ["log_level": "2"].merging(options.properties) { $1 })
+    }
+
     private func consumerConfiguration() -> KafkaConsumerConfiguration {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: options.brokers)
         configuration.clientID = "projector.bench"
@@ -302,9 +289,8 @@ public struct Bench: Sendable {
     private func partitionRanges(
         _ consumer: KafkaConsumer, checksCompleteness: Bool = true
     ) throws -> [KafkaTopicPartition: (low: Int64, high: Int64)] {
-        let admin = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: ["log_level": "2"].merging(options.properties) { $1 })
-        let metadata = try admin.metadata(topics: [options.topic], timeout: .seconds(10))
-        guard let topic = metadata.topics.first, topic.error == nil, !topic.partitions.isEmpty else {
+        let metadata = try admin().metadata(topics: [options.topic], timeout: .seconds(10))
+        guard let topic = metadata.topic(named: options.topic), topic.error == nil, !topic.partitions.isEmpty else {
             throw ProjectorError(code: .broker, message: "bench: topic \(options.topic) does not exist. Create it, or leave out --existing to produce into it.")
         }
         var ranges: [KafkaTopicPartition: (low: Int64, high: Int64)] = [:]
