@@ -5,8 +5,12 @@ internal import CRdKafka
 /// ```swift
 /// let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers)
 /// try admin.createTopics([.init(name: "orders", partitions: 6)], timeout: .seconds(10))
-/// let orders = try admin.metadata(topics: ["orders"], timeout: .seconds(5)).topics[0]
+/// let orders = try admin.metadata(topics: ["orders"], timeout: .seconds(5)).topic(named: "orders")
 /// ```
+///
+/// Looking never creates: ``metadata(topics:timeout:)`` asks the cluster for every topic, because a
+/// Metadata request that names a topic makes a broker with `auto.create.topics.enable=true`
+/// (Apache Kafka's default, and librdkafka's mock) create it with its default layout.
 ///
 /// - Important: Every method blocks on the network; never call them on Swift's cooperative pool.
 public final class KafkaAdmin: @unchecked Sendable {
@@ -14,28 +18,32 @@ public final class KafkaAdmin: @unchecked Sendable {
     private let handle: OpaquePointer
 
     /// Creates an admin client.
+    ///
+    /// Its handle has `allow.auto.create.topics=false` (a producer handle's default is `true`), so
+    /// that nothing it does asks a broker to create a topic.
     /// - Parameters:
     ///   - bootstrapServers: `host:port[,host:port...]` (librdkafka: bootstrap.servers).
     ///   - additionalProperties: any other librdkafka properties.
     /// - Throws: ``KafkaError`` `_INVALID_ARG` naming a rejected property.
     public init(bootstrapServers: String, additionalProperties: [String: String] = [:]) throws(KafkaError) {
-        let properties = [("bootstrap.servers", bootstrapServers)] + additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let properties = [("bootstrap.servers", bootstrapServers), ("allow.auto.create.topics", "false")]
+            + additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         handle = try makeNativeHandle(RD_KAFKA_PRODUCER, try makeNativeConfiguration(properties))
     }
 
     deinit { rd_kafka_destroy(handle) }
 
-    /// The brokers and topics of the cluster, or of `topics` only.
+    /// The brokers and topics of the cluster, or of `topics` only (those the cluster has; a topic
+    /// it lacks is left out).
+    ///
+    /// Never creates a topic: the request asks for every topic and the answer is filtered here.
+    /// (A request naming topics would make brokers with `auto.create.topics.enable=true` create the
+    /// missing ones, whatever the client's `allow.auto.create.topics`, on brokers before 0.11 and on
+    /// librdkafka 2.0.2's mock.)
     /// - Throws: ``KafkaError`` (`_TIMED_OUT` if no broker answers within `timeout`).
     public func metadata(topics: [String]? = nil, timeout: Duration) throws(KafkaError) -> KafkaClusterMetadata {
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        var err: rd_kafka_resp_err_t
-        if let topics, topics.count == 1, let topic = rd_kafka_topic_new(handle, topics[0], nil) {
-            err = rd_kafka_metadata(handle, 0, topic, &metadata, milliseconds(timeout))
-            rd_kafka_topic_destroy(topic)
-        } else {
-            err = rd_kafka_metadata(handle, 1, nil, &metadata, milliseconds(timeout))
-        }
+        let err = rd_kafka_metadata(handle, 1, nil, &metadata, milliseconds(timeout))
         try KafkaError.check(err, while: "reading cluster metadata", advice: "check bootstrap servers and that brokers are up")
         defer { rd_kafka_metadata_destroy(metadata) }
         let native = metadata!.pointee
@@ -58,7 +66,11 @@ public final class KafkaAdmin: @unchecked Sendable {
                 error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(topic.err)
             ))
         }
-        return KafkaClusterMetadata(brokers: brokers, topics: result)
+        // Cached from the answer above: the call does not block. librdkafka 2.0.2's mock names
+        // broker 0, which it does not have.
+        let controller = rd_kafka_controllerid(handle, 0)
+        return KafkaClusterMetadata(brokers: brokers, topics: result,
+                                    controllerID: brokers.contains { $0.id == controller } ? controller : nil)
     }
 
     /// Creates topics (`rd_kafka_CreateTopics`).
@@ -87,6 +99,29 @@ public final class KafkaAdmin: @unchecked Sendable {
             let results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count)
             return UnsafeBufferPointer(start: results, count: count).map { $0! }
         }
+    }
+
+    /// Creates one topic after looking at the cluster: a topic it already has, or a cluster that
+    /// advertises no controller (so could only let `CreateTopics` time out), fails at once.
+    /// - Parameters:
+    ///   - replicationFactor: replicas per partition; `nil` means 3, or the number of brokers when fewer.
+    /// - Returns: the replication factor used.
+    /// - Throws: ``KafkaError`` naming the topic: `TOPIC_ALREADY_EXISTS`, `NOT_CONTROLLER` (e.g.
+    ///   librdkafka 2.0.2's mock), or what ``createTopics(_:timeout:)`` throws.
+    @discardableResult
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int? = nil, timeout: Duration) throws(KafkaError) -> Int {
+        let cluster = try metadata(timeout: timeout)
+        if let existing = cluster.topic(named: name) {
+            throw KafkaError(code: .topicAlreadyExists, message: "topic \(name) already exists with \(existing.partitions.count) partition(s)",
+                             topic: name)
+        }
+        guard cluster.controllerID != nil else {
+            throw KafkaError(code: .notController, message: "creating topic \(name) failed: the cluster advertises no controller, "
+                + "so it cannot create topics on request (librdkafka's mock cluster does not)", topic: name)
+        }
+        let replicas = replicationFactor ?? min(3, max(1, cluster.brokers.count))
+        try createTopics([KafkaNewTopic(name: name, partitions: partitions, replicationFactor: replicas)], timeout: timeout)
+        return replicas
     }
 
     /// Deletes topics (`rd_kafka_DeleteTopics`). Like ``createTopics(_:timeout:)``, not answered by the 2.0.2 mock.
@@ -162,4 +197,13 @@ public struct KafkaClusterMetadata: Sendable {
     public var brokers: [Broker]
     /// The topics.
     public var topics: [Topic]
+    /// The broker id of the controller, which creates and deletes topics; `nil` when the cluster
+    /// advertises none of its brokers as controller (librdkafka 2.0.2's mock, or a broker before
+    /// 0.10): then ``KafkaAdmin/createTopics(_:timeout:)`` can only time out.
+    public var controllerID: Int32?
+
+    /// The topic named `name` if the cluster has it: listed, and not `UNKNOWN_TOPIC_OR_PART`.
+    public func topic(named name: String) -> Topic? {
+        topics.first { $0.name == name && $0.error != .unknownTopic }
+    }
 }

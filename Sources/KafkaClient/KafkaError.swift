@@ -140,6 +140,8 @@ extension KafkaError {
         public static let notEnoughReplicas = Code(RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS)
         /// `TOPIC_ALREADY_EXISTS`: a topic with that name exists.
         public static let topicAlreadyExists = Code(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        /// `NOT_CONTROLLER`: the request needs the cluster's controller, and none is known.
+        public static let notController = Code(RD_KAFKA_RESP_ERR_NOT_CONTROLLER)
         /// `OUT_OF_ORDER_SEQUENCE_NUMBER`: the idempotent producer saw a sequence gap.
         public static let outOfOrderSequenceNumber = Code(RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER)
         /// `_PURGE_QUEUE`: the message was purged (e.g. a transaction abort).

@@ -18,9 +18,10 @@ internal import CRdKafka
 ///   sent to a transaction without storing them, so test transactions through the producer API;
 /// - it advertises no controller, so `CreateTopics`/`DeleteTopics` admin requests time out: use
 ///   ``createTopic(_:partitions:replicationFactor:)``;
-/// - it creates any topic a client asks metadata about (its Metadata handler is too old to see
-///   `allow.auto.create.topics=false`), so emulate a missing topic with ``setTopicError(_:_:)`` and
-///   ``KafkaError/Code/unknownTopic``.
+/// - it creates any topic a Metadata request names (its Metadata handler is too old to see
+///   `allow.auto.create.topics=false`), e.g. a consumer's or producer's; ``KafkaAdmin/metadata(topics:timeout:)``
+///   names none, so it sees a missing topic as missing. To make a topic fail for every client,
+///   use ``setTopicError(_:_:)`` with ``KafkaError/Code/unknownTopic``.
 ///
 /// Broker ids are 1 through ``brokerCount``.
 public final class MockCluster: @unchecked Sendable {

@@ -54,7 +54,7 @@ public final class Worker: Sendable {
     /// - Returns: what the worker did.
     /// - Throws: ``ProjectorError``: `.eventFailed` for an event error under `on_error: fail`
     ///   (everything before it is committed), `.database` or `.broker` for failures of those
-    ///   (`.broker` too when the dead-letter topic does not exist, or when dead letters are not
+    ///   (`.broker` too when a source or the dead-letter topic does not exist, or when dead letters are not
     ///   acknowledged by it at stop: they stay pending and the next run produces them).
     public func run(until signal: ShutdownSignal) throws(ProjectorError) -> Progress {
         let name = projection.name
@@ -64,7 +64,7 @@ public final class Worker: Sendable {
             try store.prepare(pipeline: name, version: projection.version, hash: projection.definitionHash,
                               views: projection.views)
         }
-        try checkCluster(logger: logger)
+        try checkCluster()
         let tracker = PartitionTracker(store: store, pipeline: name, recordsEnd: configuration.exitsAtEnd)
         let consumer = try wrappingErrors(pipeline: name, doing: "pipeline \(name)") {
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(), rebalanceHandler: tracker)
@@ -111,8 +111,10 @@ public final class Worker: Sendable {
     }
 
     /// Fails within ``WorkerConfiguration/connectTimeout`` when no broker answers, rather than
-    /// letting the consumer retry forever; warns about source topics the cluster does not have.
-    private func checkCluster(logger: Logger) throws(ProjectorError) {
+    /// letting the consumer retry forever, and when the cluster lacks a source or dead-letter topic
+    /// (rather than waiting for it, or having a broker with `auto.create.topics.enable` create it:
+    /// the metadata request asks for every topic, so looking creates none).
+    private func checkCluster() throws(ProjectorError) {
         let metadata: KafkaClusterMetadata
         do {
             let admin = try KafkaAdmin(bootstrapServers: configuration.brokers, additionalProperties: configuration.properties)
@@ -124,16 +126,21 @@ public final class Worker: Sendable {
                     + "\(configuration.connectTimeout): \(error.message)",
                 pipeline: projection.name, underlying: error)
         }
-        let known = Set(metadata.topics.map(\.name))
-        if let topic = projection.deadLetterTopic, !known.contains(topic) {
+        let missing = projection.topics.filter { metadata.topic(named: $0) == nil }
+        if !missing.isEmpty {
+            throw ProjectorError(
+                code: .broker,
+                message: "pipeline \(projection.name): source topic\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) "
+                    + "(source.topics) \(missing.count == 1 ? "does" : "do") not exist in the cluster \(configuration.brokers); "
+                    + "create \(missing.count == 1 ? "it" : "them"), or fix source.topics in the pipeline",
+                pipeline: projection.name)
+        }
+        if let topic = projection.deadLetterTopic, metadata.topic(named: topic) == nil {
             throw ProjectorError(
                 code: .broker,
                 message: "pipeline \(projection.name): the dead-letter topic \(topic) (dead_letter.topic) does not exist in "
-                    + "the cluster \(configuration.brokers); create it, or remove dead_letter.topic from the pipeline")
-        }
-        for topic in projection.topics where !known.contains(topic) {
-            logger.warning("pipeline \(projection.name): topic \(topic) does not exist yet; the worker waits for it",
-                           metadata: ["topic": .string(topic)])
+                    + "the cluster \(configuration.brokers); create it, or remove dead_letter.topic from the pipeline",
+                pipeline: projection.name)
         }
     }
 

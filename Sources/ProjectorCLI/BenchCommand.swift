@@ -21,6 +21,14 @@ struct BenchCommand: ParsableCommand {
         Without --brokers an embedded broker (librdkafka's mock cluster) is started; it keeps about \
         5 MiB per partition, so --partitions defaults to enough partitions for N events.
 
+        With --brokers, bench creates a missing topic with CreateTopics (--partitions, default 6; \
+        replication factor 3, or the number of brokers when fewer) and says so; looking at a topic \
+        never creates it. A topic that exists with another partition count than --partitions is an \
+        error (exit 2) unless --existing reads it as it is. A cluster that cannot create topics \
+        (`projector dev-broker`) fails with the command that starts one having the topic.
+
+        Progress goes to stderr on a terminal only (not with CI=true).
+
         Exit codes: 0 ok, 1 broker or database failure, 2 bad usage.
 
         Examples:
@@ -43,7 +51,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The value size of the synthetic events, in bytes.", valueName: "bytes"))
     var size = 220
 
-    @Option(help: "Partitions of the topic when bench creates it (default: 6, or enough for N events on the embedded broker).")
+    @Option(help: "Partitions of the topic when bench creates it (default: 6, or enough for N events on the embedded broker); an existing topic must have as many, unless --existing.")
     var partitions: Int?
 
     @Flag(help: "Read the events the topic already holds instead of producing new ones.")
@@ -91,6 +99,44 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// On a cluster given with --brokers: creates a missing topic with --partitions (with --existing,
+    /// a missing topic is an error), or checks an existing one against --partitions (exit 2 on a
+    /// mismatch, unless --existing reads it as it is).
+    private func prepareTopic(brokers: String, properties: [String: String], partitions count: Int) throws(ProjectorError) {
+        let administration = TopicAdministration(brokers: brokers, properties: properties)
+        let lookup: Int?
+        do {
+            lookup = try administration.partitionCount(of: topic)
+        } catch {
+            throw ProjectorError(code: error.code, message: "bench: \(error.message)")
+        }
+        guard let found = lookup else {
+            guard !existing else {
+                throw ProjectorError(
+                    code: .broker,
+                    message: "bench: topic \(topic) does not exist at \(brokers). To create it and produce into it: "
+                        + shellCommand(CommandLine.arguments.filter { $0 != "--existing" }))
+            }
+            let replicas: Int
+            do {
+                replicas = try administration.create(topic, partitions: count)
+            } catch {
+                throw ProjectorError(code: error.code, message: "bench: \(error.message)")
+            }
+            printError("bench: created topic \(topic) with \(count) partition(s), replication factor \(replicas)")
+            return
+        }
+        guard let partitions, partitions != found else { return }
+        if existing {
+            printError("bench: topic \(topic) has \(found) partition(s), not the \(partitions) of --partitions; reading it as it is")
+            return
+        }
+        throw ProjectorError(
+            code: .usage,
+            message: "bench: topic \(topic) exists with \(found) partition(s), not the \(partitions) of --partitions; nothing was produced. "
+                + "Choose another --topic, or read it as it is: \(commandLine(adding: ["--existing"]))")
+    }
+
     /// The partitions for the topic: given, or enough for N events of --size on the embedded broker.
     static func defaultPartitions(messages: Int, size: Int, embedded: Bool) -> Int {
         guard embedded else { return 6 }
@@ -116,9 +162,9 @@ struct BenchCommand: ParsableCommand {
             passes: passes, requiresCompleteTopic: cluster != nil)
         options.fillTimeout = .milliseconds(fillMilliseconds)
         let bench = Bench(options: options)
+        if cluster == nil { try prepareTopic(brokers: address, properties: properties, partitions: count) }
         var results: [BenchMeasurement] = []
         if !existing {
-            if cluster == nil { try bench.createTopicIfMissing(partitions: count) }
             results.append(try bench.produce())
             report(results.last!)
         }

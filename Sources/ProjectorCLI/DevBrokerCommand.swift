@@ -15,7 +15,7 @@ struct DevBrokerCommand: ParsableCommand {
         discussion: """
         Prints the bootstrap address list (127.0.0.1:PORT[,...]) as the first line of stdout, then serves until interrupted, and exits 0.
 
-        The mock speaks the real Kafka protocol but keeps only about 5 MiB per partition: older records are dropped, so use more partitions for big runs. It also auto-creates any topic a client asks about (4 partitions), and holds a new consumer group about 3 s before its first assignment.
+        The mock speaks the real Kafka protocol but keeps only about 5 MiB per partition: older records are dropped, so use more partitions for big runs. It auto-creates any topic a Metadata request names (with 4 partitions; Projector's commands never name a topic that way) but cannot create topics on request (CreateTopics): give them with --topic. It holds a new consumer group about 3 s before its first assignment.
 
         Examples:
           projector dev-broker

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaClient
+import Projector
 
 /// Repeatable `-X key=value` librdkafka properties, as in kcat.
 struct LibrdkafkaPropertyOptions: ParsableArguments {
@@ -68,4 +69,62 @@ func printError(_ line: String) {
 /// The message of a ``KafkaError``, or the description of any other error.
 func describeFailure(_ error: any Error) -> String {
     (error as? KafkaError)?.message ?? "\(error)"
+}
+
+/// Topic lookups and deliberate topic creation for the commands that write to a topic (`bench`,
+/// `produce`). Looking never creates a topic (``KafkaAdmin/metadata(topics:timeout:)`` asks for every
+/// topic); creating is `CreateTopics` with a chosen layout.
+struct TopicAdministration {
+    /// Bootstrap servers.
+    var brokers: String
+    /// The `-X` librdkafka properties.
+    var properties: [String: String]
+
+    /// The partition count of `topic`, or `nil` when the cluster does not have it.
+    /// - Throws: ``ProjectorError`` `.broker` when no broker answers.
+    func partitionCount(of topic: String) throws(ProjectorError) -> Int? {
+        do {
+            return try admin().metadata(topics: [topic], timeout: .seconds(10)).topic(named: topic)?.partitions.count
+        } catch {
+            throw ProjectorError(code: .broker, message: "looking up topic \(topic) at \(brokers): \(error.message)")
+        }
+    }
+
+    /// Creates `topic` with `partitions` partitions and a replication factor of 3 (the number of
+    /// brokers on smaller clusters).
+    /// - Returns: the replication factor used.
+    /// - Throws: ``ProjectorError`` `.broker` naming the topic; at once, with the `dev-broker` command
+    ///   line that has the topic, when the cluster advertises no controller (`projector dev-broker`).
+    func create(_ topic: String, partitions: Int) throws(ProjectorError) -> Int {
+        do {
+            return try admin().createTopic(topic, partitions: partitions, timeout: .seconds(30))
+        } catch where error.code == .notController {
+            throw ProjectorError(
+                code: .broker,
+                message: "cannot create topic \(topic) at \(brokers): the cluster advertises no controller, so it creates no topic on "
+                    + "request (the embedded broker is such a cluster); start one that has the topic: "
+                    + shellCommand([CommandLine.arguments[0], "dev-broker", "--topic", "\(topic):\(partitions)"]))
+        } catch {
+            throw ProjectorError(code: .broker, message: "creating topic \(topic) with \(partitions) partition(s) at \(brokers): \(error.message)")
+        }
+    }
+
+    private func admin() throws(KafkaError) -> KafkaAdmin {
+        try KafkaAdmin(bootstrapServers: brokers, additionalProperties: ["log_level": "2"].merging(properties) { $1 })
+    }
+}
+
+/// `arguments` as one line to paste into a POSIX shell: each argument that needs it single-quoted.
+func shellCommand(_ arguments: [String]) -> String {
+    arguments.map { argument in
+        let plain = !argument.isEmpty && argument.unicodeScalars.allSatisfy {
+            CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_./:=,@%+".unicodeScalars.contains($0)
+        }
+        return plain ? argument : "'" + argument.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }.joined(separator: " ")
+}
+
+/// This process's command line with `extra` arguments added, as one line to paste into a shell.
+func commandLine(adding extra: [String]) -> String {
+    shellCommand(CommandLine.arguments + extra)
 }

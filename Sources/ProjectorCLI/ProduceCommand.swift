@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaClient
+import Projector
 
 /// `projector produce`: writes JSON lines to a topic with an idempotent producer.
 struct ProduceCommand: ParsableCommand {
@@ -10,9 +11,12 @@ struct ProduceCommand: ParsableCommand {
         discussion: """
         Every non-blank line must be valid JSON. All lines are checked before anything is sent: a malformed line stops the command (exit 2) naming its line number. The producer is idempotent and flushes before exiting; the count and rate go to stderr. Exit 1 if a message could not be delivered (within 30 s by default; change with -X message.timeout.ms=...). librdkafka's own log is limited to critical messages; see more with -X log_level=6.
 
+        The topic must exist: a missing one exits 1 and nothing is sent (producing never creates a topic implicitly). --create-topic creates it on purpose (--partitions, default 1; replication factor 3, or the number of brokers when fewer); an existing topic is used as it is, unless --partitions differs from its count (exit 2).
+
         Examples:
           projector produce --brokers 127.0.0.1:9092 --topic orders events.jsonl
           projector produce --brokers "$BROKERS" --topic orders --key-path '$.data.orderId' events.jsonl
+          projector produce --brokers "$BROKERS" --topic orders --create-topic --partitions 6 events.jsonl
           cat events.jsonl | projector produce --brokers "$BROKERS" --topic orders -X linger.ms=20 -
         """
     )
@@ -26,15 +30,28 @@ struct ProduceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Take each message key from this JSON path, e.g. $.data.orderId.", valueName: "path"))
     var keyPath: String?
 
+    @Flag(help: "Create the topic (with CreateTopics) when the cluster does not have it.")
+    var createTopic = false
+
+    @Option(help: "With --create-topic: the partitions of the topic (default 1).")
+    var partitions: Int?
+
     @Argument(help: ArgumentHelp("A JSON-lines file, or - for stdin.", valueName: "file"))
     var file: String = "-"
 
     func run() throws {
         try reportingFailures {
+            if partitions != nil && !createTopic {
+                throw CommandFailure.usage("produce", "--partitions is only for --create-topic")
+            }
+            if let partitions, partitions < 1 {
+                throw CommandFailure.usage("produce", "--partitions must be at least 1, got \(partitions)")
+            }
             let path = try keyPath.map(Self.parseKeyPath)
             let properties = try kafka.librdkafka.dictionary(command: "produce")
             let data = try readInput()
             let events = try Self.validate(data, keyPath: path, keyPathText: keyPath ?? "")
+            try prepareTopic(properties: properties)
 
             var configuration = KafkaProducerConfiguration(bootstrapServers: kafka.brokers)
             configuration.isIdempotenceEnabled = true
@@ -50,6 +67,37 @@ struct ProduceCommand: ParsableCommand {
                 throw CommandFailure.usage("produce", describeFailure(error))
             }
             try send(events, from: data, with: producer)
+        }
+    }
+
+    /// Fails (exit 1) on a topic the cluster does not have, unless --create-topic creates it; with
+    /// --partitions, an existing topic must have that many (exit 2).
+    private func prepareTopic(properties: [String: String]) throws {
+        let administration = TopicAdministration(brokers: kafka.brokers, properties: properties)
+        let found: Int?
+        do {
+            found = try administration.partitionCount(of: topic)
+        } catch {
+            throw CommandFailure.runtime("produce", "nothing was sent: \(error.message)")
+        }
+        if let found {
+            if let partitions, partitions != found {
+                throw CommandFailure.usage(
+                    "produce", "topic \(topic) exists with \(found) partition(s), not the \(partitions) of --partitions; nothing was sent")
+            }
+            return
+        }
+        guard createTopic else {
+            throw CommandFailure.runtime(
+                "produce", "topic \(topic) does not exist at \(kafka.brokers); nothing was sent. "
+                    + "To create it: \(commandLine(adding: ["--create-topic", "--partitions", "1"]))")
+        }
+        let count = partitions ?? 1
+        do {
+            let replicas = try administration.create(topic, partitions: count)
+            printError("projector produce: created topic \(topic) with \(count) partition(s), replication factor \(replicas)")
+        } catch {
+            throw CommandFailure.runtime("produce", "nothing was sent: \(error.message)")
         }
     }
 

@@ -45,6 +45,9 @@ struct StatusCommand: ParsableCommand {
             let names = Set(pipelines.map(pipelineName(_:)))
             report.pipelines.removeAll { !names.contains($0.name) }
         }
+        for topic in report.missingTopics where report.pipelines.contains(where: { $0.checkpoints.contains { $0.topic == topic } }) {
+            printError("status: topic \(topic) does not exist at \(brokers ?? ""): no high watermark or lag for its partitions")
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -29,10 +29,11 @@ public final class ProgressLine: Sendable {
         self.mode = mode ?? Self.environmentMode()
     }
 
-    /// The mode for this process: quiet with `CI=true`, in place on a terminal, else every 10 s.
-    public static func environmentMode() -> Mode {
+    /// The mode for this process: quiet with `CI=true`, in place on a terminal, else `withoutTerminal`
+    /// (a line every 10 s unless told otherwise).
+    public static func environmentMode(withoutTerminal: Mode = .periodic(.seconds(10))) -> Mode {
         if ProcessInfo.processInfo.environment["CI"] == "true" { return .quiet }
-        return isatty(STDERR_FILENO) == 1 ? .terminal : .periodic(.seconds(10))
+        return isatty(STDERR_FILENO) == 1 ? .terminal : withoutTerminal
     }
 
     /// Shows `text` if enough time passed since the last update (always when `force`).

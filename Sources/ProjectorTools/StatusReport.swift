@@ -50,8 +50,18 @@ public struct StatusReport: Sendable, Encodable {
 
     /// Every pipeline in the store.
     public var pipelines: [Entry]
+    /// Checkpointed topics the brokers do not have (not part of the JSON form).
+    public var missingTopics: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case pipelines
+    }
 
     /// Reads the store, and the brokers' high watermarks when `brokers` is given.
+    ///
+    /// Only partitions of topics the cluster has are asked about (a watermark query names its topic,
+    /// which a broker with `auto.create.topics.enable` would create): the others keep no high
+    /// watermark and no lag.
     /// - Throws: ``ProjectorError`` `.database` or `.broker`.
     public static func make(store: any ViewStoreReader, brokers: String?, properties: [String: String] = [:]) throws(ProjectorError) -> StatusReport {
         let statuses: [PipelineStatus]
@@ -68,12 +78,19 @@ public struct StatusReport: Sendable, Encodable {
         })
         guard let brokers else { return report }
         do {
+            let topics = Set(report.pipelines.flatMap { $0.checkpoints.map(\.topic) })
+            guard !topics.isEmpty else { return report }
+            let metadata = try KafkaAdmin(bootstrapServers: brokers, additionalProperties: properties)
+                .metadata(topics: Array(topics), timeout: .seconds(10))
             var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers)
             configuration.additionalProperties = properties
+            report.missingTopics = topics.filter { metadata.topic(named: $0) == nil }.sorted()
             let consumer = try KafkaConsumer(configuration: configuration)
             for pipeline in report.pipelines.indices {
                 for index in report.pipelines[pipeline].checkpoints.indices {
                     let checkpoint = report.pipelines[pipeline].checkpoints[index]
+                    guard let topic = metadata.topic(named: checkpoint.topic),
+                          topic.partitions.contains(where: { $0.id == checkpoint.partition }) else { continue }
                     let watermarks = try consumer.watermarks(
                         KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition), timeout: .seconds(10))
                     report.pipelines[pipeline].checkpoints[index].highWatermark = watermarks.high

@@ -136,6 +136,8 @@ struct AdminTests {
         #expect(described.name == topic && described.error == nil)
         #expect(described.partitions.map(\.id) == [0, 1, 2, 3, 4])
         #expect(described.partitions.allSatisfy { (1 ... 3).contains($0.leader) })
+        #expect(metadata.topic(named: topic) == described)
+        #expect(metadata.controllerID == nil, "the 2.0.2 mock advertises no controller")
 
         // librdkafka 2.0.2's mock advertises no controller, so CreateTopics cannot be answered:
         // the error must say so and point at MockCluster.createTopic.
@@ -144,5 +146,33 @@ struct AdminTests {
         }
         #expect(error.code == .timedOut)
         #expect(error.message.contains("MockCluster.createTopic"))
+    }
+
+    @Test("looking up a missing topic does not create it, though the mock creates any topic a request names")
+    func lookingDoesNotCreate() throws {
+        let fixture = try MockClusterFixture(brokerCount: 1)
+        let missing = fixture.makeName("missing")
+        let admin = try KafkaAdmin(bootstrapServers: fixture.bootstrapServers)
+        let named = try admin.metadata(topics: [missing], timeout: .seconds(5))
+        #expect(named.topics.isEmpty && named.topic(named: missing) == nil)
+        #expect(try admin.metadata(timeout: .seconds(5)).topic(named: missing) == nil)
+
+        // createTopic looks first: no controller (the mock) fails at once, an existing topic too.
+        let started = ContinuousClock.now
+        let noController = try #require(throws: KafkaError.self) { try admin.createTopic(missing, partitions: 8, timeout: .seconds(30)) }
+        #expect(noController.code == .notController && noController.topic == missing)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(try admin.metadata(timeout: .seconds(5)).topic(named: missing) == nil)
+        let existing = try fixture.makeTopic(partitions: 2)
+        let exists = try #require(throws: KafkaError.self) { try admin.createTopic(existing, partitions: 8, timeout: .seconds(5)) }
+        #expect(exists.code == .topicAlreadyExists && exists.message.contains("2 partition(s)"))
+
+        // A consumer's watermark query names the topic: the mock creates it, and the listing shows it.
+        let consumer = try KafkaConsumer(configuration: fixture.consumerConfiguration())
+        _ = try? consumer.watermarks(KafkaTopicPartition(topic: missing, partition: 0), timeout: .seconds(5))
+        try consumer.close()
+        try waitUntil(deadline: .seconds(10), "the named topic to appear") {
+            try admin.metadata(timeout: .seconds(5)).topic(named: missing) != nil
+        }
     }
 }

@@ -68,10 +68,11 @@ struct RebuildReader {
         var low: [Int64] = []
         var high: [Int64] = []
         do {
-            let admin = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: options.properties)
+            // One metadata request for every topic: a request naming a missing topic would create it.
+            let metadata = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: options.properties)
+                .metadata(topics: projection.topics, timeout: .seconds(10))
             for topic in projection.topics {
-                let metadata = try admin.metadata(topics: [topic], timeout: .seconds(10))
-                guard let found = metadata.topics.first(where: { $0.name == topic }), found.error == nil, !found.partitions.isEmpty else {
+                guard let found = metadata.topic(named: topic), found.error == nil, !found.partitions.isEmpty else {
                     throw ProjectorError(
                         code: .broker,
                         message: "rebuild \(name): the brokers have no topic \(topic); create it or fix source.topics")

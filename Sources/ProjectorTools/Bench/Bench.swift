@@ -77,13 +77,15 @@ public struct Bench: Sendable {
 
     /// The options.
     public let options: Options
-    /// Shows progress on stderr (quiet with `CI=true`).
+    /// Shows progress on stderr: by default only on a terminal, and not with `CI=true`.
     public let progress: ProgressLine
     /// Where the pipeline phase's worker loop logs.
     public let logger: Logger
 
     /// Creates a bench; nothing connects until a phase runs.
-    public init(options: Options, progress: ProgressLine = ProgressLine(), logger: Logger = Logger(label: "projector.bench")) {
+    public init(
+        options: Options, progress: ProgressLine = ProgressLine(mode: ProgressLine.environmentMode(withoutTerminal: .quiet)),
+        logger: Logger = Logger(label: "projector.bench")) {
         self.options = options
         self.progress = progress
         self.logger = logger
@@ -265,23 +267,6 @@ public struct Bench: Sendable {
 
     // MARK: Topic
 
-    /// Creates the topic on a real cluster when it does not exist yet.
-    /// - Throws: ``ProjectorError`` `.broker`.
-    public func createTopicIfMissing(partitions: Int) throws(ProjectorError) {
-        do {
-            let admin = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: ["log_level": "2"].merging(options.properties) { $1 })
-            let metadata = try admin.metadata(topics: [options.topic], timeout: .seconds(10))
-            if let topic = metadata.topics.first, topic.error == nil, !topic.partitions.isEmpty { return }
-            do {
-                try admin.createTopics([KafkaNewTopic(name: options.topic, partitions: partitions)], timeout: .seconds(30))
-            } catch where error.code == .topicAlreadyExists {
-                return
-            }
-        } catch {
-            throw ProjectorError(code: .broker, message: "bench: creating topic \(options.topic): \(error)")
-        }
-    }
-
     /// The topic's partitions with their low and high watermarks.
     /// - Throws: ``ProjectorError`` `.broker` when the topic is missing, empty, or (with
     ///   ``Options/requiresCompleteTopic``) truncated.
@@ -297,6 +282,10 @@ public struct Bench: Sendable {
         }
     }
 
+    private func admin() throws(KafkaError) -> KafkaAdmin {
+        try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: ["log_level": "2"].merging(options.properties) { $1 })
+    }
+
     private func consumerConfiguration() -> KafkaConsumerConfiguration {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: options.brokers)
         configuration.clientID = "projector.bench"
@@ -307,9 +296,8 @@ public struct Bench: Sendable {
     private func partitionRanges(
         _ consumer: KafkaConsumer, checksCompleteness: Bool = true
     ) throws -> [KafkaTopicPartition: (low: Int64, high: Int64)] {
-        let admin = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: ["log_level": "2"].merging(options.properties) { $1 })
-        let metadata = try admin.metadata(topics: [options.topic], timeout: .seconds(10))
-        guard let topic = metadata.topics.first, topic.error == nil, !topic.partitions.isEmpty else {
+        let metadata = try admin().metadata(topics: [options.topic], timeout: .seconds(10))
+        guard let topic = metadata.topic(named: options.topic), topic.error == nil, !topic.partitions.isEmpty else {
             throw ProjectorError(code: .broker, message: "bench: topic \(options.topic) does not exist. Create it, or leave out --existing to produce into it.")
         }
         var ranges: [KafkaTopicPartition: (low: Int64, high: Int64)] = [:]
