@@ -104,7 +104,10 @@ public final class KafkaAdmin: @unchecked Sendable {
     /// Creates one topic after looking at the cluster: a topic it already has, or a cluster that
     /// advertises no controller (so could only let `CreateTopics` time out), fails at once.
     /// - Parameters:
+    ///   - name: the topic's name.
+    ///   - partitions: how many partitions it gets.
     ///   - replicationFactor: replicas per partition; `nil` means 3, or the number of brokers when fewer.
+    ///   - timeout: how long to wait for the metadata and for the controller's answer.
     /// - Returns: the replication factor used.
     /// - Throws: ``KafkaError`` naming the topic: `TOPIC_ALREADY_EXISTS`, `NOT_CONTROLLER` (e.g.
     ///   librdkafka 2.0.2's mock), or what ``createTopics(_:timeout:)`` throws.

@@ -1,7 +1,7 @@
 public import Pipelines
 public import ProjectorModel
 
-/// What a worker runs: a compiled YAML pipeline (``Plan``) or a projection written in Swift
+/// What a worker runs: a compiled YAML pipeline (`Plan`) or a projection written in Swift
 /// (``CodeProjection``).
 ///
 /// A projection turns one batch of messages into the batch's view changes without touching

@@ -2,7 +2,7 @@ internal import Pipelines
 public import ProjectorModel
 
 /// How a ``CodeProjection`` reads and changes view rows within a batch: every read goes through the
-/// batch's ``ChangeSet`` (one store read per key and batch), every change becomes a ``ViewChange``.
+/// batch's `ChangeSet` (one store read per key and batch), every change becomes a `ViewChange`.
 public struct ViewEditor {
     /// One row of a view, read and written by column name.
     public struct Row {

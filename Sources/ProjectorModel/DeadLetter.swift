@@ -21,8 +21,7 @@ public struct DeadLetter: Sendable, Hashable {
     /// Whether it is produced to the pipeline's dead-letter topic, and whether that happened.
     public var publication: DeadLetterPublication
 
-    /// Creates a dead letter.
-    /// - Parameter time: ISO-8601 text; `nil` takes the wall clock.
+    /// Creates a dead letter; `time` is ISO-8601 text, and `nil` takes the wall clock.
     public init(
         topic: String, partition: Int32, offset: Int64,
         key: [UInt8]?, value: [UInt8]?, error: String, time: String? = nil,

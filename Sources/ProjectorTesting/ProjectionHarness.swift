@@ -3,10 +3,10 @@ public import Projector
 public import ProjectorModel
 public import Views
 
-/// Runs a pipeline or a ``CodeProjection`` over messages written in the test, into a real SQLite
+/// Runs a pipeline or a `CodeProjection` over messages written in the test, into a real SQLite
 /// store in memory, and reads the rows back: no broker, no files.
 ///
-/// Each ``send(_:)`` is one batch through the worker's own path (the projection, then rows, dead
+/// Each `send` is one batch through the worker's own path (the projection, then rows, dead
 /// letters, counters and checkpoints in one store transaction), so what a test sees here is what
 /// `projector run` writes for the same messages in the same order.
 ///
@@ -20,7 +20,7 @@ public import Views
 ///
 /// - Important: Use one harness from one thread at a time, like a worker.
 public final class ProjectionHarness {
-    /// What one ``send(_:)`` did.
+    /// What one `send` did.
     public struct Batch: Sendable {
         /// Events by outcome.
         public var counters: PlanResult.Counters
@@ -49,20 +49,20 @@ public final class ProjectionHarness {
     }
 
     /// Prepares a pipeline definition given as YAML text.
-    /// - Throws: ``PipelineError`` with `file:line:column` when the definition is invalid.
+    /// - Throws: `PipelineError` with `file:line:column` when the definition is invalid.
     public convenience init(yaml: String, file: String = "pipeline.yaml") throws {
         try self.init(Plan(Pipeline(yaml: yaml, file: file)))
     }
 
     /// Prepares the pipeline in the YAML file at `path`.
-    /// - Throws: ``PipelineError`` when the file is missing or invalid.
+    /// - Throws: `PipelineError` when the file is missing or invalid.
     public convenience init(pipelineAt path: String) throws {
         try self.init(Plan(Pipeline.load(path: path)))
     }
 
     /// Applies `messages` as one batch, in order; offsets continue per topic and partition.
     /// - Returns: the batch's counters and failed events.
-    /// - Throws: ``ProjectorError`` `.usage` for a topic the projection does not read; the store's error.
+    /// - Throws: `ProjectorError` `.usage` for a topic the projection does not read; the store's error.
     @discardableResult
     public func send(_ messages: [TestMessage]) throws -> Batch {
         var owned: [UnsafeMutableRawBufferPointer] = []

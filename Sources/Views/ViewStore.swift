@@ -94,7 +94,7 @@ extension ViewStoreReader {
 /// - ``write(pipeline:target:_:)``
 /// - ``prepareShadow(pipeline:version:hash:views:time:)``
 /// - ``swap(pipeline:newVersion:newHash:time:)``
-/// - ``swap(pipeline:newVersion:newHash:time:finishing:)``
+/// - ``swap(pipeline:newVersion:newHash:time:lettersReadFrom:finishing:)``
 /// - ``dropShadow(pipeline:)``
 public protocol ViewStore: ViewStoreReader {
     /// Creates the pipeline's missing tables and records its identity.

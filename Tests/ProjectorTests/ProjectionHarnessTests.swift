@@ -3,6 +3,7 @@ import Pipelines
 import Projector
 import ProjectorModel
 import ProjectorTesting
+import ProjectorTestSupport
 import Testing
 
 @Suite("Testing a projection without a broker")
@@ -45,6 +46,18 @@ struct ProjectionHarnessTests {
         try harness.send(TestMessage(tombstoneFor: "b"))
         #expect(try harness.row("balances", key: .text("b")) == nil)
         #expect(try harness.checkpoints() == [Checkpoint(topic: "deposits", partition: 0, nextOffset: 5)])
+    }
+
+    @Test("README's example: the order_summary pipeline from its file")
+    func readmeExample() throws {
+        let path = ProjectorExecutable.repositoryRoot.appendingPathComponent("pipelines/order_summary.yaml").path
+        let harness = try ProjectionHarness(pipelineAt: path)
+        try harness.send([
+            TestMessage(#"{"eventType":"OrderCreated","data":{"orderId":"o1","customerId":"c1","totalAmount":10,"items":[]}}"#, key: "o1"),
+            TestMessage(tombstoneFor: "o2"),
+        ])
+        #expect(try harness.row("order_summary", key: .text("o1"))?["status"] == .text("created"))
+        #expect(try harness.deadLetters().isEmpty)
     }
 
     @Test("a message on a topic the pipeline does not read is refused")

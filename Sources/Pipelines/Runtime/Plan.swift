@@ -16,7 +16,7 @@ public final class Plan: Sendable {
     /// (`_projector_seen_<pipeline>` when `source.dedupe_by` is set, then `_projector_parked_<pipeline>`
     /// when `dead_letter.park_key` is set).
     public let views: [ViewDefinition]
-    /// The index in ``views`` of the parked keys table (``ParkedKeys``), when keys are parked.
+    /// The index in ``views`` of the parked keys table (`ParkedKeys`), when keys are parked.
     public let parkedKeysView: Int?
     /// The pipeline this plan runs.
     public let pipeline: Pipeline

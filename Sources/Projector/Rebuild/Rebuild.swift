@@ -9,7 +9,7 @@ public import ProjectorModel
 /// (docs/ARCHITECTURE.md, "Shadow tables and swap"), or builds them as of a past moment (`--until`).
 ///
 /// The rebuild reads every source partition with its own consumer (manual assignment, no group:
-/// live workers keep their partitions) and applies batches to the shadow through ``BatchApplier``,
+/// live workers keep their partitions) and applies batches to the shadow through `BatchApplier`,
 /// one transaction per batch. It then catches up with the live views: it reads each partition up
 /// to exactly the live checkpoint, and applies the last messages and swaps inside ONE store
 /// transaction that holds the write lock, so the shadow's checkpoints equal the live ones at the

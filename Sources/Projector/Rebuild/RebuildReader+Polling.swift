@@ -1,7 +1,5 @@
-internal import Foundation
 internal import KafkaClient
 internal import Logging
-internal import Pipelines
 internal import Views
 internal import ProjectorModel
 

@@ -1,7 +1,6 @@
 internal import Foundation
 internal import KafkaClient
 internal import Logging
-internal import Pipelines
 internal import Views
 internal import ProjectorModel
 

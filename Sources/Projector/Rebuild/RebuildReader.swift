@@ -1,4 +1,3 @@
-internal import Foundation
 internal import KafkaClient
 internal import Logging
 internal import Pipelines

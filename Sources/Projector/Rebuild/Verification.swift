@@ -65,6 +65,8 @@ public enum Verification {
     ///   - live: the live store (read only).
     ///   - scratch: an empty store for the rebuild (a scratch file the caller made and removes).
     ///   - options: brokers and batch settings (`until`, `swaps` and `restarts` are ignored).
+    ///   - signal: stops the rebuild early; the report is then `nil`.
+    ///   - onProgress: called on the rebuild's thread after every batch.
     /// - Returns: the report, or nil when `signal` stopped it.
     /// - Throws: ``ProjectorError`` `.usage` when the live views were built by another definition,
     ///   `.broker`, `.database` or `.eventFailed` as a rebuild does.
