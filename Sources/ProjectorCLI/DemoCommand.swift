@@ -42,5 +42,11 @@ struct DemoCommand: ParsableCommand {
         } catch {
             throw failure(error)
         }
+        print("""
+
+            The views are in \(db); try:
+              \(shellCommand(["sqlite3", db, "SELECT * FROM order_summary LIMIT 10"]))
+              \(shellCommand([CommandLine.arguments[0], "status", "--db", db]))
+            """)
     }
 }

@@ -149,12 +149,6 @@ public struct Demo: Sendable {
         } catch {
             throw ProjectorError(code: .database, message: "demo: \(error)")
         }
-        print("""
-
-        The views are in \(options.databasePath); try:
-          sqlite3 \(options.databasePath) 'SELECT * FROM order_summary LIMIT 10'
-          projector status --db \(options.databasePath)
-        """)
     }
 }
 
