@@ -105,7 +105,7 @@ final class CompiledOperation: Sendable {
             }
         }
         for column in notNullColumns where updated[column] == .null {
-            let how = set.firstIndex { $0.column == column }.map { "`set.\(setNames[$0])` (\(setTexts[$0])) gave null" }
+            let how = set.firstIndex { $0.column == column }.map { "`set.\(setNames[$0])` \(setTexts[$0]) gave null" }
                 ?? "the new row's default is null and `set` does not give it"
             throw EventFailure(code: .notNull, message: "`\(title)`: column `\(viewColumnName(column))` is not_null but \(how)")
         }

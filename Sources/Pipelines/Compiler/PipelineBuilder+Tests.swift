@@ -83,13 +83,19 @@ extension PipelineBuilder {
             report(.unreadableFile, "cannot read the given file `\(path)`", at: node)
             return []
         }
-        var components: [String]?
-        if let keyPath, let text = scalar(keyPath, what: "`key_path`") {
-            guard text.hasPrefix("$."), !text.dropFirst(2).split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
-                report(.invalidPath, "`key_path` must look like $.a.b, not `\(text)`", at: keyPath)
-                return []
+        // `key_path` is one path or a list of alternatives: the first that holds a string or number.
+        var alternatives: [[String]] = []
+        if let keyPath {
+            let nodes: [Node]
+            if case .sequence(let list) = keyPath { nodes = Array(list) } else { nodes = [keyPath] }
+            for node in nodes {
+                guard let text = scalar(node, what: "`key_path`") else { return [] }
+                guard text.hasPrefix("$."), !text.dropFirst(2).split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+                    report(.invalidPath, "`key_path` must look like $.a.b, not `\(text)`", at: node)
+                    return []
+                }
+                alternatives.append(text.dropFirst(2).split(separator: ".").map(String.init))
             }
-            components = text.dropFirst(2).split(separator: ".").map(String.init)
         }
         var messages: [PipelineTest.Message] = []
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -97,14 +103,19 @@ extension PipelineBuilder {
             if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             var message = template
             message.value = text
-            if let components {
-                var current: Any? = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-                for component in components { current = (current as? [String: Any])?[component] }
-                switch current {
-                case let s as String: message.key = s
-                case let n as NSNumber: message.key = n.stringValue
-                default:
-                    report(.invalidValue, "\(path):\(index + 1): no string or number at the key path", at: node)
+            if !alternatives.isEmpty {
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+                message.key = alternatives.lazy.compactMap { components -> String? in
+                    var current: Any? = object
+                    for component in components { current = (current as? [String: Any])?[component] }
+                    switch current {
+                    case let s as String: return s
+                    case let n as NSNumber: return n.stringValue
+                    default: return nil
+                    }
+                }.first
+                if message.key == nil {
+                    report(.invalidValue, "\(path):\(index + 1): no string or number at `key_path`", at: node)
                     continue
                 }
             }
