@@ -11,8 +11,8 @@ struct TestCommand: ParsableCommand {
         discussion: """
         Each test gives messages (inline events, JSON-lines files, keys, partitions, tombstones) and the \
         rows and dead letters expected afterwards; they run through the worker's batch path into an \
-        in-memory SQLite store, without a broker. A directory stands for its *.yaml pipelines \
-        (NAME.test.yaml files are read as the tests of NAME.yaml). Prints PASS or FAIL per test, \
+        in-memory SQLite store, without a broker. A directory stands for the *.yaml pipelines in it and \
+        its subdirectories (NAME.test.yaml files are read as the tests of NAME.yaml). Prints PASS or FAIL per test, \
         and per failure what was expected and what was found.
 
         Exit codes: 0 every test passed, 1 a test found a difference, 2 bad usage or an invalid \
@@ -67,7 +67,7 @@ struct TestCommand: ParsableCommand {
         if failed > 0 { throw ExitCode(ExitStatus.runtime) }
     }
 
-    /// The pipeline files named, directories expanded to their `*.yaml`/`*.yml` files (not `*.test.yaml`), sorted.
+    /// The pipeline files named, directories expanded to the `*.yaml`/`*.yml` files in them and below (not `*.test.yaml`), sorted.
     static func pipelineFiles(_ arguments: [String]) throws -> [String] {
         var files: [String] = []
         for argument in arguments {
@@ -77,7 +77,7 @@ struct TestCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             guard isDirectory.boolValue else { files.append(argument); continue }
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []
+            let names = (try? FileManager.default.subpathsOfDirectory(atPath: argument)) ?? []
             files += names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasSuffix(".test.yaml") }.sorted()
                 .map { (argument as NSString).appendingPathComponent($0) }
         }

@@ -310,13 +310,14 @@ public final class Plan: Sendable {
         var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
         if try !passesFilter(context) { return .filtered }
-        if !routed.required.isEmpty { try checkRequired(routed.required, context) }
         if let key {
             let v = try Evaluator.evaluate(key, context, row: [])
             if v.isNull { throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null") }
             context.key = v
             if parkedKeysView != nil { try checkParked(v, &parkKey, &batch, &rows) }
         }
+        // After the key, so that under `park_key` an event missing a required path parks its key.
+        if !routed.required.isEmpty { try checkRequired(routed.required, context) }
         var seen: (entry: Int, id: String)?
         if let dedupe, let dedupeView {
             let v = try Evaluator.evaluate(dedupe, context, row: [])
