@@ -312,7 +312,11 @@ public final class Plan: Sendable {
         if try !passesFilter(context) { return .filtered }
         if let key {
             let v = try Evaluator.evaluate(key, context, row: [])
-            if v.isNull { throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null") }
+            if v.isNull {
+                // A required path missing is the better reason when it is what made the key null.
+                if !routed.required.isEmpty { try checkRequired(routed.required, context) }
+                throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null")
+            }
             context.key = v
             if parkedKeysView != nil { try checkParked(v, &parkKey, &batch, &rows) }
         }
