@@ -2,7 +2,7 @@ import Foundation
 
 extension Pipeline {
     /// The file that holds tests for the pipeline at `path` beside it: `NAME.test.yaml` for `NAME.yaml`.
-    public static func testFilePath(besides path: String) -> String {
+    static func testFilePath(besides path: String) -> String {
         let base = path.hasSuffix(".yaml") ? String(path.dropLast(5)) : path.hasSuffix(".yml") ? String(path.dropLast(4)) : path
         return base + ".test.yaml"
     }

@@ -28,8 +28,6 @@ public struct Pipeline: Sendable {
     public var views: [ViewDefinition]
     /// The event types with handlers, in file order (`"*"` and `_tombstone` included).
     public var eventTypes: [String] { handlers.map(\.type) }
-    /// The event types declared in `events:`, in file order (empty without `events:`).
-    public var declaredEventTypes: [String] { events?.map(\.type) ?? [] }
     /// Hex SHA-256 of the normalised definition: comments, layout, flow/block style, mapping key
     /// order and expression spacing do not change it; any semantic change (the order of
     /// `columns:`, which is the tables' column order, included) does.
