@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "ProjectorCLI",
             dependencies: [
-                "Projector", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
+                "Projector", "ProjectorTools", "ProjectorTesting", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

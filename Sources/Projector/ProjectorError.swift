@@ -1,4 +1,5 @@
 internal import KafkaClient
+internal import Views
 
 /// A failure of the Projector runtime: what failed, what to do, where, and the error underneath.
 ///
@@ -26,6 +27,12 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         public static let eventFailed = Code("eventFailed")
         /// Another worker wrote the checkpoints this worker expected to own.
         public static let fenced = Code("fenced")
+        /// The store's views were built by another definition of the pipeline than the one given:
+        /// the request cannot run as given (rebuild them, or give the definition that built them).
+        public static let definitionChanged = Code("definitionChanged")
+        /// A rebuild swapped in views of another definition while this worker ran: its definition
+        /// is outdated, and the next step is to start the one that rebuilt them.
+        public static let superseded = Code("superseded")
     }
 
     /// What kind of failure this is.
@@ -46,7 +53,7 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Wraps a lower error once: a ``ProjectorError`` passes through unchanged, a `KafkaError` becomes
-    /// `.broker`, anything else (the store's errors) `.database`; the message says
+    /// `.broker`, the store's `definitionChanged` `.definitionChanged`, anything else `.database`; the message says
     /// `<doing>: <the error>` and the cause is kept in ``underlying``.
     /// - Parameters:
     ///   - error: the error caught.
@@ -57,7 +64,14 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
             self = error
             return
         }
-        let code: Code = error is KafkaError ? .broker : .database
+        let code: Code
+        if error is KafkaError {
+            code = .broker
+        } else if let error = error as? ViewStoreError, error.code == .definitionChanged {
+            code = .definitionChanged
+        } else {
+            code = .database
+        }
         self.init(code: code, message: "\(doing): \(error)", pipeline: pipeline, underlying: error)
     }
 

@@ -50,9 +50,17 @@ package struct WorkerLoop {
         } catch let error as ViewStoreError where error.code == .generationChanged {
             // A rebuild swapped new tables in (Views checks under the write lock); the batch was
             // rolled back. Take the new generation and go on from its checkpoints.
-            try wrappingErrors(pipeline: projection.name, doing: "\(subject): the views were rebuilt and swapped in") {
+            do {
                 try applier.store.prepare(pipeline: projection.name, version: projection.version,
                                           hash: projection.definitionHash, views: projection.views)
+            } catch let changed as ViewStoreError where changed.code == .definitionChanged {
+                throw ProjectorError(
+                    code: .superseded,
+                    message: "\(subject): a rebuild swapped in views of another definition; this worker's definition "
+                        + "(version \(projection.version), hash \(projection.definitionHash.prefix(12))) is outdated and stops",
+                    pipeline: projection.name, underlying: changed)
+            } catch {
+                throw ProjectorError(wrapping: error, pipeline: projection.name, doing: "\(subject): the views were rebuilt and swapped in")
             }
             try seekToStoredCheckpoints(Array(tracker.positions.keys), after: "a swap")
             logger.warning("\(subject): the views were rebuilt and swapped in; continuing from their checkpoints")

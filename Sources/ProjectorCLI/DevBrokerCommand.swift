@@ -19,13 +19,24 @@ struct DevBrokerCommand: ParsableCommand {
 
         Examples:
           projector dev-broker
-          projector dev-broker --brokers 3 --topic orders:6 --topic payments:2
+          projector dev-broker --count 3 --topic orders:6 --topic payments:2
+
+        --count is the number of brokers; --brokers N is its old spelling and still works (every other \
+        command's --brokers is an address list, hence the new name).
           projector dev-broker --topic orders:12 > broker.txt &
         """
     )
 
-    @Option(help: "The number of brokers.")
-    var brokers: Int = 3
+    @Option(help: "The number of brokers (default 3).")
+    var count: Int?
+
+    /// The old spelling of `--count`, kept so existing scripts run unchanged.
+    @Option(help: ArgumentHelp("The old spelling of --count.", visibility: .hidden))
+    var brokers: Int?
+
+    func validate() throws {
+        if count != nil && brokers != nil { throw ValidationError("Give --count or its old spelling --brokers, not both.") }
+    }
 
     @Option(name: .customLong("topic"), help: ArgumentHelp("Create a topic with that many partitions (repeatable; default 1 partition).", valueName: "name[:partitions]"))
     var topics: [String] = []
@@ -35,8 +46,9 @@ struct DevBrokerCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            let brokers = count ?? self.brokers ?? 3
             guard (1 ... 64).contains(brokers) else {
-                throw CommandFailure.usage("dev-broker", "--brokers must be between 1 and 64, got \(brokers)")
+                throw CommandFailure.usage("dev-broker", "--count must be between 1 and 64, got \(brokers)")
             }
             let topics = try self.topics.map(Self.parseTopic)
             let properties = try librdkafka.dictionary(command: "dev-broker")

@@ -9,13 +9,15 @@ struct ProduceCommand: ParsableCommand {
         commandName: "produce",
         abstract: "Produce JSON lines (one event per line) to a Kafka topic.",
         discussion: """
-        Every non-blank line must be valid JSON. All lines are checked before anything is sent: a malformed line stops the command (exit 2) naming its line number. The producer is idempotent and flushes before exiting; the count and rate go to stderr. Exit 1 if a message could not be delivered (within 30 s by default; change with -X message.timeout.ms=...). librdkafka's own log is limited to critical messages; see more with -X log_level=6.
+        Every non-blank line must be valid JSON (with --keyed: KEY<TAB>JSON, and KEY<TAB> alone sends a tombstone — a null value — for KEY, as kcat -K'\t' does). All lines are checked before anything is sent: a malformed line stops the command (exit 2) naming its line number. The producer is idempotent and flushes before exiting; the count and rate go to stderr. Exit 1 if a message could not be delivered (within 30 s by default; change with -X message.timeout.ms=...). librdkafka's own log is limited to critical messages; see more with -X log_level=6.
 
         The topic must exist: a missing one exits 1 and nothing is sent (producing never creates a topic implicitly). --create-topic creates it on purpose (--partitions, default 1; replication factor 3, or the number of brokers when fewer); an existing topic is used as it is, unless --partitions differs from its count (exit 2).
 
         Examples:
           projector produce --brokers 127.0.0.1:9092 --topic orders events.jsonl
           projector produce --brokers "$BROKERS" --topic orders --key-path '$.data.orderId' events.jsonl
+          projector produce --brokers "$BROKERS" --topic inventory --key-path '$.data.sku' --key-path '$.data.orderId' events.jsonl
+          printf 'SKU-1\t\n' | projector produce --brokers "$BROKERS" --topic inventory --keyed -
           projector produce --brokers "$BROKERS" --topic orders --create-topic --partitions 6 events.jsonl
           cat events.jsonl | projector produce --brokers "$BROKERS" --topic orders -X linger.ms=20 -
         """
@@ -27,8 +29,11 @@ struct ProduceCommand: ParsableCommand {
     @Option(help: "The topic to write to.")
     var topic: String
 
-    @Option(help: ArgumentHelp("Take each message key from this JSON path, e.g. $.data.orderId.", valueName: "path"))
-    var keyPath: String?
+    @Option(help: ArgumentHelp("Take each message key from this JSON path, e.g. $.data.orderId; repeat it for alternatives (the first path present wins).", valueName: "path"))
+    var keyPath: [String] = []
+
+    @Flag(help: "Lines are KEY<TAB>JSON (kcat -K'\\t'); an empty value after the tab is a tombstone.")
+    var keyed = false
 
     @Flag(help: "Create the topic (with CreateTopics) when the cluster does not have it.")
     var createTopic = false
@@ -47,10 +52,13 @@ struct ProduceCommand: ParsableCommand {
             if let partitions, partitions < 1 {
                 throw CommandFailure.usage("produce", "--partitions must be at least 1, got \(partitions)")
             }
-            let path = try keyPath.map(Self.parseKeyPath)
+            if keyed && !keyPath.isEmpty {
+                throw CommandFailure.usage("produce", "--keyed lines carry their key: --key-path is not for them")
+            }
+            let paths = try keyPath.map(Self.parseKeyPath)
             let properties = try kafka.librdkafka.dictionary(command: "produce")
             let data = try readInput()
-            let events = try Self.validate(data, keyPath: path, keyPathText: keyPath ?? "")
+            let events = try Self.validate(data, keyPaths: paths, keyPathText: keyPath.joined(separator: " or "), keyed: keyed)
             try prepareTopic(properties: properties)
 
             var configuration = KafkaProducerConfiguration(bootstrapServers: kafka.brokers)
@@ -117,7 +125,7 @@ struct ProduceCommand: ParsableCommand {
         var failures: [KafkaDeliveryReport] = []
         try data.withUnsafeBytes { bytes in
             for (index, event) in events.enumerated() {
-                let value = UnsafeRawBufferPointer(rebasing: bytes[event.value])
+                let value = event.value.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
                 let key: UnsafeRawBufferPointer? = event.key.map { key in
                     key.withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
                 }
@@ -157,15 +165,15 @@ struct ProduceCommand: ParsableCommand {
         printError("projector produce: \(events.count) event(s) to \(topic) in \(String(format: "%.2f", seconds)) s (\(Int(rate)) events/s)")
     }
 
-    /// One validated line: its byte range in the input and its key.
+    /// One validated line: its value's byte range in the input (nil: a tombstone) and its key.
     struct Event {
         var line: Int
-        var value: Range<Int>
+        var value: Range<Int>?
         var key: [UInt8]?
     }
 
     /// Checks every non-blank line is JSON (and has the key, if asked) before anything is sent.
-    static func validate(_ data: [UInt8], keyPath: [String]?, keyPathText: String) throws -> [Event] {
+    static func validate(_ data: [UInt8], keyPaths: [[String]], keyPathText: String, keyed: Bool = false) throws -> [Event] {
         var events: [Event] = []
         var lineStart = 0
         var lineNumber = 0
@@ -175,22 +183,33 @@ struct ProduceCommand: ParsableCommand {
             let next = lineEnd + 1
             if lineEnd > lineStart, data[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
             defer { lineStart = next }
-            let line = data[lineStart ..< lineEnd]
+            var line = data[lineStart ..< lineEnd]
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            var key: [UInt8]?
+            if keyed {
+                guard let tab = line.firstIndex(of: 0x09) else {
+                    throw CommandFailure.usage("produce", "line \(lineNumber): --keyed lines are KEY<TAB>JSON, and this one has no tab; nothing was sent")
+                }
+                key = Array(line[..<tab])
+                line = data[(tab + 1) ..< lineEnd]
+                if line.isEmpty {
+                    events.append(Event(line: lineNumber, value: nil, key: key))
+                    continue
+                }
+            }
             let object: Any
             do {
                 object = try JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed])
             } catch {
                 throw CommandFailure.usage("produce", "line \(lineNumber): malformed JSON (\(reason(error))); nothing was sent")
             }
-            var key: [UInt8]?
-            if let keyPath {
-                guard let value = lookUp(keyPath, in: object), let text = scalarText(value) else {
+            if !keyPaths.isEmpty {
+                guard let text = keyPaths.lazy.compactMap({ lookUp($0, in: object).flatMap(scalarText) }).first else {
                     throw CommandFailure.usage("produce", "line \(lineNumber): no string or number at \(keyPathText); nothing was sent")
                 }
                 key = Array(text.utf8)
             }
-            events.append(Event(line: lineNumber, value: lineStart ..< lineEnd, key: key))
+            events.append(Event(line: lineNumber, value: line.startIndex ..< line.endIndex, key: key))
         }
         return events
     }

@@ -8,11 +8,17 @@ struct ProjectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projector",
         abstract: "Turn Kafka event streams into queryable read models.",
-        discussion: "Exit codes: 0 ok, 1 runtime failure (broker, database), 2 bad usage or invalid pipeline, 3 an event error under on_error: fail.",
+        discussion: """
+        Exit codes, one rule for every command: 0 ok; 1 something outside the request failed (broker, \
+        database) or a check found a difference (verify: different, test: a mismatch); 2 the request \
+        cannot run as given — bad usage, an invalid pipeline, or views built (or swapped in by a \
+        rebuild) by another definition; 3 an event error under on_error: fail (everything before it \
+        is committed). A message that suggests a next step prints the command, ready to paste.
+        """,
         subcommands: [
             DemoCommand.self, RunCommand.self, StatusCommand.self, DeadLetterCommand.self, ValidateCommand.self,
             DevBrokerCommand.self, ProduceCommand.self, RebuildCommand.self, VerifyCommand.self, ResetCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, TestCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipelines
 import Projector
 import Views
 import ProjectorModel
@@ -98,6 +99,9 @@ struct RebuildCommand: ParsableCommand {
         let rate = Int(Double(summary.events) / max(seconds, 0.001))
         let resumed = summary.wasResumed ? " (resumed)" : ""
         let read = "\(summary.events) events in \(String(format: "%.1f", seconds)) s, \(rate) events/s\(resumed)"
+        if summary.events == 0, case .time(let milliseconds)? = position, summary.outcome != .stopped {
+            explainEmptyTimeRange(milliseconds, plan: plan, properties: properties)
+        }
         switch summary.outcome {
         case .swapped:
             printError("rebuild \(plan.name): \(read); swapped into \(path) at "
@@ -110,5 +114,19 @@ struct RebuildCommand: ParsableCommand {
                 + "(or with --restart to start over)")
             throw ExitCode(ExitStatus.runtime)
         }
+    }
+
+    /// A rebuild `--until TIME` that read nothing usually names a time before the log's records:
+    /// say what the records' Kafka timestamps span, which is what `--until` compares with.
+    private func explainEmptyTimeRange(_ milliseconds: Int64, plan: Plan, properties: [String: String]) {
+        let until = RecordTimeSpan.describe(milliseconds)
+        guard let span = RecordTimeSpan.of(topics: plan.topics, brokers: kafka.brokers, properties: properties) else {
+            printError("rebuild \(plan.name): --until \(until) read no record: the source topics hold none")
+            return
+        }
+        let relation = milliseconds < span.oldest ? "before the oldest record" : "within the records' span, yet no record is at or before it"
+        printError("rebuild \(plan.name): --until \(until) read no record: it is \(relation). --until compares the Kafka record "
+            + "timestamp (set by the producer or the broker), not a time inside the events; the records' timestamps span "
+            + "\(RecordTimeSpan.describe(span.oldest)) to \(RecordTimeSpan.describe(span.newest))")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipelines
 import Projector
 
 /// `projector run`: keeps views current from Kafka, exactly once in effect.
@@ -13,8 +14,9 @@ struct RunCommand: ParsableCommand {
         stored with the views (earliest when none); each batch's rows and checkpoints commit in one \
         SQLite transaction. SIGINT/SIGTERM finish the batch in flight, commit and exit 0.
 
-        Exit codes: 0 ok, 1 broker or database failure, 2 bad usage or invalid pipeline, \
-        3 an event error under on_error: fail (everything before it is committed).
+        Exit codes: 0 ok, 1 broker or database failure, 2 bad usage, an invalid pipeline, or views \
+        built (or swapped in by a rebuild) by another definition, 3 an event error under on_error: fail \
+        (everything before it is committed). A refused definition prints the command to run next.
 
         Examples:
           projector run pipelines/order_summary.yaml --brokers 127.0.0.1:9092 --db views.sqlite
@@ -81,9 +83,33 @@ struct RunCommand: ParsableCommand {
                     "pipeline \(progress.pipeline): \(progress.messages) events in \(progress.batches) batches\n".utf8))
             case .failure(let error):
                 let code = failure(error)
+                if let hint = hint(for: error, plans: plans) { printError(hint) }
                 if exit == nil || error.code == .eventFailed { exit = code }
             }
         }
         if let exit { throw exit }
+    }
+
+    /// The next step after a refused definition, as a command built from this run's arguments.
+    private func hint(for error: ProjectorError, plans: [Plan]) -> String? {
+        guard let index = plans.firstIndex(where: { $0.name == error.pipeline }) else { return nil }
+        let file = pipelines[index]
+        let connection = ["--brokers", kafka.brokers, "--db", db] + kafka.librdkafka.properties.flatMap { ["-X", $0] }
+        switch error.code {
+        case .definitionChanged:
+            return "hint: to rebuild the views with this definition: "
+                + shellCommand([CommandLine.arguments[0], "rebuild", file] + connection)
+                + "\n      (or run the definition that built them)"
+        case .superseded:
+            // The rebuilt definition is usually this same file, edited: check before naming it.
+            if let current = try? Pipeline.load(path: file), current.hash != plans[index].pipeline.hash {
+                return "hint: \(file) now holds another definition (version \(current.version)); start it: "
+                    + shellCommand([CommandLine.arguments[0], "run", file] + connection)
+            }
+            return "hint: start the definition that rebuilt the views (\(file) still holds this worker's); "
+                + "its version and hash: " + shellCommand([CommandLine.arguments[0], "status", "--db", db])
+        default:
+            return nil
+        }
     }
 }

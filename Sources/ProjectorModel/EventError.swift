@@ -31,6 +31,10 @@ public struct EventError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let missingEventID = Code("missingEventID")
         /// The event's key is parked behind an earlier dead letter (`dead_letter.park_key`).
         public static let parked = Code("parked")
+        /// The event lacks a path its type declares in `events:`, or the value there has another JSON type.
+        public static let schema = Code("schema")
+        /// An operation would leave null in a `not_null: true` column.
+        public static let notNull = Code("notNull")
     }
 
     /// Index of the message in the batch given to `Plan.run`.

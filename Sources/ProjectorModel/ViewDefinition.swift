@@ -20,12 +20,17 @@ public struct ColumnDefinition: Sendable, Hashable {
     public var type: ColumnType
     /// The value a new row takes when no operation sets this column.
     public var defaultValue: ViewValue
+    /// `not_null: true`: a row holding null here is an event error, so that a missing field
+    /// fails its event instead of silently nulling an aggregate. The table itself has no
+    /// constraint: the plan checks before anything is written.
+    public var notNull: Bool
 
     /// Creates a column definition.
-    public init(name: String, type: ColumnType, defaultValue: ViewValue) {
+    public init(name: String, type: ColumnType, defaultValue: ViewValue, notNull: Bool = false) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
+        self.notNull = notNull
     }
 }
 

@@ -31,8 +31,7 @@ extension SQLiteViewStore {
                             code: .definitionChanged,
                             message: "the views of pipeline \(pipeline) were built by another definition "
                                 + "(version \(storedVersion), hash \(storedHash)) than this one (version \(version), "
-                                + "hash \(hash)); run `projector rebuild \(pipeline)` to rebuild them, "
-                                + "or run the definition that built them")
+                                + "hash \(hash)); rebuild them with this definition, or run the definition that built them")
                     }
                 } else {
                     try db.execute(

@@ -7,7 +7,7 @@
 /// do {
 ///     try store.prepare(pipeline: "orders", version: 2, hash: hash, views: views)
 /// } catch let error as ViewStoreError where error.code == .definitionChanged {
-///     print(error.message) // "... run `projector rebuild orders` ..."
+///     print(error.message) // "... rebuild them with this definition, or run the definition that built them"
 /// }
 /// ```
 public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible {

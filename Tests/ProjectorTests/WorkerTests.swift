@@ -149,7 +149,7 @@ struct WorkerTests {
         let worker = Worker(projection: Plan(changed), store: try SQLiteViewStore(path: database.path),
                             configuration: Self.configuration(fixture))
         let error = try #require(throws: ProjectorError.self) { try worker.run(until: ShutdownSignal()) }
-        #expect(error.code == .database)
+        #expect(error.code == .definitionChanged)
         #expect((error.underlying as? ViewStoreError)?.code == .definitionChanged)
         #expect(error.message.contains("rebuild"))
     }

@@ -22,8 +22,11 @@ final class CompiledOperation: Sendable {
     let when: CompiledExpression?
     /// A new row before its key and `set:` columns: every column's default.
     let defaults: [ViewValue]
+    /// The view's `not_null: true` columns (empty for most views: then nothing is checked).
+    let notNullColumns: [Int]
     /// What error messages name: the view, the key columns, the `set:` columns and expressions.
     let viewName: String
+    let columnNames: [String]
     let keyNames: [String]
     let setNames: [String]
     let setTexts: [String]
@@ -42,8 +45,12 @@ final class CompiledOperation: Sendable {
         when = op.when.map(compile)
         whenText = op.when?.canonical ?? ""
         defaults = view.columns.map(\.defaultValue)
+        notNullColumns = view.columns.indices.filter { view.columns[$0].notNull }
         viewName = view.name
+        columnNames = view.columns.map(\.name)
     }
+
+    private func viewColumnName(_ column: Int) -> String { columnNames[column] }
 
     /// `upsert: orders` and the like, for error messages.
     private var title: String { "\(kind.rawValue): \(viewName)" }
@@ -96,6 +103,11 @@ final class CompiledOperation: Sendable {
             } catch {
                 throw EventFailure(code: error.code, message: "`set.\(setNames[index])` of `\(title)` (\(setTexts[index])): \(error.message)")
             }
+        }
+        for column in notNullColumns where updated[column] == .null {
+            let how = set.firstIndex { $0.column == column }.map { "`set.\(setNames[$0])` \(setTexts[$0]) gave null" }
+                ?? "the new row's default is null and `set` does not give it"
+            throw EventFailure(code: .notNull, message: "`\(title)`: column `\(viewColumnName(column))` is not_null but \(how)")
         }
         batch.set(entry, updated)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import ProjectorModel
 import Yams
 
@@ -65,6 +66,13 @@ extension PipelineBuilder {
             }
             guard let columns = reads.columns else { return .unknown }
             guard let column = columns.first(where: { $0.name == name }) else {
+                if case .scalar(let scalar) = node, scalar.style == .singleQuoted || scalar.style == .doubleQuoted,
+                   scalar.string.trimmingCharacters(in: .whitespaces) == name {
+                    // YAML took the quotes: `status: 'open'` is the expression `open`, a column.
+                    fail(.unknownColumn, "unknown column `\(name)`: YAML read the quotes of `\(scalar.style == .singleQuoted ? "'\(name)'" : "\"\(name)\"")` "
+                        + "as its own; for the text '\(name)' write \"'\(name)'\" (a string in an expression keeps its single quotes)", expr)
+                    return .unknown
+                }
                 let hint = didYouMean(name, among: columns.map(\.name)).map { "; did you mean `\($0)`?" } ?? ""
                 fail(.unknownColumn, "unknown column `\(name)`\(hint) (event fields are read as `$.\(name)`)", expr)
                 return .unknown

@@ -19,8 +19,17 @@ extension PipelineBuilder {
             guard checkName(entry.key, what: "column name", at: entry.keyNode) else { continue }
             var typeNode = entry.value
             var defaultNode: Node?
+            var notNull = false
             if case .mapping = entry.value {
-                guard let spec = mapping(entry.value, what: "column `\(entry.key)`", allowed: ["type", "default"]) else { continue }
+                guard let spec = mapping(entry.value, what: "column `\(entry.key)`", allowed: ["type", "default", "not_null"]) else { continue }
+                if let node = spec.first(where: { $0.key == "not_null" })?.value {
+                    switch scalar(node, what: "`not_null` of column `\(entry.key)`") {
+                    case "true": notNull = true
+                    case "false": notNull = false
+                    case let other?: report(.invalidValue, "`not_null` of column `\(entry.key)` must be true or false, not `\(other)`", at: node)
+                    case nil: break
+                    }
+                }
                 guard let t = spec.first(where: { $0.key == "type" })?.value else {
                     report(.missingKey, "missing key `type` in column `\(entry.key)`", at: entry.value)
                     continue
@@ -51,7 +60,7 @@ extension PipelineBuilder {
                     }
                 }
             }
-            columns.append(ColumnDefinition(name: entry.key, type: type, defaultValue: defaultValue))
+            columns.append(ColumnDefinition(name: entry.key, type: type, defaultValue: defaultValue, notNull: notNull))
         }
         if columns.isEmpty {
             if columnPairs.isEmpty { report(.invalidValue, "view `\(name)` needs at least one column", at: columnsNode) }

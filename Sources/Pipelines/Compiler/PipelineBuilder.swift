@@ -100,7 +100,7 @@ struct PipelineBuilder {
             report(error.code, error.message, line: error.line, column: error.column)
             return nil
         }
-        let topKeys = ["name", "version", "source", "on_error", "dead_letter", "on_unknown_type", "views", "on", "upcast"]
+        let topKeys = ["name", "version", "source", "on_error", "dead_letter", "on_unknown_type", "views", "on", "upcast", "events", "tests"]
         guard let pairs = mapping(root, what: "the pipeline", allowed: topKeys) else { return nil }
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
         for key in ["name", "version", "source", "views", "on"] where value(key) == nil {
@@ -207,7 +207,14 @@ struct PipelineBuilder {
             let types = handlers.map(\.type).filter { $0 != "*" && $0 != "_tombstone" }
             for entry in list {
                 if !types.contains(entry.key) {
-                    let hint = didYouMean(entry.key, among: types).map { "; did you mean `\($0)`?" } ?? ""
+                    if let near = didYouMean(entry.key, among: types),
+                       case .mapping(let on)? = value("on"), let handlerNode = on.keys.first(where: { $0.string == near }) {
+                        // One of the two spellings is wrong, and events of the other type would be ignored silently.
+                        report(.unknownKey, "the handler `\(near)` and the upcast of `\(entry.key)` (line \(entry.keyNode.position.line)) differ "
+                            + "by a typo: events of one of the two types would be ignored; spell both as the events do "
+                            + "(did you mean `\(entry.key)`?)", at: handlerNode)
+                    }
+                    let hint = didYouMean(entry.key, among: types).map { "; is the handler `\($0)` misspelled?" } ?? ""
                     report(.unknownKey, "`upcast` names `\(entry.key)`, which has no handler in `on`\(hint)", at: entry.keyNode)
                     continue
                 }
@@ -233,12 +240,23 @@ struct PipelineBuilder {
             deadLetter = buildDeadLetter(node, onError: onError, onErrorNode: value("on_error"), topics: topics)
         }
 
+        var events: [EventSchema]?
+        if let node = value("events") {
+            let schemas = buildEvents(node)
+            checkDeclared(schemas, onNode: value("on"), upcastNode: value("upcast"))
+            events = schemas
+        }
+        var tests: [PipelineTest] = []
+        if let node = value("tests") { tests = buildTests(node, views: views, topics: topics) }
+
         guard problems.isEmpty else { return nil }
-        return Pipeline(
+        var pipeline = Pipeline(
             name: name, version: version, topics: topics, onError: onError, onUnknownType: onUnknown, views: views,
             typePath: typePath, key: key, versionPath: versionPath, filter: filter, dedupeBy: dedupeBy,
-            handlers: handlers, upcasts: upcasts, deadLetter: deadLetter
+            handlers: handlers, upcasts: upcasts, deadLetter: deadLetter, events: events
         )
+        pipeline.tests = tests
+        return pipeline
     }
 
     mutating func path(_ node: Node, what: String) -> JSONPath? {

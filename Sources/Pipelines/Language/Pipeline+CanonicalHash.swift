@@ -11,7 +11,8 @@ extension Pipeline {
         for view in views.sorted(by: { $0.name < $1.name }) {
             out += "view \(view.name) key=\(view.keyColumns.map { view.columns[$0].name }.joined(separator: ","))\n"
             for column in view.columns {
-                out += "  column \(column.name) \(column.type.rawValue) \(column.defaultValue.canonical)\n"
+                // `not_null` only when set, so that existing pipelines keep their hash.
+                out += "  column \(column.name) \(column.type.rawValue) \(column.defaultValue.canonical)\(column.notNull ? " not_null" : "")\n"
             }
         }
         for handler in handlers.sorted(by: { $0.type < $1.type }) {
@@ -36,6 +37,14 @@ extension Pipeline {
         // Only when set, so that pipelines without `dead_letter:` keep the hash they always had.
         if deadLetter.isSet {
             out += "dead_letter park_key=\(deadLetter.parksKey) topic=\(deadLetter.topic ?? "-")\n"
+        }
+        if let events {
+            for schema in events.sorted(by: { $0.type < $1.type }) {
+                out += "event \(schema.type.debugDescription)\n"
+                for field in schema.required.sorted(by: { $0.path.description < $1.path.description }) {
+                    out += "  required \(field.path)=\(field.type.rawValue)\n"
+                }
+            }
         }
         return out
     }

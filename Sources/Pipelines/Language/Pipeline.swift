@@ -40,6 +40,10 @@ public struct Pipeline: Sendable {
     var dedupeBy: Expr?
     var handlers: [HandlerSpec]
     var upcasts: [String: [UpcastStep]]
+    /// The `events:` declarations; nil when the pipeline has none (then nothing is checked).
+    var events: [EventSchema]?
+    /// The `tests:` section, run by `projector test`; not part of the hash (tests do not change what runs).
+    public var tests: [PipelineTest] = []
 
     /// Parses and validates a definition.
     /// - Parameters:
@@ -75,7 +79,7 @@ public struct Pipeline: Sendable {
         name: String, version: Int, topics: [String], onError: ErrorPolicy, onUnknownType: UnknownTypePolicy,
         views: [ViewDefinition], typePath: JSONPath, key: Expr?, versionPath: JSONPath?, filter: Expr?,
         dedupeBy: Expr?, handlers: [HandlerSpec], upcasts: [String: [UpcastStep]],
-        deadLetter: DeadLetterSettings
+        deadLetter: DeadLetterSettings, events: [EventSchema]?
     ) {
         self.name = name
         self.version = version
@@ -91,6 +95,7 @@ public struct Pipeline: Sendable {
         self.handlers = handlers
         self.upcasts = upcasts
         self.deadLetter = deadLetter
+        self.events = events
         self.hash = ""
         self.hash = DefinitionHash.hex(of: canonicalText)
     }

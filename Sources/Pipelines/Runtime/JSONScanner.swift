@@ -184,23 +184,32 @@ struct JSONScanner {
     }
 
     /// Scans a string at `"`; the slot spans the text between the quotes.
+    ///
+    /// The bytes are or-ed together on the way (one instruction per word), so only a string that
+    /// holds a byte of 0x80 or more is checked for well-formed UTF-8, once its end is known.
     mutating func string() throws(JSONSyntaxError) -> Slot {
         position += 1
         var slot = Slot(kind: .string, start: position, end: 0, extra: 0)
         let base = bytes.baseAddress!
         let count = bytes.count
+        var seen: UInt64 = 0
         while position < count {
-            position = Self.plainRun(base, from: position, count: count)
+            position = Self.plainRun(base, from: position, count: count, seen: &seen)
             if position == count { break }
             // Byte by byte from there: the stop byte itself, or the last, incomplete word.
             var c = base[position]
             while c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c >= 0x20 {
+                seen |= UInt64(c)
                 position += 1
                 if position == count { throw error("unterminated string") }
                 c = base[position]
             }
             if c == UInt8(ascii: "\"") {
                 slot.end = position
+                if seen & 0x8080_8080_8080_8080 != 0,
+                   let invalid = Self.firstInvalidUTF8(base, from: slot.start, to: position) {
+                    throw JSONSyntaxError(message: "invalid UTF-8 in a string", offset: invalid)
+                }
                 position += 1
                 return slot
             }
@@ -231,8 +240,9 @@ struct JSONScanner {
 
     /// Skips plain string bytes eight at a time (SWAR): returns the position of the first `"`, `\`
     /// or control byte, or of the last, incomplete word when none comes before it.
+    /// Every word skipped is or-ed into `seen`.
     @inline(__always)
-    static func plainRun(_ base: UnsafePointer<UInt8>, from start: Int, count: Int) -> Int {
+    static func plainRun(_ base: UnsafePointer<UInt8>, from start: Int, count: Int, seen: inout UInt64) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         var position = start
@@ -244,9 +254,36 @@ struct JSONScanner {
             // can flag only bytes above a truly flagged one, so the lowest flag is exact.
             let flags = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & highs
             if flags != 0 { return position + flags.trailingZeroBitCount >> 3 }
+            seen |= word
             position += 8
         }
         return position
+    }
+
+    /// The offset of the first byte of `base[start..<end]` that does not begin a well-formed UTF-8
+    /// sequence (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or nil.
+    static func firstInvalidUTF8(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        var i = start
+        while i < end {
+            let b0 = base[i]
+            if b0 < 0x80 { i += 1; continue }
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF
+            switch b0 {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return i
+            }
+            guard i + length <= end, base[i + 1] >= low, base[i + 1] <= high else { return i }
+            for k in 2..<length where base[i + k] & 0xC0 != 0x80 { return i }
+            i += length
+        }
+        return nil
     }
 
     static func hexValue(_ c: UInt8) -> UInt32? {

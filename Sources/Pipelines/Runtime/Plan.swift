@@ -25,6 +25,8 @@ public final class Plan: Sendable {
         var operations: [CompiledOperation]
         var identity: [Access]
         var byVersion: [Int: [Access]]
+        /// The `events:` requirements of the handler's type: access-table id, path and JSON type.
+        var required: [(id: Int, path: JSONPath, type: EventSchema.JSONType)]
     }
 
     private let trie: PathTrie
@@ -42,6 +44,8 @@ public final class Plan: Sendable {
     private let dedupe: CompiledExpression?
     private let dedupeView: Int?
     private let emptyAccess: [Access]
+    /// The access table without upcasts: what `filter` reads for an event of a type without handler.
+    private let identity: [Access]
 
     /// Compiles a validated pipeline.
     public init(_ pipeline: Pipeline) {
@@ -79,6 +83,11 @@ public final class Plan: Sendable {
         key = compile(pipeline.key, [])
         filter = compile(pipeline.filter, [])
         dedupe = compile(pipeline.dedupeBy, [])
+        var requiredByHandler: [[(id: Int, path: JSONPath, type: EventSchema.JSONType)]] = []
+        for handler in pipeline.handlers {
+            let fields = pipeline.events?.first { $0.type == handler.type }?.required ?? []
+            requiredByHandler.append(fields.map { (pathID($0.path), $0.path, $0.type) })
+        }
         var operationsByHandler: [[CompiledOperation]] = []
         for handler in pipeline.handlers {
             operationsByHandler.append(handler.operations.map { op in
@@ -101,7 +110,8 @@ public final class Plan: Sendable {
                     byVersion[start] = logicalPaths.map { Self.resolve($0, chain, chain.count, &trie) }
                 }
             }
-            compiled.append(CompiledHandler(operations: operationsByHandler[index], identity: identity, byVersion: byVersion))
+            compiled.append(CompiledHandler(
+                operations: operationsByHandler[index], identity: identity, byVersion: byVersion, required: requiredByHandler[index]))
         }
         let map = trie.finish()
         func remap(_ access: Access) -> Access {
@@ -113,9 +123,11 @@ public final class Plan: Sendable {
             }
         }
         handlers = compiled.map { h in
-            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.mapValues { $0.map(remap) })
+            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.mapValues { $0.map(remap) },
+                            required: h.required)
         }
         emptyAccess = identity.map { _ in Access.missing }
+        self.identity = identity.map(remap)
         typeSlot = map[rawTypeSlot]
         versionSlot = rawVersionSlot.map { map[$0] }
         self.trie = trie
@@ -274,6 +286,10 @@ public final class Plan: Sendable {
         }
         guard specific != nil || wildcard != nil else {
             if pipeline.onUnknownType == .ignore { return .ignoredUnknownType }
+            // The documented order puts `filter` before the handlers: an event it drops is never an error.
+            let context = EvaluationContext(bytes: bytes, slots: slots, access: identity, key: kafkaKey, topic: topic,
+                                            partition: message.partition, offset: message.offset, timestamp: message.timestamp)
+            if try !passesFilter(context) { return .filtered }
             throw EventFailure(code: .unknownType, message: "no handler for event type `\(String(decoding: typeBytes, as: UTF8.self))`")
         }
         let routed = handlers[specific ?? wildcard!]
@@ -293,19 +309,19 @@ public final class Plan: Sendable {
         }
         var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
-        if let filter {
-            switch try Evaluator.evaluate(filter, context, row: []) {
-            case .boolean(true): break
-            case .boolean(false), .null: return .filtered
-            case let other: throw EventFailure(code: .typeMismatch, message: "`filter` gave \(other.typeName), not a boolean")
-            }
-        }
+        if try !passesFilter(context) { return .filtered }
         if let key {
             let v = try Evaluator.evaluate(key, context, row: [])
-            if v.isNull { throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null") }
+            if v.isNull {
+                // A required path missing is the better reason when it is what made the key null.
+                if !routed.required.isEmpty { try checkRequired(routed.required, context) }
+                throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null")
+            }
             context.key = v
             if parkedKeysView != nil { try checkParked(v, &parkKey, &batch, &rows) }
         }
+        // After the key, so that under `park_key` an event missing a required path parks its key.
+        if !routed.required.isEmpty { try checkRequired(routed.required, context) }
         var seen: (entry: Int, id: String)?
         if let dedupe, let dedupeView {
             let v = try Evaluator.evaluate(dedupe, context, row: [])
@@ -319,6 +335,39 @@ public final class Plan: Sendable {
         if let wildcard { try apply(handlers[wildcard].operations, context, &batch, &rows, &noOps) }
         if let seen { batch.set(seen.entry, [.text(seen.id)]) }
         return .applied
+    }
+
+    /// Whether `source.filter` (if any) keeps the event.
+    private func passesFilter(_ context: EvaluationContext) throws -> Bool {
+        guard let filter else { return true }
+        switch try Evaluator.evaluate(filter, context, row: []) {
+        case .boolean(true): return true
+        case .boolean(false), .null: return false
+        case let other: throw EventFailure(code: .typeMismatch, message: "`filter` gave \(other.typeName), not a boolean")
+        }
+    }
+
+    /// Fails the event (code `schema`) at the first `events:` requirement it does not meet.
+    private func checkRequired(_ required: [(id: Int, path: JSONPath, type: EventSchema.JSONType)], _ context: EvaluationContext) throws {
+        for field in required {
+            let value = try Evaluator.read(context.access[field.id], context, path: field.path)
+            let fits: Bool
+            switch (field.type, value) {
+            case (_, .null): fits = false
+            case (.any, _): fits = true
+            case (.string, .text), (.string, .string): fits = true
+            case (.number, .integer), (.number, .real), (.integer, .integer): fits = true
+            case (.boolean, .boolean): fits = true
+            case (.object, .composite(_, let elements)): fits = elements < 0
+            case (.array, .composite(_, let elements)): fits = elements >= 0
+            default: fits = false
+            }
+            if !fits {
+                throw EventFailure(code: .schema, message: value.isNull
+                    ? "`\(field.path)` is missing (`events` requires a \(field.type.rawValue))"
+                    : "`\(field.path)` is \(value.typeName), not \(field.type.rawValue) (as `events` requires)")
+            }
+        }
     }
 
     /// Under `park_key`: records the event's key in `parkKey` and fails the event if the key is parked.
