@@ -2,7 +2,7 @@ public import Pipelines
 import Foundation
 import ProjectorModel
 
-/// Runs one ``PipelineTest`` (a `tests:` entry) in memory through ``ProjectionHarness`` — the
+/// Runs one `PipelineTest` (a `tests:` entry) in memory through ``ProjectionHarness`` — the
 /// worker's batch path — and tells what differs, so `projector test` and Swift tests judge a
 /// pipeline by the same rules.
 ///
