@@ -60,6 +60,36 @@ struct ProjectionHarnessTests {
         #expect(try harness.deadLetters().isEmpty)
     }
 
+    @Test("ledger: a deposit without amount is a schema dead letter, not a null balance; the account's later events wait behind it")
+    func ledgerDepositWithoutAmount() throws {
+        let path = ProjectorExecutable.repositoryRoot.appendingPathComponent("pipelines/ledger/ledger.yaml").path
+        let harness = try ProjectionHarness(pipelineAt: path)
+        func event(_ id: String, _ data: String) -> TestMessage {
+            TestMessage(#"{"eventId":"\#(id)","eventType":"MoneyDeposited","data":{"accountId":"a",\#(data)}}"#, key: "a")
+        }
+        try harness.send([event("e1", #""amount":300"#), event("e2", #""note":"no amount""#), event("e3", #""amount":200"#)])
+        #expect(try harness.row("accounts", key: .text("a"))?["balance"] == .integer(300))
+        let letters = try harness.deadLetters()
+        #expect(letters.map(\.letter.offset) == [1, 2])
+        #expect(letters.first?.letter.error.hasPrefix("schema") == true)
+    }
+
+    @Test("owners: a deposit for an account not opened yet waits as a dead letter; once the account is opened, dlq replay applies it once")
+    func ownersReplayAfterTheAccountOpens() throws {
+        let path = ProjectorExecutable.repositoryRoot.appendingPathComponent("pipelines/ledger/owners.yaml").path
+        let harness = try ProjectionHarness(pipelineAt: path)
+        try harness.send(TestMessage(#"{"eventType":"MoneyDeposited","data":{"accountId":"a-1","amount":40}}"#, key: "a-1"))
+        #expect(try harness.deadLetters().count == 1)
+        #expect(try harness.rows("owner_totals").isEmpty)
+        try harness.send(TestMessage(#"{"eventType":"AccountOpened","data":{"accountId":"a-1","owner":"ada"}}"#, key: "a-1"))
+        let outcome = try DeadLetterReplay(projection: harness.projection, store: harness.store).run()
+        #expect(outcome.replayed.count == 1 && outcome.stillFailing.isEmpty)
+        #expect(try harness.row("owner_totals", key: .text("ada"))?["total"] == .integer(40))
+        #expect(try harness.deadLetters().isEmpty)
+        #expect(try DeadLetterReplay(projection: harness.projection, store: harness.store).run().replayed.isEmpty)
+        #expect(try harness.row("owner_totals", key: .text("ada"))?["total"] == .integer(40))
+    }
+
     @Test("a message on a topic the pipeline does not read is refused")
     func unknownTopic() throws {
         let harness = try ProjectionHarness(yaml: Self.ledger)

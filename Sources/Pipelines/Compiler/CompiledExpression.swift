@@ -11,7 +11,13 @@ indirect enum CompiledExpression: Sendable {
     case unary(UnaryOperator, CompiledExpression)
     case binary(BinaryOperator, CompiledExpression, CompiledExpression)
     case call(Function, [CompiledExpression])
+    /// Column `column` (of `type`) of the row the operation looked up in its slot `slot`.
+    case lookup(slot: Int, column: Int, type: ColumnType)
 }
+
+/// Registers a `lookup(view, keys…).column` of the operation being compiled and gives its slot,
+/// and the column's position and type in the looked-up view.
+typealias LookupResolver = (_ view: String, _ keys: [Expr], _ column: String) -> (slot: Int, column: Int, type: ColumnType)
 
 /// A `Sendable` literal.
 enum ConstantValue: Sendable {
@@ -29,8 +35,12 @@ enum ConstantValue: Sendable {
 }
 
 extension CompiledExpression {
-    /// Compiles `expr`: `paths` gives each JSON path its access-table id, `columns` are the row's.
-    static func compile(_ expr: Expr, columns: [ColumnDefinition], paths: (JSONPath) -> Int) -> CompiledExpression {
+    /// Compiles `expr`: `paths` gives each JSON path its access-table id, `columns` are the row's,
+    /// `lookups` registers each `lookup()` (the type checker allows them in operations only).
+    static func compile(
+        _ expr: Expr, columns: [ColumnDefinition], paths: (JSONPath) -> Int,
+        lookups: LookupResolver = { _, _, _ in preconditionFailure("lookup() outside an operation passed the type checker") }
+    ) -> CompiledExpression {
         switch expr.kind {
         case .null: return .constant(.null)
         case .integer(let v): return .constant(.integer(v))
@@ -42,15 +52,20 @@ extension CompiledExpression {
         case .column(let name):
             let index = columns.firstIndex { $0.name == name }!
             return .column(index, columns[index].type)
-        case .unary(let op, let e): return .unary(op, compile(e, columns: columns, paths: paths))
-        case .binary(let op, let l, let r): return .binary(op, compile(l, columns: columns, paths: paths), compile(r, columns: columns, paths: paths))
+        case .unary(let op, let e): return .unary(op, compile(e, columns: columns, paths: paths, lookups: lookups))
+        case .binary(let op, let l, let r):
+            return .binary(op, compile(l, columns: columns, paths: paths, lookups: lookups),
+                           compile(r, columns: columns, paths: paths, lookups: lookups))
+        case .lookup(let view, let keys, let column):
+            let resolved = lookups(view, keys, column)
+            return .lookup(slot: resolved.slot, column: resolved.column, type: resolved.type)
         case .call(let f, let args):
             if f == .sum || f == .count, case .path(let p) = args[0].kind {
                 let star = p.components.firstIndex(of: .wildcard)!
                 let prefix = JSONPath(components: Array(p.components[..<star]))
                 return .aggregate(f, paths(prefix), p, WildcardWalk(p.components[star...]))
             }
-            return .call(f, args.map { compile($0, columns: columns, paths: paths) })
+            return .call(f, args.map { compile($0, columns: columns, paths: paths, lookups: lookups) })
         }
     }
 }

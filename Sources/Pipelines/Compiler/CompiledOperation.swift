@@ -11,7 +11,20 @@ final class CompiledOperation: Sendable {
         var expression: CompiledExpression
     }
 
+    /// A `lookup()` the operation's expressions read: found once per event, before its key.
+    struct Lookup: Sendable {
+        var view: Int
+        var viewName: String
+        var key: [CompiledExpression]
+        var keyTypes: [ColumnType]
+        var keyNames: [String]
+        /// `lookup(view, keys…)` as written, to tell two reads of one row apart from two rows.
+        var canonical: String
+    }
+
     let kind: OperationSpec.Kind
+    /// The rows this operation looks up (empty for most operations: then nothing is read).
+    let lookups: [Lookup]
     let view: Int
     let key: [CompiledExpression]
     /// The view's type of each key column, in `key` order.
@@ -32,7 +45,27 @@ final class CompiledOperation: Sendable {
     let setTexts: [String]
     let whenText: String
 
-    init(_ op: OperationSpec, view: ViewDefinition, compile: (Expr) -> CompiledExpression) {
+    /// - Parameters:
+    ///   - views: every table of the plan, for `lookup()`; its declared views come first.
+    ///   - compile: compiles an expression against this operation's view, with a resolver for lookups.
+    init(_ op: OperationSpec, view: ViewDefinition, views: [ViewDefinition],
+         compile: @escaping (Expr, LookupResolver) -> CompiledExpression) {
+        var lookups: [Lookup] = []
+        func resolve(_ viewName: String, _ keys: [Expr], _ column: String) -> (slot: Int, column: Int, type: ColumnType) {
+            let index = views.firstIndex { $0.name == viewName }!
+            let target = views[index]
+            let columnIndex = target.columns.firstIndex { $0.name == column }!
+            let canonical = Expr(kind: .lookup(view: viewName, keys: keys, column: ""), offset: 0).canonical
+            let slot = lookups.firstIndex { $0.canonical == canonical } ?? {
+                lookups.append(Lookup(
+                    view: index, viewName: viewName, key: keys.map { compile($0, { _, _, _ in preconditionFailure("a lookup's key holds no lookup") }) },
+                    keyTypes: target.keyColumns.map { target.columns[$0].type },
+                    keyNames: target.keyColumns.map { target.columns[$0].name }, canonical: canonical))
+                return lookups.count - 1
+            }()
+            return (slot, columnIndex, target.columns[columnIndex].type)
+        }
+        let compile = { (expr: Expr) in compile(expr, resolve) }
         kind = op.kind
         self.view = op.view
         key = op.key.map(compile)
@@ -48,6 +81,7 @@ final class CompiledOperation: Sendable {
         notNullColumns = view.columns.indices.filter { view.columns[$0].notNull }
         viewName = view.name
         columnNames = view.columns.map(\.name)
+        self.lookups = lookups
     }
 
     private func viewColumnName(_ column: Int) -> String { columnNames[column] }
@@ -58,6 +92,8 @@ final class CompiledOperation: Sendable {
     /// Applies the operation to the batch for one event.
     /// - Throws: `EventFailure` when an expression fails or a key is null.
     func apply(_ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int) throws {
+        var context = context
+        if !lookups.isEmpty { context.lookedUp = try lookUp(context, &batch, &rows) }
         var key: [ViewValue] = []
         key.reserveCapacity(self.key.count)
         for position in self.key.indices {
@@ -110,5 +146,32 @@ final class CompiledOperation: Sendable {
             throw EventFailure(code: .notNull, message: "`\(title)`: column `\(viewColumnName(column))` is not_null but \(how)")
         }
         batch.set(entry, updated)
+    }
+
+    /// The rows of this operation's lookups as the batch has them now: read through the change set,
+    /// so an earlier event of the same batch is seen; a null key finds no row.
+    private func lookUp(_ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader) throws -> [[ViewValue]?] {
+        var found: [[ViewValue]?] = []
+        found.reserveCapacity(lookups.count)
+        for lookup in lookups {
+            var key: [ViewValue] = []
+            for position in lookup.key.indices {
+                let value: Value
+                do {
+                    value = try Evaluator.evaluate(lookup.key[position], context, row: [])
+                } catch {
+                    throw EventFailure(code: error.code, message: "the key of lookup('\(lookup.viewName)') in `\(title)`: \(error.message)")
+                }
+                if value.isNull { break }
+                key.append(try value.stored(as: lookup.keyTypes[position], column: lookup.keyNames[position]))
+            }
+            if key.count < lookup.key.count {
+                found.append(nil)
+                continue
+            }
+            let entry = try batch.entry(view: lookup.view, key: key, rows: &rows)
+            found.append(batch.row(entry))
+        }
+        return found
     }
 }

@@ -43,7 +43,9 @@ extension PipelineBuilder {
                     failed = true
                     continue
                 }
-                let reads = ReadPermissions(columns: view.columns, rowDenied: "key expressions may not read row columns", pathsDenied: pathsDenied)
+                let reads = ReadPermissions(
+                    columns: view.columns, rowDenied: "key expressions may not read row columns", pathsDenied: pathsDenied,
+                    lookupViews: views)
                 guard let (expr, type) = expression(entry.value, what: "key `\(entry.key)`", reads: reads) else { failed = true; continue }
                 if !Self.fits(type, in: view.columns[columnIndex].type) {
                     report(.typeMismatch, "key `\(entry.key)` is \(view.columns[columnIndex].type.rawValue) but the expression is \(type.name)", at: entry.value)
@@ -61,7 +63,7 @@ extension PipelineBuilder {
             failed = true
         } else { failed = true }
 
-        let rowReads = ReadPermissions(columns: view.columns, rowDenied: nil, pathsDenied: pathsDenied)
+        let rowReads = ReadPermissions(columns: view.columns, rowDenied: nil, pathsDenied: pathsDenied, lookupViews: views)
         var assignments: [OperationSpec.Assignment] = []
         if let setNode = value("set") {
             if kind == .delete {

@@ -16,6 +16,8 @@ extension PipelineBuilder {
         var pathsDenied: String?
         /// Whether the expression must read nothing at all (a default).
         var constantOnly = false
+        /// The pipeline's declared views `lookup()` may read; empty where it may not.
+        var lookupViews: [ViewDefinition] = []
     }
 
     /// Parses and checks the expression at `node`; nil once its problems are reported.
@@ -125,6 +127,40 @@ extension PipelineBuilder {
                     fail(.typeMismatch, "cannot compare \(lt.name) with \(rt.name)", expr)
                 }
                 return .boolean
+            }
+        case .lookup(let viewName, let keys, let columnName):
+            guard !reads.lookupViews.isEmpty else {
+                fail(.invalidExpression, "\(what) cannot use lookup(): other views are read only in a handler's operations", expr)
+                return .unknown
+            }
+            guard let view = reads.lookupViews.first(where: { $0.name == viewName }) else {
+                let hint = didYouMean(viewName, among: reads.lookupViews.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+                fail(.unknownView, "lookup() names no view '\(viewName)'\(hint)", expr)
+                return .unknown
+            }
+            if keys.count != view.keyColumns.count {
+                let names = view.keyColumns.map { view.columns[$0].name }
+                fail(.missingKeyColumn, "lookup('\(viewName)', …) takes \(names.count) key value\(names.count == 1 ? "" : "s") (\(names.joined(separator: ", "))), not \(keys.count)", expr)
+            }
+            var keyReads = reads
+            keyReads.rowDenied = "the key of a lookup reads the event and the message only"
+            keyReads.lookupViews = []
+            for (position, key) in keys.enumerated() {
+                let type = check(key, in: node, reads: keyReads, what: "the key of lookup('\(viewName)')")
+                if position < view.keyColumns.count, !Self.fits(type, in: view.columns[view.keyColumns[position]].type) {
+                    fail(.typeMismatch, "key `\(view.columns[view.keyColumns[position]].name)` of view \(viewName) is \(view.columns[view.keyColumns[position]].type.rawValue), but lookup() gives \(type.name)", key)
+                }
+            }
+            guard let column = view.columns.first(where: { $0.name == columnName }) else {
+                let hint = didYouMean(columnName, among: view.columns.map(\.name)).map { "; did you mean `\($0)`?" } ?? ""
+                fail(.unknownColumn, "view \(viewName) has no column `\(columnName)`\(hint)", expr)
+                return .unknown
+            }
+            switch column.type {
+            case .text, .json: return .text
+            case .integer: return .integer
+            case .real: return .real
+            case .boolean: return .boolean
             }
         case .call(let function, let arguments):
             let aggregate = function == .sum || function == .count

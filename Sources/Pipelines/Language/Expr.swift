@@ -49,6 +49,8 @@ struct Expr: Hashable, Sendable {
         case unary(UnaryOperator, Expr)
         case binary(BinaryOperator, Expr, Expr)
         case call(Function, [Expr])
+        /// `lookup('view', key…).column`: a column of another view's row, read in the batch.
+        case lookup(view: String, keys: [Expr], column: String)
     }
 
     var kind: Kind
@@ -69,6 +71,8 @@ struct Expr: Hashable, Sendable {
         case .unary(let op, let e): return "(\(op.rawValue) \(e.canonical))"
         case .binary(let op, let l, let r): return "(\(l.canonical) \(op.rawValue) \(r.canonical))"
         case .call(let f, let args): return f.rawValue + "(" + args.map(\.canonical).joined(separator: ",") + ")"
+        case .lookup(let view, let keys, let column):
+            return "lookup(" + ([Expr(kind: .text(view), offset: 0)] + keys).map(\.canonical).joined(separator: ",") + ")." + column
         }
     }
 
@@ -79,6 +83,7 @@ struct Expr: Hashable, Sendable {
         case .unary(_, let e): e.visit(body)
         case .binary(_, let l, let r): l.visit(body); r.visit(body)
         case .call(_, let args): for a in args { a.visit(body) }
+        case .lookup(_, let keys, _): for k in keys { k.visit(body) }
         default: break
         }
     }
@@ -88,7 +93,7 @@ struct Expr: Hashable, Sendable {
         var constant = true
         visit { node in
             switch node.kind {
-            case .path, .meta, .column: constant = false
+            case .path, .meta, .column, .lookup: constant = false
             default: break
             }
         }

@@ -14,7 +14,7 @@ struct Token {
         case path(JSONPath)
         case meta(MetaField)
         case op(String)
-        case leftParen, rightParen, comma, end
+        case leftParen, rightParen, comma, dot, end
     }
     var kind: Kind
     var offset: Int
@@ -120,6 +120,7 @@ struct ExpressionLexer {
         case "(": position += 1; return Token(kind: .leftParen, offset: start)
         case ")": position += 1; return Token(kind: .rightParen, offset: start)
         case ",": position += 1; return Token(kind: .comma, offset: start)
+        case ".": position += 1; return Token(kind: .dot, offset: start)
         case "+", "-", "*", "/", "%": position += 1; return Token(kind: .op(String(c)), offset: start)
         case "|":
             guard peek(1) == "|" else { throw ExpressionSyntaxError(message: "unexpected `|` (concatenation is `||`)", offset: start) }

@@ -39,6 +39,7 @@ struct ExpressionParser {
         case .leftParen: return "`(`"
         case .rightParen: return "`)`"
         case .comma: return "`,`"
+        case .dot: return "`.`"
         case .end: return "end of expression"
         }
     }
@@ -141,8 +142,9 @@ struct ExpressionParser {
                 throw ExpressionSyntaxError(message: "`\(name)` needs an operand before it", offset: token.offset)
             }
             guard case .leftParen = current.kind else { return Expr(kind: .column(name), offset: token.offset) }
+            if name == "lookup" { return try parseLookup(at: token.offset) }
             guard let function = Function(rawValue: name) else {
-                let hint = didYouMean(name, among: Function.allCases.map(\.rawValue)).map { "; did you mean `\($0)`?" } ?? ""
+                let hint = didYouMean(name, among: Function.allCases.map(\.rawValue) + ["lookup"]).map { "; did you mean `\($0)`?" } ?? ""
                 throw ExpressionSyntaxError(message: "unknown function `\(name)`\(hint)", offset: token.offset)
             }
             try advance()
@@ -168,5 +170,40 @@ struct ExpressionParser {
         default:
             throw ExpressionSyntaxError(message: "expected a value but found \(describe(token))", offset: token.offset)
         }
+    }
+
+    /// `lookup('view', key…).column`, the current token being the `(`.
+    private mutating func parseLookup(at offset: Int) throws(ExpressionSyntaxError) -> Expr {
+        try advance()
+        try enter(); defer { depth -= 1 }
+        guard case .text(let view) = current.kind else {
+            throw ExpressionSyntaxError(
+                message: "lookup() takes the view's name as a 'string' first, such as lookup('accounts', $key).owner",
+                offset: current.offset)
+        }
+        try advance()
+        var keys: [Expr] = []
+        while case .comma = current.kind {
+            try advance()
+            keys.append(try parseOr())
+        }
+        guard case .rightParen = current.kind else {
+            throw ExpressionSyntaxError(message: "expected `,` or `)` in the arguments of `lookup` but found \(describe(current))", offset: current.offset)
+        }
+        try advance()
+        guard !keys.isEmpty else {
+            throw ExpressionSyntaxError(message: "lookup('\(view)') needs the key of the row, such as lookup('\(view)', $key)", offset: offset)
+        }
+        guard case .dot = current.kind else {
+            throw ExpressionSyntaxError(
+                message: "lookup('\(view)', …) is a row: name the column to read, such as lookup('\(view)', …).column",
+                offset: current.offset)
+        }
+        try advance()
+        guard case .name(let column) = current.kind else {
+            throw ExpressionSyntaxError(message: "expected a column name after `.` but found \(describe(current))", offset: current.offset)
+        }
+        try advance()
+        return Expr(kind: .lookup(view: view, keys: keys, column: column), offset: offset)
     }
 }

@@ -1,3 +1,5 @@
+import ProjectorModel
+
 /// How a path read after upcasting finds its value in the original event.
 indirect enum Access: Sendable {
     case slot(Int)
@@ -20,4 +22,7 @@ struct EvaluationContext {
     var partition: Int32
     var offset: Int64
     var timestamp: Int64?
+    /// The rows the running operation's `lookup()`s found (`nil`: no such row), by lookup slot;
+    /// empty for operations without lookups.
+    var lookedUp: [[ViewValue]?] = []
 }

@@ -51,6 +51,9 @@ enum Evaluator {
         case .constant(let c): return c.value
         case .path(let id, let path): return try read(context.access[id], context, path: path)
         case .column(let index, let type): return Value.from(row[index], type: type)
+        case .lookup(let slot, let column, let type):
+            guard let looked = context.lookedUp[slot] else { return .null }
+            return Value.from(looked[column], type: type)
         case .meta(let field):
             switch field {
             case .key: return context.key

@@ -91,7 +91,9 @@ public final class Plan: Sendable {
         var operationsByHandler: [[CompiledOperation]] = []
         for handler in pipeline.handlers {
             operationsByHandler.append(handler.operations.map { op in
-                CompiledOperation(op, view: views[op.view]) { compile($0, views[op.view].columns)! }
+                CompiledOperation(op, view: views[op.view], views: views) { expr, lookups in
+                    CompiledExpression.compile(expr, columns: views[op.view].columns, paths: pathID, lookups: lookups)
+                }
             })
         }
 
