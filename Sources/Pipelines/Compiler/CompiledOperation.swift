@@ -92,8 +92,13 @@ final class CompiledOperation: Sendable {
     /// Applies the operation to the batch for one event.
     /// - Throws: `EventFailure` when an expression fails or a key is null.
     func apply(_ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int) throws {
-        var context = context
-        if !lookups.isEmpty { context.lookedUp = try lookUp(context, &batch, &rows) }
+        guard !lookups.isEmpty else { return try run(context, &batch, &rows, &noOps) }
+        var withRows = context
+        withRows.lookedUp = try lookUp(context, &batch, &rows)
+        try run(withRows, &batch, &rows, &noOps)
+    }
+
+    private func run(_ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int) throws {
         var key: [ViewValue] = []
         key.reserveCapacity(self.key.count)
         for position in self.key.indices {
