@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -57,6 +59,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProjectorHTTP",
+            dependencies: [
+                "Projector", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProjectorTools",
             dependencies: [
                 "Projector", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
@@ -67,8 +78,9 @@ let package = Package(
         .executableTarget(
             name: "ProjectorCLI",
             dependencies: [
-                "Projector", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
+                "Projector", "ProjectorHTTP", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -45,7 +45,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// - Throws: ``KafkaError`` `_INVALID_ARG` naming a property librdkafka rejected.
     public init(configuration: KafkaConsumerConfiguration, rebalanceHandler: (any KafkaRebalanceHandler)? = nil) throws(KafkaError) {
         let properties = configuration.properties
-        let conf = try makeNativeConfiguration(properties)
+        let conf = try makeNativeConfiguration(properties, for: RD_KAFKA_CONSUMER)
         coordinator = NativeRebalanceCoordinator(
             handler: rebalanceHandler,
             assignmentStrategy: properties.last { $0.key == "partition.assignment.strategy" }?.value ?? "")
