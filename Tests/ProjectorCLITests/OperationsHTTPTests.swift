@@ -119,11 +119,17 @@ struct OperationsHTTPTests {
                 #expect(metrics.sum("projector_lag_seconds", ["partition": String(partition.split(separator: "/")[1])]) > 0)
             }
         }
-        let ready = try worker.probe("/readyz")
-        #expect(ready.status == 503)
+        var ready = try worker.probe("/readyz")
+        try waitUntil(deadline: .seconds(10), pollInterval: .milliseconds(50), "the waiting records to age past --ready-max-lag-seconds") {
+            ready = try worker.probe("/readyz")
+            return ready.status == 503
+        }
         #expect("\(ready.json)".contains("behind"), "\(ready.json)")
-        let live = try worker.probe("/healthz")
-        #expect(live.status == 503, "a wedged loop fails the liveness probe")
+        var live = try worker.probe("/healthz")
+        try waitUntil(deadline: .seconds(10), pollInterval: .milliseconds(50), "a wedged loop to fail the liveness probe") {
+            live = try worker.probe("/healthz")
+            return live.status == 503
+        }
         #expect("\(live.json)".contains("has not polled"), "\(live.json)")
         try Self.expectClean(worker)
 

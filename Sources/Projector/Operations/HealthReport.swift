@@ -25,12 +25,11 @@ public struct HealthReport: Sendable, Encodable {
 }
 
 extension RuntimeMetrics {
-    /// Live when every running worker loop polled within ``stallAfter`` or is applying a batch
-    /// that started within it: a wedged loop fails, as Kafka Connect's KIP-1017 probe does.
+    /// Live when every running worker loop polled within ``stallAfter`` (a batch being applied
+    /// counts from the poll that fetched it): a wedged loop fails, as Kafka Connect's KIP-1017 probe does.
     public func liveness() -> HealthReport {
         HealthReport(snapshots().map { snapshot in
-            guard snapshot.isRunning else { return .init(pipeline: snapshot.pipeline, ok: true, reason: "") }
-            guard let since = snapshot.sinceLastPoll else {
+            guard snapshot.isRunning, let since = snapshot.sinceLastPoll else {
                 return .init(pipeline: snapshot.pipeline, ok: true, reason: "")
             }
             if since >= stallAfter {
