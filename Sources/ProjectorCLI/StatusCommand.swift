@@ -19,7 +19,8 @@ struct StatusCommand: ParsableCommand {
         status is Burrow's partition status judged from successive samples: ok, idle (caught up, \
         nothing new for --stall-after), warn (lag grew over the window), stall (records waiting, the \
         checkpoint still for --stall-after), rewind (the checkpoint went backwards). A single sample is \
-        ok; --watch samples every --interval seconds and redraws (one table per sample without a terminal).
+        ok; --watch samples every --interval seconds and redraws (one table per sample without a terminal) \
+        until SIGINT or SIGTERM (exit 0).
 
         Examples:
           projector status --db views.sqlite
@@ -61,7 +62,10 @@ struct StatusCommand: ParsableCommand {
         let properties = try librdkafka.properties(command: "status")
         var judge = PartitionStatusJudge(window: .milliseconds(Int64(stallAfter * 1000)))
         let isTerminal = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] != "true"
-        while true {
+        let signal = ShutdownSignal()
+        let sources = watch ? stopOnSignals(signal) : nil
+        defer { withExtendedLifetime(sources) {} }
+        while !signal.isTriggered {
             var report: StatusReport
             do {
                 report = try StatusReport.make(store: store, brokers: brokers, properties: properties)
@@ -73,7 +77,8 @@ struct StatusCommand: ParsableCommand {
             try show(report)
             guard watch else { return }
             fflush(nil)
-            Thread.sleep(forTimeInterval: interval)
+            let next = Date(timeIntervalSinceNow: interval)
+            while !signal.isTriggered && Date() < next { Thread.sleep(forTimeInterval: min(0.05, interval)) }
         }
     }
 

@@ -181,3 +181,50 @@ struct OperationsHTTPTests {
         #expect(try worker.metrics().sum("projector_rebalances_total") >= 1)
     }
 }
+
+extension OperationsHTTPTests {
+    @Test("a checkpoint moved back by another process shows rewind; projector reset --to-offset (ours) does not")
+    func rewindOnlyWhenNotOurs() throws {
+        let setup = try Setup(events: 3_000)
+        let third = setup.orders.count / 3
+        try setup.publish(setup.orders.prefix(third))
+        let worker = try setup.start(["--stall-after", "2"])
+        defer { _ = worker.stop() }
+        var metrics: [PrometheusSample] = []
+        func caughtUp(_ count: Int) throws -> Bool {
+            metrics = try worker.metrics()
+            return metrics.sum("projector_checkpoint_offset") == Double(count) && metrics.sum("projector_lag_records") == 0
+        }
+        try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(50), "the worker to catch up") { try caughtUp(third) }
+
+        // Ours: reset rebuilds to earlier offsets and swaps; the worker follows without a rewind.
+        let reset = try ProjectorExecutable.run([
+            "reset", "pipelines/order_summary.yaml", "--db", setup.directory.path, "--brokers", setup.fixture.bootstrapServers,
+            "--to-offset", "orders:0:1,orders:1:1,orders:2:1", "--yes",
+        ])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        try setup.publish(setup.orders.dropFirst(third).prefix(third))
+        var rewinds = 0
+        try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(50), "the worker to replay after the reset") {
+            let done = try caughtUp(2 * third)
+            rewinds += metrics.partitionStatuses.values.filter { $0 == "rewind" }.count
+            return done
+        }
+        #expect(worker.errorOutput.contains("rebuilt and swapped in"), "the worker followed the reset: \(worker.errorOutput)")
+        #expect(rewinds == 0, "a reset of ours is not a rewind")
+
+        // Not ours: another process moves partition 0's checkpoint back in the store.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [setup.directory.path, #"UPDATE "_projector_checkpoints" SET "next_offset" = 0 WHERE "partition" = 0"#]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try setup.publish(setup.orders.dropFirst(2 * third))
+        try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(50), "partition 0 to show rewind") {
+            metrics = try worker.metrics()
+            return metrics.partitionStatuses["orders/0"] == "rewind"
+        }
+        #expect(metrics.partitionStatuses["orders/1"] != "rewind" && metrics.partitionStatuses["orders/2"] != "rewind")
+        #expect(worker.errorOutput.contains("partition 0 is rewind"), "logged on change: \(worker.errorOutput)")
+    }
+}
