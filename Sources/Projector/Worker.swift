@@ -158,6 +158,9 @@ public final class Worker: Sendable {
         consumer.sessionTimeout = .seconds(10)
         consumer.heartbeatInterval = .seconds(1)
         consumer.additionalProperties = configuration.properties
+        if let metrics = configuration.metrics?.pipeline(projection.name) {
+            consumer.statisticsHandler = { metrics.received(statistics: $0) }
+        }
         return consumer
     }
 }

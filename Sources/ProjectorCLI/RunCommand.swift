@@ -72,7 +72,11 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
         let signal = ShutdownSignal()
         let sources = stopOnSignals(signal)
         let plans = try loadPlans(pipelines)
-        let properties = try kafka.librdkafka.properties(command: "run")
+        var properties = try kafka.librdkafka.properties(command: "run")
+        if operations.http != nil, properties["statistics.interval.ms"] == nil {
+            // librdkafka's view (round trips, fetch queues) for /metrics; -X statistics.interval.ms overrides.
+            properties["statistics.interval.ms"] = "10000"
+        }
         let metrics = operations.makeMetrics()
         var workers: [Worker] = []
         for plan in plans {

@@ -8,6 +8,7 @@ extension RuntimeMetrics {
         var events: [Sample] = [], batches: [Sample] = [], batchDurations: [Sample] = [], commitDurations: [Sample] = []
         var checkpoints: [Sample] = [], lagRecords: [Sample] = [], lagSeconds: [Sample] = [], lastApplied: [Sample] = []
         var statuses: [Sample] = [], assigned: [Sample] = [], rebalances: [Sample] = []
+        var roundTrips: [Sample] = [], fetchMessages: [Sample] = [], fetchBytes: [Sample] = [], kafkaLag: [Sample] = []
         for snapshot in snapshots {
             let pipeline = [("pipeline", snapshot.pipeline)]
             for (topic, counts) in snapshot.events.sorted(by: { $0.key < $1.key }) {
@@ -29,6 +30,17 @@ extension RuntimeMetrics {
                 }
             }
             assigned.append(Sample(labels: pipeline, value: Double(snapshot.partitions.count)))
+            if let kafka = snapshot.kafka {
+                for (broker, seconds) in kafka.brokerRoundTrip.sorted(by: { $0.key < $1.key }) {
+                    roundTrips.append(Sample(labels: pipeline + [("broker", broker)], value: seconds))
+                }
+                for partition in kafka.partitions {
+                    let labels = pipeline + [("topic", partition.topic), ("partition", String(partition.partition))]
+                    fetchMessages.append(Sample(labels: labels, value: Double(partition.fetchQueueMessages)))
+                    fetchBytes.append(Sample(labels: labels, value: Double(partition.fetchQueueBytes)))
+                    if partition.consumerLag >= 0 { kafkaLag.append(Sample(labels: labels, value: Double(partition.consumerLag))) }
+                }
+            }
             rebalances.append(Sample(labels: pipeline, value: Double(snapshot.rebalances)))
         }
         var rebuildDone: [Sample] = [], rebuildTarget: [Sample] = [], rebuildETA: [Sample] = []
@@ -60,6 +72,15 @@ extension RuntimeMetrics {
             MetricFamily(name: "projector_assigned_partitions", help: "Partitions assigned to the pipeline's consumer.", kind: .gauge, samples: assigned),
             MetricFamily(name: "projector_rebalances_total", help: "Partition assignments the pipeline's consumer received.",
                          kind: .counter, samples: rebalances),
+            MetricFamily(name: "projector_kafka_broker_rtt_seconds", help: "librdkafka's average round trip to each broker.",
+                         kind: .gauge, samples: roundTrips),
+            MetricFamily(name: "projector_kafka_fetch_queue_messages", help: "Messages librdkafka fetched and holds for the next polls.",
+                         kind: .gauge, samples: fetchMessages),
+            MetricFamily(name: "projector_kafka_fetch_queue_bytes", help: "Bytes librdkafka fetched and holds for the next polls.",
+                         kind: .gauge, samples: fetchBytes),
+            MetricFamily(name: "projector_kafka_consumer_lag_records",
+                         help: "The lag librdkafka sees from the group's committed offsets (informational; projector_lag_records is exact).",
+                         kind: .gauge, samples: kafkaLag),
             MetricFamily(name: "projector_rebuild_events", help: "Events a rebuild applied to its shadow tables so far.", kind: .gauge, samples: rebuildDone),
             MetricFamily(name: "projector_rebuild_target_events", help: "Events up to the rebuild's target positions.",
                          kind: .gauge, samples: rebuildTarget),

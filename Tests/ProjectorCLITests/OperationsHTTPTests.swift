@@ -169,7 +169,7 @@ struct OperationsHTTPTests {
             try member.poll(maxMessages: 1, timeout: .milliseconds(100)) { _ in }
             return try !member.assignment().isEmpty
         }
-        let worker = try setup.start()
+        let worker = try setup.start(["-X", "statistics.interval.ms=1000"])
         defer { _ = worker.stop() }
         let waiting = try worker.probe("/readyz")
         #expect(waiting.status == 503)
@@ -179,6 +179,15 @@ struct OperationsHTTPTests {
             try worker.probe("/readyz").status == 200
         }
         #expect(try worker.metrics().sum("projector_rebalances_total") >= 1)
+        // librdkafka's statistics, every statistics.interval.ms: its fetch queues and broker round trips.
+        var metrics: [PrometheusSample] = []
+        try waitUntil(deadline: .seconds(30), pollInterval: .milliseconds(100), "librdkafka's statistics in /metrics") {
+            metrics = try worker.metrics()
+            return metrics.named("projector_kafka_fetch_queue_messages").count == 3
+                && !metrics.named("projector_kafka_broker_rtt_seconds").isEmpty
+        }
+        #expect(metrics.named("projector_kafka_broker_rtt_seconds").allSatisfy { $0.value >= 0 && $0.value < 10 })
+        try Self.expectClean(worker)
     }
 }
 

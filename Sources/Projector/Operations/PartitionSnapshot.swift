@@ -44,4 +44,6 @@ public struct PipelineSnapshot: Sendable {
     public var isBatchInFlight: Bool
     /// Whether the worker is running (started and not yet stopped).
     public var isRunning: Bool
+    /// librdkafka's latest statistics, when `statistics.interval.ms` is set.
+    public var kafka: KafkaStatistics?
 }

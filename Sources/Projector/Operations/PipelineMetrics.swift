@@ -25,7 +25,8 @@ public final class PipelineMetrics: Sendable {
         var lastApplied: Int64?
         var movedAt: ContinuousClock.Instant
         var windowStart: ContinuousClock.Instant
-        var windowLag: Int64 = 0
+        /// The lag at the start of the current window, once the end offset was known then.
+        var windowLag: Int64?
         var previousLag: Int64?
         var rewoundAt: ContinuousClock.Instant?
         var status: PartitionStatus = .ok
@@ -47,6 +48,7 @@ public final class PipelineMetrics: Sendable {
         /// The end offsets librdkafka last learned from fetches, read without a request; set
         /// while the consumer is open, so a scrape sees new records even while a batch is stuck.
         var endOffsets: (@Sendable (KafkaTopicPartition) -> Int64?)?
+        var statistics: KafkaStatistics?
     }
 
     init(pipeline: String, stallAfter: Duration, logger: Logger) {
@@ -78,7 +80,7 @@ public final class PipelineMetrics: Sendable {
                 pipeline: pipeline, events: state.events, batches: state.batches, batchDuration: state.batchDuration,
                 commitDuration: state.commitDuration, partitions: partitions, isAssigned: state.isAssigned,
                 rebalances: state.rebalances, sinceLastPoll: state.lastPoll.map { now - $0 }, isBatchInFlight: state.inFlight,
-                isRunning: state.isRunning)
+                isRunning: state.isRunning, kafka: state.statistics)
             return (snapshot, changes)
         }
         log(changes)
@@ -94,6 +96,12 @@ public final class PipelineMetrics: Sendable {
     /// Lets scrapes read end offsets from the open consumer; nil detaches it before it closes.
     func attach(endOffsets: (@Sendable (KafkaTopicPartition) -> Int64?)?) {
         state.withLock { $0.endOffsets = endOffsets }
+    }
+
+    /// librdkafka emitted its statistics (every `statistics.interval.ms`, on the worker thread).
+    func received(statistics json: String) {
+        guard let statistics = KafkaStatistics(json: json) else { return }
+        state.withLock { $0.statistics = statistics }
     }
 
     /// A rebalance assigned `starts` (partition → next offset).
@@ -198,7 +206,7 @@ public final class PipelineMetrics: Sendable {
             let lag = value.lag
             if now - value.windowStart >= rule.window {
                 value.previousLag = value.windowLag
-                value.windowLag = lag
+                value.windowLag = value.endOffset == nil ? nil : lag
                 value.windowStart = now
             }
             let status = rule.status(
