@@ -60,7 +60,7 @@ extension RuntimeMetrics {
             MetricFamily(name: "projector_checkpoint_offset", help: "The next offset the pipeline applies (its stored checkpoint).",
                          kind: .gauge, samples: checkpoints),
             MetricFamily(name: "projector_lag_records",
-                         help: "Records not yet applied: last stable offset (read_committed) or high watermark minus the checkpoint.",
+                         help: "Records not yet applied: the high watermark last fetched minus the checkpoint; 0 when caught up.",
                          kind: .gauge, samples: lagRecords),
             MetricFamily(name: "projector_lag_seconds", help: "Age of the oldest record not yet applied, from record timestamps; 0 when caught up.",
                          kind: .gauge, samples: lagSeconds),

@@ -6,8 +6,9 @@ public struct PartitionSnapshot: Sendable {
     public var partition: Int32
     /// The next offset the pipeline will apply (its stored checkpoint).
     public var checkpoint: Int64
-    /// The end the worker last learned from fetches: the last stable offset under
-    /// `read_committed` (librdkafka reports it as the high watermark then), else the high watermark.
+    /// The high watermark librdkafka last learned from fetch responses (no request per scrape).
+    /// Under `read_committed` an open transaction's records count until they commit or abort:
+    /// librdkafka 2.0.2 has no call for the last stable offset.
     public var endOffset: Int64?
     /// Records not yet applied: end offset minus checkpoint, never negative, 0 when caught up.
     public var lagRecords: Int64
