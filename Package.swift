@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -58,6 +60,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProjectorHTTP",
+            dependencies: [
+                "Projector", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProjectorTools",
             dependencies: [
                 "Projector", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
@@ -68,8 +79,10 @@ let package = Package(
         .executableTarget(
             name: "ProjectorCLI",
             dependencies: [
-                "Projector", "ProjectorTools", "ProjectorTesting", "ProjectorModel", "KafkaClient", "Pipelines", "Views",
+                "Projector", "ProjectorHTTP", "ProjectorTools", "ProjectorTesting", "ProjectorModel", "KafkaClient",
+                "Pipelines", "Views",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -88,6 +101,7 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "ProjectorModel"], swiftSettings: strictSettings),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorHTTPTests", dependencies: ["ProjectorHTTP", "Projector"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
     ]
 )

@@ -28,7 +28,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     public init(bootstrapServers: String, additionalProperties: [String: String] = [:]) throws(KafkaError) {
         let properties = [("bootstrap.servers", bootstrapServers), ("allow.auto.create.topics", "false")]
             + additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        handle = try makeNativeHandle(RD_KAFKA_PRODUCER, try makeNativeConfiguration(properties))
+        handle = try makeNativeHandle(RD_KAFKA_PRODUCER, try makeNativeConfiguration(properties, for: RD_KAFKA_PRODUCER))
     }
 
     deinit { rd_kafka_destroy(handle) }

@@ -45,14 +45,16 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// - Throws: ``KafkaError`` `_INVALID_ARG` naming a property librdkafka rejected.
     public init(configuration: KafkaConsumerConfiguration, rebalanceHandler: (any KafkaRebalanceHandler)? = nil) throws(KafkaError) {
         let properties = configuration.properties
-        let conf = try makeNativeConfiguration(properties)
+        let conf = try makeNativeConfiguration(properties, for: RD_KAFKA_CONSUMER)
         coordinator = NativeRebalanceCoordinator(
             handler: rebalanceHandler,
-            assignmentStrategy: properties.last { $0.key == "partition.assignment.strategy" }?.value ?? "")
+            assignmentStrategy: properties.last { $0.key == "partition.assignment.strategy" }?.value ?? "",
+            statistics: configuration.statisticsHandler)
         // The coordinator outlives the handle: it is released in deinit after rd_kafka_destroy.
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(coordinator).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, nativeRebalanceCallback)
         rd_kafka_conf_set_offset_commit_cb(conf, nativeOffsetCommitCallback)
+        if configuration.statisticsHandler != nil { rd_kafka_conf_set_stats_cb(conf, nativeStatisticsCallback) }
         handle = try makeNativeHandle(RD_KAFKA_CONSUMER, conf)
         // Route the main queue (errors, callbacks) to the consumer queue so one poll serves all.
         rd_kafka_poll_set_consumer(handle)

@@ -122,6 +122,10 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Any other librdkafka property, applied after (and overriding) the typed ones.
     public var additionalProperties: [String: String] = [:]
 
+    /// Receives librdkafka's statistics JSON every `statistics.interval.ms` (set that property;
+    /// 0, the default, emits none). Called on the polling thread, inside `poll`.
+    public var statisticsHandler: (@Sendable (String) -> Void)?
+
     /// Creates a configuration with the documented defaults.
     /// - Parameters:
     ///   - bootstrapServers: `host:port[,host:port...]` (librdkafka: bootstrap.servers).

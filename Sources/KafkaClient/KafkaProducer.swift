@@ -28,7 +28,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Creates a producer.
     /// - Throws: ``KafkaError`` with code `_INVALID_ARG` naming the property librdkafka rejected.
     public init(configuration: KafkaProducerConfiguration) throws(KafkaError) {
-        let conf = try makeNativeConfiguration(configuration.properties)
+        let conf = try makeNativeConfiguration(configuration.properties, for: RD_KAFKA_PRODUCER)
         // Delivery reports and errors as events on the main queue, served by pollDeliveryReports.
         rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR))
         handle = try makeNativeHandle(RD_KAFKA_PRODUCER, conf)

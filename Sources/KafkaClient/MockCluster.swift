@@ -43,7 +43,7 @@ public final class MockCluster: @unchecked Sendable {
     public init(brokerCount: Int = 3, properties: [String: String] = [:]) throws(KafkaError) {
         precondition(brokerCount > 0, "a mock cluster needs at least one broker")
         // The mock needs an owning client handle; its threads live as long as the cluster.
-        let conf = try makeNativeConfiguration([("log_level", "3")] + properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        let conf = try makeNativeConfiguration([("log_level", "3")] + properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, for: RD_KAFKA_PRODUCER)
         owner = try makeNativeHandle(RD_KAFKA_PRODUCER, conf)
         guard let cluster = rd_kafka_mock_cluster_new(owner, Int32(brokerCount)) else {
             rd_kafka_destroy(owner)

@@ -20,6 +20,8 @@ package struct BatchApplier: Sendable {
         package var failedEvents: [EventError]
         /// Event counts by outcome.
         package var counters: PlanResult.Counters
+        /// How long the store took to commit the batch's transaction.
+        package var commitDuration: Duration = .zero
     }
 
     /// The projection whose changes are applied.
@@ -50,10 +52,15 @@ package struct BatchApplier: Sendable {
         check: (inout any ViewTransaction) throws -> Void = { _ in },
         headers: (Int) -> [DeadLetterHeader] = { _ in [] }
     ) throws -> Outcome {
-        try store.write(pipeline: projection.name, target: target) { transaction in
+        var written = ContinuousClock.now
+        var outcome = try store.write(pipeline: projection.name, target: target) { transaction in
             try check(&transaction)
-            return try apply(messages, headers: headers, in: &transaction)
+            let outcome = try apply(messages, headers: headers, in: &transaction)
+            written = .now
+            return outcome
         }
+        outcome.commitDuration = .now - written
+        return outcome
     }
 
     /// Applies `messages` inside a transaction the caller opened on ``target`` (the rebuild's last

@@ -20,11 +20,14 @@ package final class PartitionTracker: KafkaRebalanceHandler {
     /// Whether the latest rebalance event was an assignment: after a revoke, the group always
     /// follows with an assignment (maybe empty) before this member owns anything again.
     private(set) var isAssigned = false
+    /// Told about every assignment and revocation.
+    private let metrics: PipelineMetrics?
 
-    package init(store: any ViewStore, pipeline: String, recordsEnd: Bool) {
+    package init(store: any ViewStore, pipeline: String, recordsEnd: Bool, metrics: PipelineMetrics? = nil) {
         self.store = store
         self.pipeline = pipeline
         self.recordsEnd = recordsEnd
+        self.metrics = metrics
     }
 
     func consumer(_ consumer: KafkaConsumer, didAssign partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset] {
@@ -50,6 +53,7 @@ package final class PartitionTracker: KafkaRebalanceHandler {
             }
             if recordsEnd { ends[partition] = watermarks?.high ?? 0 }
         }
+        metrics?.assigned(positions.filter { partitions.contains($0.key) })
         return starts
     }
 
@@ -57,6 +61,7 @@ package final class PartitionTracker: KafkaRebalanceHandler {
         // Every batch was committed to the store before the poll that revokes, so nothing is in
         // flight here: forget the partitions.
         isAssigned = false
+        metrics?.revoked(partitions)
         for partition in partitions {
             positions[partition] = nil
             ends[partition] = nil

@@ -65,14 +65,18 @@ public final class Worker: Sendable {
                               views: projection.views)
         }
         try checkCluster()
-        let tracker = PartitionTracker(store: store, pipeline: name, recordsEnd: configuration.exitsAtEnd)
+        let metrics = configuration.metrics?.pipeline(name)
+        metrics?.started()
+        defer { metrics?.stopped() }
+        let tracker = PartitionTracker(store: store, pipeline: name, recordsEnd: configuration.exitsAtEnd, metrics: metrics)
         let consumer = try wrappingErrors(pipeline: name, doing: "pipeline \(name)") {
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(), rebalanceHandler: tracker)
             try consumer.subscribe(topics: projection.topics)
             return consumer
         }
+        metrics?.attach { [consumer] in consumer.cachedWatermarks($0)?.high }
         var loop = WorkerLoop(projection: projection, applier: BatchApplier(projection: projection, store: store, target: .live),
-                              consumer: consumer, tracker: tracker, logger: logger, onBatch: onBatch)
+                              consumer: consumer, tracker: tracker, logger: logger, metrics: metrics, onBatch: onBatch)
         var failure: ProjectorError?
         var publisher: DeadLetterPublisher?
         do {
@@ -96,6 +100,7 @@ public final class Worker: Sendable {
         } catch {
             failure = error
         }
+        metrics?.attach(endOffsets: nil)
         do {
             try consumer.close()
         } catch {
@@ -153,6 +158,9 @@ public final class Worker: Sendable {
         consumer.sessionTimeout = .seconds(10)
         consumer.heartbeatInterval = .seconds(1)
         consumer.additionalProperties = configuration.properties
+        if let metrics = configuration.metrics?.pipeline(projection.name) {
+            consumer.statisticsHandler = { metrics.received(statistics: $0) }
+        }
         return consumer
     }
 }

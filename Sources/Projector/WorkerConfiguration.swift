@@ -23,6 +23,9 @@ public struct WorkerConfiguration: Sendable {
     /// and partition as metadata. The library never prints by itself: the application bootstraps
     /// swift-log's `LoggingSystem`, or passes a logger with its own handler.
     public var logger = Logger(label: "projector.runtime")
+    /// Where the worker reports its counters, durations, lag and partition status (an `--http`
+    /// server reads them); `nil` measures nothing.
+    public var metrics: RuntimeMetrics?
 
     /// Creates a configuration with the documented defaults: 10,000 messages per batch, 100 ms polls.
     public init(

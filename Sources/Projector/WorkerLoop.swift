@@ -20,9 +20,12 @@ package struct WorkerLoop {
     private var messages: [RawMessage] = []
     /// The projection's topic index of each consumer topic id.
     private var topics: TopicIndexes
+    /// Measures each batch when the worker reports metrics.
+    private var meter: BatchMeter?
 
     package init(projection: any Projection, applier: BatchApplier, consumer: KafkaConsumer, tracker: PartitionTracker,
-                 logger: Logger, onBatch: (@Sendable (Worker.Progress) -> Void)?) {
+                 logger: Logger, metrics: PipelineMetrics? = nil, onBatch: (@Sendable (Worker.Progress) -> Void)?) {
+        self.meter = metrics.map { BatchMeter(metrics: $0, topics: projection.topics) }
         self.projection = projection
         self.topics = TopicIndexes(topics: projection.topics)
         self.applier = applier
@@ -45,11 +48,13 @@ package struct WorkerLoop {
             // Rolled back: another member advanced these partitions. Start again from the store.
             logger.warning(
                 "\(subject): batch rolled back, another worker got there first: \(fenced.reason); continuing from the stored checkpoints")
-            try seekToStoredCheckpoints(fenced.partitions, after: "a fenced batch")
+            meter?.didApply(nil)
+            try seekToStoredCheckpoints(fenced.partitions, after: "a fenced batch", isOurs: false)
             return
         } catch let error as ViewStoreError where error.code == .generationChanged {
             // A rebuild swapped new tables in (Views checks under the write lock); the batch was
             // rolled back. Take the new generation and go on from its checkpoints.
+            meter?.didApply(nil)
             do {
                 try applier.store.prepare(pipeline: projection.name, version: projection.version,
                                           hash: projection.definitionHash, views: projection.views)
@@ -62,12 +67,14 @@ package struct WorkerLoop {
             } catch {
                 throw ProjectorError(wrapping: error, pipeline: projection.name, doing: "\(subject): the views were rebuilt and swapped in")
             }
-            try seekToStoredCheckpoints(Array(tracker.positions.keys), after: "a swap")
+            try seekToStoredCheckpoints(Array(tracker.positions.keys), after: "a swap", isOurs: true)
             logger.warning("\(subject): the views were rebuilt and swapped in; continuing from their checkpoints")
             return
         } catch {
+            meter?.didApply(nil)
             throw ProjectorError(wrapping: error, pipeline: projection.name, doing: subject)
         }
+        meter?.metrics.polled()
         if let failure = tracker.failure {
             throw ProjectorError(wrapping: failure, pipeline: projection.name, doing: "\(subject): reading checkpoints")
         }
@@ -87,8 +94,9 @@ package struct WorkerLoop {
     private var subject: String { "pipeline \(projection.name)" }
 
     /// Seeks the given partitions this worker still owns to the checkpoints stored with the views
-    /// (the earliest offset when none), after the store moved under it.
-    private func seekToStoredCheckpoints(_ partitions: [KafkaTopicPartition], after cause: String) throws(ProjectorError) {
+    /// (the earliest offset when none), after the store moved under it; `isOurs` tells whether
+    /// the move was this process's own (a rebuild's swap) rather than someone else's reset.
+    private func seekToStoredCheckpoints(_ partitions: [KafkaTopicPartition], after cause: String, isOurs: Bool) throws(ProjectorError) {
         let stored = try wrappingErrors(pipeline: projection.name, doing: "\(subject): reading checkpoints after \(cause)") {
             try [KafkaTopicPartition: Int64](nextOffsets: applier.store.checkpoints(pipeline: projection.name))
         }
@@ -97,6 +105,7 @@ package struct WorkerLoop {
             do {
                 try consumer.seek(partition, to: next.map { KafkaOffset($0) } ?? .beginning, timeout: .seconds(10))
                 tracker.advance(to: [Checkpoint(topic: partition.topic, partition: partition.partition, nextOffset: next ?? 0)])
+                meter?.metrics.moved(partition, to: next ?? 0, isOurs: isOurs)
             } catch {
                 // The assignment is going away; the next assignment starts at the stored checkpoint.
                 logger.warning("\(subject): seeking \(partition.topic)/\(partition.partition): \(error)",
@@ -113,12 +122,15 @@ package struct WorkerLoop {
         let topics = projection.topics
         let positions = tracker.positions
         let isAssignmentLost = consumer.isAssignmentLost
-        return try messages.withUnsafeBufferPointer { messages in
+        meter?.willApply(messages)
+        let outcome = try messages.withUnsafeBufferPointer { messages in
             try applier.apply(messages, check: { transaction in
                 try PartitionFence.check(messages, topics: topics, positions: positions,
                                          isAssignmentLost: isAssignmentLost, transaction: &transaction)
             }, headers: { Self.headers(of: batch[$0]) })
         }
+        meter?.didApply(outcome)
+        return outcome
     }
 
     /// A dead-lettered record's headers, copied out of the batch (one `messages` index per record).

@@ -60,13 +60,19 @@ func stopOnSignals(_ signal: ShutdownSignal) -> Thread {
     return waiter
 }
 
-/// Runs a rebuild with a progress line and stop signals, or exits with the rebuild's error.
-func runRebuild(_ plan: Plan, store: any ViewStore, options: RebuildOptions) throws -> Rebuild.Summary {
+/// Runs a rebuild with a progress line and stop signals, or exits with the rebuild's error;
+/// `metrics`, when given, follows its progress for `--http`.
+func runRebuild(_ plan: Plan, store: any ViewStore, options: RebuildOptions, metrics: RuntimeMetrics? = nil) throws -> Rebuild.Summary {
     let signal = ShutdownSignal()
     let sources = stopOnSignals(signal)
     defer { withExtendedLifetime(sources) {} }
     let progress = ProgressLine()
-    let rebuild = Rebuild(projection: plan, store: store, options: options, onProgress: { progress.update($0.summary) })
+    let rebuild = Rebuild(projection: plan, store: store, options: options, onProgress: { update in
+        progress.update(update.summary)
+        metrics?.setRebuild(RebuildSnapshot(
+            pipeline: update.pipeline, eventsDone: Int64(update.events), eventsTarget: Int64(update.events) + update.remaining,
+            etaSeconds: update.eta.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }))
+    })
     defer { progress.finish() }
     do {
         return try rebuild.run(until: signal)

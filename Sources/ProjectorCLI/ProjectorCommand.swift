@@ -27,9 +27,13 @@ struct ProjectorCommand: ParsableCommand {
 @main
 enum ProjectorMain {
     static func main() {
-        LoggingSystem.bootstrap { LineLogHandler(label: $0) }
         do {
             var command = try ProjectorCommand.parseAsRoot()
+            if let configured = command as? any ConfiguresLogging {
+                configured.logging.bootstrap()
+            } else {
+                LoggingOptions.bootstrap(format: .text, level: .info)
+            }
             try command.run()
         } catch let error as ProjectorError {
             exit(failure(error).rawValue)

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import Pipelines
 import Projector
+import ProjectorHTTP
 import Views
 import ProjectorModel
 
 /// `projector rebuild`: recompute a pipeline's views from the earliest offsets, then swap them in.
-struct RebuildCommand: ParsableCommand {
+struct RebuildCommand: ParsableCommand, ConfiguresLogging {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "Recompute a pipeline's views from the earliest offsets into shadow tables, then swap them in.",
@@ -28,6 +29,9 @@ struct RebuildCommand: ParsableCommand {
         times where the brokers support it, else each partition stops at its first later message), or \
         topic:partition:offset,... (events before those offsets, like checkpoints; list every source \
         partition).
+
+        --http host:port serves GET /metrics with projector_rebuild_events, projector_rebuild_target_events \
+        and projector_rebuild_eta_seconds while it runs.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \
@@ -69,6 +73,10 @@ struct RebuildCommand: ParsableCommand {
     @Flag(help: "Drop the shadow of an interrupted rebuild and start over from the earliest offsets.")
     var restart = false
 
+    @OptionGroup var operations: OperationsOptions
+
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         if until != nil && into == nil {
             throw ValidationError("--until needs --into OTHER.db: a view as of a past moment never replaces the live views.")
@@ -93,8 +101,11 @@ struct RebuildCommand: ParsableCommand {
         }
         let path = into ?? db!
         let store = try openStore(path)
+        let metrics = operations.makeMetrics()
+        let server = try operations.start(metrics: metrics, db: path)
+        defer { server?.stop() }
         let summary = try runRebuild(plan, store: store, options: RebuildOptions(
-            brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart))
+            brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart), metrics: metrics)
         let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
         let rate = Int(Double(summary.events) / max(seconds, 0.001))
         let resumed = summary.wasResumed ? " (resumed)" : ""

@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Pipelines
 import Projector
+import ProjectorHTTP
 
 /// `projector run`: keeps views current from Kafka, exactly once in effect.
-struct RunCommand: ParsableCommand {
+struct RunCommand: ParsableCommand, ConfiguresLogging {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Keep the views of one or more pipelines current from Kafka.",
@@ -14,6 +15,11 @@ struct RunCommand: ParsableCommand {
         stored with the views (earliest when none); each batch's rows and checkpoints commit in one \
         SQLite transaction. SIGINT/SIGTERM finish the batch in flight, commit and exit 0.
 
+        --http host:port serves GET /metrics (Prometheus text), /healthz and /readyz (JSON, 200 or 503); \
+        the server stops after the workers. Partition status changes (ok, idle, warn, stall, stop, \
+        rewind; --stall-after is their window) are logged. The summary line on stderr counts events \
+        by outcome, dead letters included.
+
         Exit codes: 0 ok, 1 broker or database failure, 2 bad usage, an invalid pipeline, or views \
         built (or swapped in by a rebuild) by another definition, 3 an event error under on_error: fail \
         (everything before it is committed). A refused definition prints the command to run next.
@@ -22,6 +28,7 @@ struct RunCommand: ParsableCommand {
           projector run pipelines/order_summary.yaml --brokers 127.0.0.1:9092 --db views.sqlite
           projector run pipelines/*.yaml --brokers kafka:9092 --db views.sqlite -X fetch.wait.max.ms=50
           projector run pipelines/inventory.yaml --brokers 127.0.0.1:9092 --db views.sqlite --exit-at-end
+          projector run pipelines/*.yaml --brokers kafka:9092 --db views.sqlite --http 0.0.0.0:9464 --log-format json
         """)
 
     @Argument(help: "Pipeline files (YAML).")
@@ -48,6 +55,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds the worker waits for the cluster's first answer before it fails.", valueName: "seconds"))
     var connectTimeout: Double = 15
 
+    @OptionGroup var operations: OperationsOptions
+
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1.") }
         guard busyTimeout >= 0, busyTimeout <= 86_400 else { throw ValidationError("--busy-timeout must be between 0 and 86400 seconds.") }
@@ -63,24 +74,32 @@ struct RunCommand: ParsableCommand {
         let signal = ShutdownSignal()
         let sources = stopOnSignals(signal)
         let plans = try loadPlans(pipelines)
-        let properties = try kafka.librdkafka.properties(command: "run")
+        var properties = try kafka.librdkafka.properties(command: "run")
+        if operations.http != nil, properties["statistics.interval.ms"] == nil {
+            // librdkafka's view (round trips, fetch queues) for /metrics; -X statistics.interval.ms overrides.
+            properties["statistics.interval.ms"] = "10000"
+        }
+        let metrics = operations.makeMetrics()
         var workers: [Worker] = []
         for plan in plans {
             var configuration = WorkerConfiguration(brokers: kafka.brokers, groupID: group, properties: properties,
                                                     exitsAtEnd: exitAtEnd, maxBatchMessages: batchSize)
             configuration.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
+            configuration.metrics = metrics
             workers.append(Worker(
                 projection: plan, store: try openStore(db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))),
                 configuration: configuration))
         }
+        let server = try operations.start(metrics: metrics, db: db)
         let results = WorkerGroup.run(workers, until: signal)
+        server?.stop()
         withExtendedLifetime(sources) {}
         var exit: ExitCode?
         for result in results {
             switch result {
             case .success(let progress):
-                FileHandle.standardError.write(Data(
-                    "pipeline \(progress.pipeline): \(progress.messages) events in \(progress.batches) batches\n".utf8))
+                printError("pipeline \(progress.pipeline): \(progress.messages) events in \(progress.batches) batches: "
+                    + outcomeSummary(progress.counters))
             case .failure(let error):
                 let code = failure(error)
                 if let hint = hint(for: error, plans: plans) { printError(hint) }

@@ -7,8 +7,9 @@ internal import ProjectorModel
 /// high watermark and lag of each checkpointed partition.
 ///
 /// Its JSON form (`status --json`) is a contract:
-/// `{"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","checkpoints":[{"topic","partition","next_offset","high_watermark","lag"}]}]}`;
-/// the last two keys appear only when brokers were given.
+/// `{"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","counters","checkpoints":[{"topic","partition","next_offset","high_watermark","lag","status"}]}]}`;
+/// the last three keys appear only when brokers were given; `counters` maps each event outcome
+/// (applied, filtered, deduplicated, ignored_type, skipped, dead_lettered, parked) to its count.
 public struct StatusReport: Sendable, Encodable {
     /// One checkpointed partition.
     public struct Partition: Sendable, Encodable {
@@ -22,9 +23,11 @@ public struct StatusReport: Sendable, Encodable {
         public var highWatermark: Int64?
         /// Messages not yet applied (`high_watermark - next_offset`), when brokers were asked.
         public var lag: Int64?
+        /// Burrow's status over the samples seen so far (``judge(with:)``), when brokers were asked.
+        public var status: PartitionStatus?
 
         enum CodingKeys: String, CodingKey {
-            case topic, partition, nextOffset = "next_offset", highWatermark = "high_watermark", lag
+            case topic, partition, nextOffset = "next_offset", highWatermark = "high_watermark", lag, status
         }
     }
 
@@ -40,11 +43,14 @@ public struct StatusReport: Sendable, Encodable {
         public var deadLetters: Int
         /// Its dead letters not yet produced to its dead-letter topic.
         public var unpublishedDeadLetters: Int
+        /// Its event counts by outcome name (``EventOutcome``), as stored with the views.
+        public var counters: [String: Int64]
         /// Its checkpoints.
         public var checkpoints: [Partition]
 
         enum CodingKeys: String, CodingKey {
-            case name, version, hash, deadLetters = "dead_letters", unpublishedDeadLetters = "unpublished_dead_letters", checkpoints
+            case name, version, hash, deadLetters = "dead_letters", unpublishedDeadLetters = "unpublished_dead_letters", counters,
+                 checkpoints
         }
     }
 
@@ -65,14 +71,17 @@ public struct StatusReport: Sendable, Encodable {
     /// - Throws: ``ProjectorError`` `.database` or `.broker`.
     public static func make(store: any ViewStoreReader, brokers: String?, properties: [String: String] = [:]) throws(ProjectorError) -> StatusReport {
         let statuses: [PipelineStatus]
+        var counters: [String: [String: Int64]] = [:]
         do {
             statuses = try store.pipelines()
+            for status in statuses { counters[status.name] = try outcomeCounts(store.counters(pipeline: status.name)) }
         } catch {
             throw ProjectorError(code: .database, message: "status: \(error)")
         }
         var report = StatusReport(pipelines: statuses.map { status in
             Entry(name: status.name, version: status.version, hash: status.hash, deadLetters: status.deadLetters,
-                  unpublishedDeadLetters: status.unpublishedDeadLetters, checkpoints: status.checkpoints.map {
+                  unpublishedDeadLetters: status.unpublishedDeadLetters, counters: counters[status.name] ?? [:],
+                  checkpoints: status.checkpoints.map {
                 Partition(topic: $0.topic, partition: $0.partition, nextOffset: $0.nextOffset)
             })
         })
@@ -102,5 +111,30 @@ public struct StatusReport: Sendable, Encodable {
             throw ProjectorError(code: .broker, message: "status: \(error)")
         }
         return report
+    }
+
+
+    /// Fills each partition's ``Partition/status`` from this sample; pass the same judge to every
+    /// later report (`status --watch`) so the rules see the window.
+    public mutating func judge(with judge: inout PartitionStatusJudge) {
+        for pipeline in pipelines.indices {
+            for index in pipelines[pipeline].checkpoints.indices {
+                let partition = pipelines[pipeline].checkpoints[index]
+                guard let lag = partition.lag else { continue }
+                pipelines[pipeline].checkpoints[index].status = judge.status(
+                    topic: "\(pipelines[pipeline].name)/\(partition.topic)", partition: partition.partition,
+                    checkpoint: partition.nextOffset, lag: lag)
+            }
+        }
+    }
+
+    /// The stored counters (`_projector_counters` names) by ``EventOutcome`` name, every outcome present.
+    private static func outcomeCounts(_ stored: [String: Int64]) -> [String: Int64] {
+        var counts: [String: Int64] = [:]
+        for outcome in EventOutcome.allCases {
+            let name = outcome == .ignoredType ? "ignored_unknown_type" : outcome.rawValue
+            counts[outcome.rawValue] = stored[name] ?? 0
+        }
+        return counts
     }
 }

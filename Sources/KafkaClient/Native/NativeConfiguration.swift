@@ -1,12 +1,17 @@
 internal import CRdKafka
 
-/// Builds an `rd_kafka_conf_t` from key/value pairs, applying them in order (later pairs win).
+/// Builds an `rd_kafka_conf_t` for a client of `type` from key/value pairs, applying them in order
+/// (later pairs win) and leaving out the properties of the other kind of client
+/// (``NativePropertyScopes``); routes librdkafka's log lines to ``KafkaLog`` when it has a handler.
 ///
 /// The returned pointer is owned by the caller until `rd_kafka_new` succeeds, which takes it over
 /// (rdkafka.h: "The \p conf object is freed by this function on success").
-func makeNativeConfiguration(_ properties: [(key: String, value: String)]) throws(KafkaError) -> OpaquePointer {
+func makeNativeConfiguration(
+    _ properties: [(key: String, value: String)], for type: rd_kafka_type_t
+) throws(KafkaError) -> OpaquePointer {
     let conf = rd_kafka_conf_new()!
-    for (key, value) in properties {
+    if KafkaLog.isRouted { rd_kafka_conf_set_log_cb(conf, nativeLogCallback) }
+    for (key, value) in NativePropertyScopes.keeping(properties, for: type) {
         var errorText = [CChar](repeating: 0, count: 512)
         let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
         if result != RD_KAFKA_CONF_OK {

@@ -12,9 +12,12 @@ final class NativeRebalanceCoordinator {
     /// for the callbacks in which librdkafka cannot tell: `rd_kafka_rebalance_protocol` returns
     /// NULL while the consumer closes.
     private let isConfiguredCooperative: Bool
+    /// ``KafkaConsumerConfiguration/statisticsHandler``.
+    let statistics: (@Sendable (String) -> Void)?
 
-    init(handler: (any KafkaRebalanceHandler)?, assignmentStrategy: String) {
+    init(handler: (any KafkaRebalanceHandler)?, assignmentStrategy: String, statistics: (@Sendable (String) -> Void)? = nil) {
         self.handler = handler
+        self.statistics = statistics
         let assignors = assignmentStrategy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         isConfiguredCooperative = !assignors.isEmpty && assignors.allSatisfy { $0 == "cooperative-sticky" }
     }
@@ -113,4 +116,17 @@ func nativeOffsetCommitCallback(
 ) {
     guard let opaque else { return }
     Unmanaged<NativeRebalanceCoordinator>.fromOpaque(opaque).takeUnretainedValue().committed(err, offsets)
+}
+
+/// librdkafka's statistics callback; returns 0 so librdkafka frees the JSON itself.
+func nativeStatisticsCallback(
+    _ client: OpaquePointer?,
+    _ json: UnsafeMutablePointer<CChar>?,
+    _ length: Int,
+    _ opaque: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let json, let opaque else { return 0 }
+    let text = String(decoding: UnsafeRawBufferPointer(start: json, count: length), as: UTF8.self)
+    Unmanaged<NativeRebalanceCoordinator>.fromOpaque(opaque).takeUnretainedValue().statistics?(text)
+    return 0
 }
