@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Pipelines", targets: ["Pipelines"]),
         .library(name: "Views", targets: ["Views"]),
         .library(name: "Projector", targets: ["Projector"]),
+        .library(name: "ProjectorHTTP", targets: ["ProjectorHTTP"]),
         .library(name: "ProjectorTesting", targets: ["ProjectorTesting"]),
     ],
     dependencies: [

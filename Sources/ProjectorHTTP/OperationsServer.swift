@@ -47,7 +47,11 @@ public struct OperationsServer: Sendable {
 
     /// An application listening on `host:port` (port 0 picks a free one); run it as a
     /// swift-service-lifecycle `Service`.
-    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    /// - Parameters:
+    ///   - host: the address to listen on (`127.0.0.1` keeps it on this machine).
+    ///   - port: the port; 0 picks a free one.
+    ///   - logger: the server's logger.
+    ///   - onListening: called with the bound port once the server accepts connections.
     public func makeApplication(
         host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (Int) -> Void
     ) -> some ApplicationProtocol {

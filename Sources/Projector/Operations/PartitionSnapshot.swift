@@ -24,7 +24,7 @@ public struct PartitionSnapshot: Sendable {
 public struct PipelineSnapshot: Sendable {
     /// The pipeline name.
     public var pipeline: String
-    /// Event counts per topic, in ``EventOutcome/allCases`` order. A batch mixing several topics
+    /// Event counts per topic, in `EventOutcome.allCases` order. A batch mixing several topics
     /// of a multi-topic pipeline counts under the topic `*` (the plan counts per batch, not per topic).
     public var events: [String: [UInt64]]
     /// Batches committed.

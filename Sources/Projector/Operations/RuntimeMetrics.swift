@@ -4,7 +4,7 @@ internal import Synchronization
 /// The measurements of every worker in a process: the seam between the runtime and whatever
 /// exports them (the `--http` server renders them as Prometheus text and health probes).
 ///
-/// Pass one to ``WorkerConfiguration/metrics`` (and ``RebuildOptions/metrics``); the runtime
+/// Pass one to ``WorkerConfiguration/metrics`` (a rebuild reports through ``setRebuild(_:)``); the runtime
 /// registers each pipeline on start. Nothing here depends on HTTP.
 public final class RuntimeMetrics: Sendable {
     /// How long a partition's condition must hold before it is `stall`, `stop`, `idle` or `warn`
