@@ -1,6 +1,7 @@
 import Foundation
 import Projector
 import ProjectorHTTP
+import ProjectorTestSupport
 import Testing
 
 /// The Prometheus text renderer and the runtime's families, without a server.
@@ -36,18 +37,7 @@ struct MetricFamilyTests {
         #expect(metrics.readiness(maxLagSeconds: nil).isHealthy == false, "no worker: not ready")
         #expect(metrics.liveness().isHealthy, "no worker: nothing wedged")
 
-        let promtool = Process()
-        promtool.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        promtool.arguments = ["promtool", "check", "metrics"]
-        let input = Pipe(), output = Pipe()
-        promtool.standardInput = input
-        promtool.standardOutput = output
-        promtool.standardError = output
-        try promtool.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let findings = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        promtool.waitUntilExit()
-        #expect(promtool.terminationStatus == 0 && findings.isEmpty, "\(findings)")
+        let (status, findings) = try promtoolCheck(text)
+        #expect(status == 0 && findings.isEmpty, "\(findings)")
     }
 }

@@ -192,7 +192,7 @@ extension PipelineBuilder {
     static func jsonText(_ node: Node) -> String {
         switch node {
         case .mapping(let mapping):
-            return "{" + mapping.map { quoted($0.key.string ?? "") + ":" + jsonText($0.value) }.joined(separator: ",") + "}"
+            return "{" + mapping.map { Value.quoteJSON($0.key.string ?? "") + ":" + jsonText($0.value) }.joined(separator: ",") + "}"
         case .sequence(let sequence):
             return "[" + sequence.map(jsonText).joined(separator: ",") + "]"
         case .scalar, .alias:
@@ -201,25 +201,10 @@ extension PipelineBuilder {
             case .boolean(let b): return b ? "true" : "false"
             case .integer(let i): return String(i)
             case .real(let r): return "\(r)"
-            case .string(let s): return quoted(s)
+            case .string(let s): return Value.quoteJSON(s)
             case .json(let j): return j
             }
         }
     }
 
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
 }

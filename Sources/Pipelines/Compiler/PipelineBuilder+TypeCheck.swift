@@ -79,12 +79,7 @@ extension PipelineBuilder {
                 fail(.unknownColumn, "unknown column `\(name)`\(hint) (event fields are read as `$.\(name)`)", expr)
                 return .unknown
             }
-            switch column.type {
-            case .text, .json: return .text
-            case .integer: return .integer
-            case .real: return .real
-            case .boolean: return .boolean
-            }
+            return StaticType(column.type)
         case .unary(let op, let operand):
             let t = check(operand, in: node, reads: reads, what: what)
             switch op {
@@ -156,12 +151,7 @@ extension PipelineBuilder {
                 fail(.unknownColumn, "view \(viewName) has no column `\(columnName)`\(hint)", expr)
                 return .unknown
             }
-            switch column.type {
-            case .text, .json: return .text
-            case .integer: return .integer
-            case .real: return .real
-            case .boolean: return .boolean
-            }
+            return StaticType(column.type)
         case .call(let function, let arguments):
             let aggregate = function == .sum || function == .count
             if aggregate {
