@@ -33,10 +33,7 @@ extension LoggingOptions {
 
     /// Bootstraps swift-log once for the process and routes librdkafka's own log lines into it.
     static func bootstrap(format: Format, level: Logger.Level) {
-        switch format {
-        case .text: LoggingSystem.bootstrap { LineLogHandler(label: $0, logLevel: level) }
-        case .json: LoggingSystem.bootstrap { JSONLogHandler(label: $0, logLevel: level) }
-        }
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, logLevel: level, format: format) }
         routeLibrdkafkaLogs()
     }
 }
