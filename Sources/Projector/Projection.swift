@@ -23,6 +23,10 @@ public protocol Projection: Sendable {
     var parkedKeysView: Int? { get }
     /// The topic dead letters are produced to (`dead_letter.topic`), or nil.
     var deadLetterTopic: String? { get }
+    /// The index in ``views`` of the outbox of emitted records (`emit:`), or nil.
+    var outboxView: Int? { get }
+    /// The topics emitted records go to (`emit_topics`); the worker checks they exist.
+    var emitTopics: [String] { get }
 
     /// Runs a batch.
     /// - Parameters:
@@ -37,6 +41,10 @@ extension Projection {
     public var parkedKeysView: Int? { nil }
     /// No dead-letter topic unless the projection declares one.
     public var deadLetterTopic: String? { nil }
+    /// No outbox unless the projection declares one.
+    public var outboxView: Int? { nil }
+    /// No emit topics unless the projection declares them.
+    public var emitTopics: [String] { [] }
 }
 
 extension Plan: Projection {
@@ -50,6 +58,8 @@ extension Plan: Projection {
     public var topics: [String] { pipeline.topics }
     /// The pipeline's `on_error` policy.
     public var errorPolicy: ErrorPolicy { pipeline.onError }
+    /// The pipeline's `emit_topics`.
+    public var emitTopics: [String] { pipeline.emitTopics }
     /// The pipeline's `dead_letter.topic` under `on_error: dead-letter`.
     public var deadLetterTopic: String? { pipeline.onError == .deadLetter ? pipeline.deadLetter.topic : nil }
 }

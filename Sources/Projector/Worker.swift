@@ -78,22 +78,28 @@ public final class Worker: Sendable {
         var loop = WorkerLoop(projection: projection, applier: BatchApplier(projection: projection, store: store, target: .live),
                               consumer: consumer, tracker: tracker, logger: logger, metrics: metrics, onBatch: onBatch)
         var failure: ProjectorError?
-        var publisher: DeadLetterPublisher?
+        var deadLetters: OutboxRelay?
+        var emits: OutboxRelay?
         do {
-            publisher = try projection.deadLetterTopic.map { (topic) throws(ProjectorError) in
-                try DeadLetterPublisher(pipeline: name, topic: topic, store: store, configuration: configuration)
+            deadLetters = try projection.deadLetterTopic.map { (topic) throws(ProjectorError) in
+                try OutboxRelay(pipeline: name, source: DeadLetterOutbox(pipeline: name, topic: topic, store: store),
+                                configuration: configuration)
+            }
+            emits = try projection.outboxView.map { (view) throws(ProjectorError) in
+                try OutboxRelay(pipeline: name, source: EmitOutbox(pipeline: name, store: store, view: view), configuration: configuration)
             }
             while !signal.isTriggered {
                 let deadLettered = loop.progress.counters.deadLettered
+                let applied = loop.progress.counters.applied
                 try loop.pollOnce(maxMessages: configuration.maxBatchMessages, timeout: configuration.pollTimeout)
-                if let publisher {
-                    // After the commit: the store is the outbox (DeadLetterPublisher).
-                    if loop.progress.counters.deadLettered != deadLettered { publisher.noteNewLetters() }
-                    do {
-                        try publisher.publish()
-                    } catch {
-                        logger.warning("\(error.message)")
-                    }
+                // After the commit: the store is the outbox (OutboxRelay).
+                if let deadLetters {
+                    if loop.progress.counters.deadLettered != deadLettered { deadLetters.noteNewRecords() }
+                    publish(deadLetters, logger)
+                }
+                if let emits {
+                    if loop.progress.counters.applied != applied { emits.noteNewRecords() }
+                    publish(emits, logger)
                 }
                 if configuration.exitsAtEnd && tracker.isAtEnd { break }
             }
@@ -106,13 +112,24 @@ public final class Worker: Sendable {
         } catch {
             failure = failure ?? ProjectorError(wrapping: error, pipeline: name, doing: "pipeline \(name): closing the consumer")
         }
-        do {
-            try publisher?.drain()
-        } catch {
-            failure = failure ?? error
+        for relay in [deadLetters, emits].compactMap(\.self) {
+            do {
+                try relay.drain()
+            } catch {
+                failure = failure ?? error
+            }
         }
         if let failure { throw failure }
         return loop.progress
+    }
+
+    /// Produces what the relay's outbox holds; a failure is logged, and the records are produced again later.
+    private func publish(_ relay: OutboxRelay, _ logger: Logger) {
+        do {
+            try relay.publish()
+        } catch {
+            logger.warning("\(error.message)")
+        }
     }
 
     /// Fails within ``WorkerConfiguration/connectTimeout`` when no broker answers, rather than
@@ -138,6 +155,15 @@ public final class Worker: Sendable {
                 message: "pipeline \(projection.name): source topic\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) "
                     + "(source.topics) \(missing.count == 1 ? "does" : "do") not exist in the cluster \(configuration.brokers); "
                     + "create \(missing.count == 1 ? "it" : "them"), or fix source.topics in the pipeline",
+                pipeline: projection.name)
+        }
+        let missingEmits = projection.emitTopics.filter { metadata.topic(named: $0) == nil }
+        if !missingEmits.isEmpty {
+            throw ProjectorError(
+                code: .broker,
+                message: "pipeline \(projection.name): emit topic\(missingEmits.count == 1 ? "" : "s") \(missingEmits.joined(separator: ", ")) "
+                    + "(emit_topics) \(missingEmits.count == 1 ? "does" : "do") not exist in the cluster \(configuration.brokers); "
+                    + "create \(missingEmits.count == 1 ? "it" : "them"), or fix emit_topics in the pipeline",
                 pipeline: projection.name)
         }
         if let topic = projection.deadLetterTopic, metadata.topic(named: topic) == nil {

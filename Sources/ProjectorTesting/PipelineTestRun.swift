@@ -21,7 +21,8 @@ public struct PipelineTestRun: Sendable {
     /// - Throws: the harness's error when the store fails.
     public init(_ test: PipelineTest, pipeline: Pipeline) throws {
         self.test = test
-        let harness = try ProjectionHarness(Plan(pipeline))
+        let plan = Plan(pipeline)
+        let harness = try ProjectionHarness(plan)
         // The validator makes sure a tombstone has a key.
         let batch = try harness.send(test.given.map { given in
             given.value.map { TestMessage($0, key: given.key, topic: given.topic, partition: given.partition, timestamp: given.timestamp) }
@@ -29,7 +30,7 @@ public struct PipelineTestRun: Sendable {
         })
         var differences: [String] = []
         for (view, expected) in test.rows {
-            guard let definition = pipeline.views.first(where: { $0.name == view }) else { continue }
+            guard let definition = plan.views.first(where: { $0.name == view }) else { continue }
             differences += Self.compare(view: definition, expected: expected, actual: try harness.rows(view))
         }
         if let expected = test.deadLetters {

@@ -155,6 +155,7 @@ extension SQLiteViewStore {
                     // Finalize them now: the statements name tables the swap renames.
                     tableStatements[key] = nil
                 }
+                try Self.keepPendingEmits(pipeline: pipeline, shadowKey: key, db: db)
                 for table in try liveTables(key: pipeline, db: db) {
                     try db.execute(sql: "DROP TABLE IF EXISTS \(quoted(table))")
                 }

@@ -23,6 +23,8 @@ final class CompiledOperation: Sendable {
     }
 
     let kind: OperationSpec.Kind
+    /// The record of an `emit:` (then ``view`` is the outbox table and the view facts are unused).
+    let emit: CompiledEmit?
     /// The rows this operation looks up (empty for most operations: then nothing is read).
     let lookups: [Lookup]
     let view: Int
@@ -67,6 +69,7 @@ final class CompiledOperation: Sendable {
         }
         let compile = { (expr: Expr) in compile(expr, resolve) }
         kind = op.kind
+        emit = op.emit.map { CompiledEmit($0, compile: compile) }
         self.view = op.view
         key = op.key.map(compile)
         keyColumns = view.keyColumns
@@ -99,6 +102,10 @@ final class CompiledOperation: Sendable {
     }
 
     private func run(_ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int) throws {
+        if let emit {
+            if let when, try !isTrue(when, context) { return }
+            return try emit.apply(context, outbox: view, &batch, &rows)
+        }
         var key: [ViewValue] = []
         key.reserveCapacity(self.key.count)
         for position in self.key.indices {
@@ -151,6 +158,21 @@ final class CompiledOperation: Sendable {
             throw EventFailure(code: .notNull, message: "`\(title)`: column `\(viewColumnName(column))` is not_null but \(how)")
         }
         batch.set(entry, updated)
+    }
+
+    /// Whether an emit's `when` holds (it reads the event and lookups, no row).
+    private func isTrue(_ when: CompiledExpression, _ context: EvaluationContext) throws -> Bool {
+        let result: Value
+        do {
+            result = try Evaluator.evaluate(when, context, row: [])
+        } catch {
+            throw EventFailure(code: error.code, message: "`when` of `emit: \(emit?.topic ?? "")` (\(whenText)): \(error.message)")
+        }
+        switch result {
+        case .boolean(let value): return value
+        case .null: return false
+        case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `emit: \(emit?.topic ?? "")` gave \(other.typeName), not a boolean")
+        }
     }
 
     /// The rows of this operation's lookups as the batch has them now: read through the change set,

@@ -9,6 +9,12 @@ struct PipelineBuilder {
     /// Positions of mappings that had an unknown key: a likely typo, so a "missing key" there is
     /// not reported on top of it.
     var mappingsWithUnknownKeys: Set<String> = []
+    /// The declared `emit_topics`, read before the handlers.
+    var emitTopics: [String] = []
+    /// The `emit:` operations built so far: the next one's number.
+    var emitCount = 0
+    /// The pipeline's name once read: part of each emitted record's id.
+    var pipelineName = "pipeline"
 
     init(file: String, text: String) {
         self.file = file
@@ -100,7 +106,7 @@ struct PipelineBuilder {
             report(error.code, error.message, line: error.line, column: error.column)
             return nil
         }
-        let topKeys = ["name", "version", "source", "on_error", "dead_letter", "on_unknown_type", "views", "on", "upcast", "events", "tests"]
+        let topKeys = ["name", "version", "source", "on_error", "dead_letter", "on_unknown_type", "views", "on", "upcast", "events", "tests", "emit_topics"]
         guard let pairs = mapping(root, what: "the pipeline", allowed: topKeys) else { return nil }
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
         for key in ["name", "version", "source", "views", "on"] where value(key) == nil {
@@ -113,6 +119,7 @@ struct PipelineBuilder {
                 if n.hasPrefix("_") { report(.invalidName, "pipeline name `\(n)` must match [a-z][a-z0-9_]*", at: node) }
             } else {
                 name = n
+                pipelineName = n
             }
         }
         var version = 1
@@ -180,6 +187,8 @@ struct PipelineBuilder {
             }
         }
 
+        if let node = value("emit_topics") { emitTopics = buildEmitTopics(node, sources: topics) }
+
         // on
         var handlers: [HandlerSpec] = []
         if let onNode = value("on"), let list = mapping(onNode, what: "`on`", allowed: nil) {
@@ -192,7 +201,10 @@ struct PipelineBuilder {
                 let isTombstone = entry.key == "_tombstone"
                 var operations: [OperationSpec] = []
                 for opNode in ops {
-                    if let op = buildOperation(opNode, views: views, tombstone: isTombstone) { operations.append(op) }
+                    let op = Self.isEmit(opNode)
+                        ? buildEmit(opNode, views: views, tombstone: isTombstone)
+                        : buildOperation(opNode, views: views, tombstone: isTombstone)
+                    if let op { operations.append(op) }
                 }
                 handlers.append(HandlerSpec(type: entry.key, operations: operations))
             }
@@ -256,6 +268,10 @@ struct PipelineBuilder {
             handlers: handlers, upcasts: upcasts, deadLetter: deadLetter, events: events
         )
         pipeline.tests = tests
+        if !emitTopics.isEmpty {
+            pipeline.emitTopics = emitTopics
+            pipeline.hash = DefinitionHash.hex(of: pipeline.canonicalText)
+        }
         return pipeline
     }
 

@@ -1,6 +1,6 @@
 /// One operation of a handler.
 struct OperationSpec: Sendable {
-    enum Kind: String, Sendable { case upsert, update, delete }
+    enum Kind: String, Sendable { case upsert, update, delete, emit }
     struct Assignment: Sendable {
         var column: Int
         var expr: Expr
@@ -11,6 +11,8 @@ struct OperationSpec: Sendable {
     var key: [Expr]
     var set: [Assignment]
     var when: Expr?
+    /// The record of an `emit:` (whose `view` is unused: the plan writes the outbox table).
+    var emit: EmitSpec? = nil
 }
 
 /// The operations of one event type.

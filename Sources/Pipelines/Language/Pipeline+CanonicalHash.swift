@@ -18,6 +18,10 @@ extension Pipeline {
         for handler in handlers.sorted(by: { $0.type < $1.type }) {
             out += "on \(handler.type.debugDescription)\n"
             for op in handler.operations {
+                if let emit = op.emit {
+                    out += "  \(emit.canonical) when=\(op.when?.canonical ?? "-")\n"
+                    continue
+                }
                 let view = views[op.view]
                 out += "  \(op.kind.rawValue) \(view.name) key=\(op.key.map(\.canonical).joined(separator: ","))"
                 out += " when=\(op.when?.canonical ?? "-")\n"
@@ -38,6 +42,8 @@ extension Pipeline {
         if deadLetter.isSet {
             out += "dead_letter park_key=\(deadLetter.parksKey) topic=\(deadLetter.topic ?? "-")\n"
         }
+        // Only when set, so that pipelines without `emit_topics:` keep the hash they always had.
+        if !emitTopics.isEmpty { out += "emit_topics=\(emitTopics.joined(separator: ","))\n" }
         if let events {
             for schema in events.sorted(by: { $0.type < $1.type }) {
                 out += "event \(schema.type.debugDescription)\n"

@@ -24,6 +24,11 @@ public struct Pipeline: Sendable {
     public var onUnknownType: UnknownTypePolicy
     /// The `dead_letter:` settings (only with `on_error: dead-letter`); defaults when not given.
     public var deadLetter: DeadLetterSettings
+    /// The topics `emit:` operations may produce to (`emit_topics:`), in file order; empty when
+    /// the pipeline emits nothing.
+    public var emitTopics: [String] = []
+    /// Whether the pipeline has `emit:` operations (then its plan writes `_projector_outbox_<name>`).
+    public var emits: Bool { handlers.contains { $0.operations.contains { $0.emit != nil } } }
     /// The declared views, in file order.
     public var views: [ViewDefinition]
     /// The event types with handlers, in file order (`"*"` and `_tombstone` included).

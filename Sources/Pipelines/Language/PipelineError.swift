@@ -51,6 +51,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         public static let invalidExpression = Code("invalidExpression")
         /// An expression's type can never fit where it is used.
         public static let typeMismatch = Code("typeMismatch")
+        /// An `emit` names a topic that `emit_topics` does not declare.
+        public static let unknownTopic = Code("unknownTopic")
         /// A key expression reads a row column.
         public static let keyReadsRow = Code("keyReadsRow")
     }

@@ -14,10 +14,12 @@ public import ProjectorModel
 public final class Plan: Sendable {
     /// Every table the plan reads and writes: the declared views in order, then internal tables
     /// (`_projector_seen_<pipeline>` when `source.dedupe_by` is set, then `_projector_parked_<pipeline>`
-    /// when `dead_letter.park_key` is set).
+    /// when `dead_letter.park_key` is set, then `_projector_outbox_<pipeline>` when it has `emit:` operations).
     public let views: [ViewDefinition]
     /// The index in ``views`` of the parked keys table (`ParkedKeys`), when keys are parked.
     public let parkedKeysView: Int?
+    /// The index in ``views`` of the outbox table (`Outbox`), when the pipeline has `emit:` operations.
+    public let outboxView: Int?
     /// The pipeline this plan runs.
     public let pipeline: Pipeline
 
@@ -67,6 +69,9 @@ public final class Plan: Sendable {
         } else {
             parkedKeysView = nil
         }
+        let outboxView = pipeline.emits ? views.count : nil
+        if pipeline.emits { views.append(Outbox.definition(pipeline: pipeline.name)) }
+        self.outboxView = outboxView
         self.views = views
 
         var logical: [JSONPath: Int] = [:]
@@ -91,7 +96,9 @@ public final class Plan: Sendable {
         var operationsByHandler: [[CompiledOperation]] = []
         for handler in pipeline.handlers {
             operationsByHandler.append(handler.operations.map { op in
-                CompiledOperation(op, view: views[op.view], views: views) { expr, lookups in
+                var op = op
+                if op.emit != nil, let outboxView { op.view = outboxView }
+                return CompiledOperation(op, view: views[op.view], views: views) { expr, lookups in
                     CompiledExpression.compile(expr, columns: views[op.view].columns, paths: pathID, lookups: lookups)
                 }
             })
