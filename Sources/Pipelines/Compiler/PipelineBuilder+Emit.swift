@@ -79,7 +79,7 @@ extension PipelineBuilder {
 
         var value: EmitSpec.Template?
         if let valueNode = field("value") {
-            value = template(valueNode, what: "`emit.value`", reads: reads)
+            value = template(valueNode, path: "emit.value", reads: reads)
             if value == nil { failed = true }
         } else {
             report(.missingKey, "`emit` needs `value` (a JSON template such as {type: \"'ReserveInventory'\", orderId: $key})", at: emitNode)
@@ -115,14 +115,14 @@ extension PipelineBuilder {
     }
 
     /// A JSON template: mappings and sequences keep their shape, scalars are expressions.
-    private mutating func template(_ node: Node, what: String, reads: ReadPermissions) -> EmitSpec.Template? {
+    private mutating func template(_ node: Node, path: String, reads: ReadPermissions) -> EmitSpec.Template? {
         switch node {
         case .mapping:
-            guard let entries = mapping(node, what: what, allowed: nil) else { return nil }
+            guard let entries = mapping(node, what: "`\(path)`", allowed: nil) else { return nil }
             var members: [EmitSpec.Member] = []
             var failed = false
             for entry in entries {
-                if let value = template(entry.value, what: "\(what).\(entry.key)", reads: reads) {
+                if let value = template(entry.value, path: "\(path).\(entry.key)", reads: reads) {
                     members.append(EmitSpec.Member(name: entry.key, value: value))
                 } else { failed = true }
             }
@@ -131,11 +131,11 @@ extension PipelineBuilder {
             var elements: [EmitSpec.Template] = []
             var failed = false
             for (index, item) in items.enumerated() {
-                if let value = template(item, what: "\(what)[\(index)]", reads: reads) { elements.append(value) } else { failed = true }
+                if let value = template(item, path: "\(path)[\(index)]", reads: reads) { elements.append(value) } else { failed = true }
             }
             return failed ? nil : .array(elements)
         default:
-            return expression(node, what: what, reads: reads).map { .expression($0.0) }
+            return expression(node, what: "`\(path)`", reads: reads).map { .expression($0.0) }
         }
     }
 }
