@@ -35,7 +35,7 @@ struct OperationsOptions: ParsableArguments {
     func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
-                                      extraFamilies: { db.map(deadLetterFamilies(db:)) ?? [] })
+                                      extraFamilies: { db.map(storeFamilies(db:)) ?? [] })
         let logger = Logger(label: "projector.http")
         do {
             let (service, bound) = try OperationsService.start(server, host: host, port: port, logger: logger)
@@ -54,11 +54,22 @@ struct OperationsOptions: ParsableArguments {
     }
 }
 
-/// `projector_dead_letters` and `projector_dead_letters_unpublished`, read from the store (the truth).
-private func deadLetterFamilies(db: String) -> [MetricFamily] {
+/// `projector_dead_letters`, `projector_dead_letters_unpublished`, `projector_outbox_records` and
+/// `projector_outbox_oldest_unsent_age_seconds`, read from the store (the truth).
+private func storeFamilies(db: String) -> [MetricFamily] {
     guard let store = try? SQLiteViewStore(path: db, configuration: .init(isReadOnly: true)),
           let pipelines = try? store.pipelines() else { return [] }
+    let now = Date().timeIntervalSince1970
+    let emitting = pipelines.filter(\.hasOutbox)
     return [
+        MetricFamily(name: "projector_outbox_records", help: "Emitted records committed and not yet acknowledged by the broker.",
+                     kind: .gauge, samples: emitting.map { .init(labels: [("pipeline", $0.name)], value: Double($0.outboxRecords)) }),
+        MetricFamily(name: "projector_outbox_oldest_unsent_age_seconds",
+                     help: "Age of the oldest emitted record not yet produced, from the timestamp of the event that emitted it; 0 when none.",
+                     kind: .gauge, samples: emitting.map { pipeline in
+                         .init(labels: [("pipeline", pipeline.name)],
+                               value: pipeline.oldestUnsentTimestamp.map { max(0, now - Double($0) / 1_000) } ?? 0)
+                     }),
         MetricFamily(name: "projector_dead_letters", help: "Dead letters stored with the views.", kind: .gauge,
                      samples: pipelines.map { .init(labels: [("pipeline", $0.name)], value: Double($0.deadLetters)) }),
         MetricFamily(name: "projector_dead_letters_unpublished", help: "Stored dead letters not yet produced to the dead-letter topic.",

@@ -105,6 +105,10 @@ struct StatusCommand: ParsableCommand {
                     ? ", \(pipeline.unpublishedDeadLetters) not yet on the dead-letter topic" : ""
                 print("dead letters: \(pipeline.deadLetters)\(unpublished)")
             }
+            if let records = pipeline.outboxRecords {
+                let age = pipeline.oldestUnsentAgeSeconds.map { String(format: " (oldest %.1f s)", $0) } ?? ""
+                print("outbox: \(records) emitted record\(records == 1 ? "" : "s") not yet produced\(age)")
+            }
             let counters = EventOutcome.allCases.map { "\($0.rawValue) \(pipeline.counters[$0.rawValue] ?? 0)" }
             print("events: " + counters.joined(separator: ", "))
             let rows = pipeline.checkpoints.map { checkpoint in

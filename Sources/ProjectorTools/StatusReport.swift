@@ -2,6 +2,7 @@ public import Projector
 internal import KafkaClient
 public import Views
 internal import ProjectorModel
+internal import Foundation
 
 /// What `projector status` reports: per pipeline its identity and checkpoints, and with brokers the
 /// high watermark and lag of each checkpointed partition.
@@ -43,6 +44,11 @@ public struct StatusReport: Sendable, Encodable {
         public var deadLetters: Int
         /// Its dead letters not yet produced to its dead-letter topic.
         public var unpublishedDeadLetters: Int
+        /// Its emitted records not yet produced (`emit:`), or nil when it emits nothing.
+        public var outboxRecords: Int?
+        /// The age in seconds of the oldest of them, from the timestamp of the event that emitted
+        /// it, or nil when there is none.
+        public var oldestUnsentAgeSeconds: Double?
         /// Its event counts by outcome name (``EventOutcome``), as stored with the views.
         public var counters: [String: Int64]
         /// Its checkpoints.
@@ -50,7 +56,7 @@ public struct StatusReport: Sendable, Encodable {
 
         enum CodingKeys: String, CodingKey {
             case name, version, hash, deadLetters = "dead_letters", unpublishedDeadLetters = "unpublished_dead_letters", counters,
-                 checkpoints
+                 checkpoints, outboxRecords = "outbox_records", oldestUnsentAgeSeconds = "oldest_unsent_age_seconds"
         }
     }
 
@@ -78,9 +84,13 @@ public struct StatusReport: Sendable, Encodable {
         } catch {
             throw ProjectorError(code: .database, message: "status: \(error)")
         }
+        let now = Date().timeIntervalSince1970
         var report = StatusReport(pipelines: statuses.map { status in
             Entry(name: status.name, version: status.version, hash: status.hash, deadLetters: status.deadLetters,
-                  unpublishedDeadLetters: status.unpublishedDeadLetters, counters: counters[status.name] ?? [:],
+                  unpublishedDeadLetters: status.unpublishedDeadLetters,
+                  outboxRecords: status.hasOutbox ? status.outboxRecords : nil,
+                  oldestUnsentAgeSeconds: status.oldestUnsentTimestamp.map { max(0, now - Double($0) / 1_000) },
+                  counters: counters[status.name] ?? [:],
                   checkpoints: status.checkpoints.map {
                 Partition(topic: $0.topic, partition: $0.partition, nextOffset: $0.nextOffset)
             })

@@ -22,6 +22,14 @@ public struct PipelineStatus: Sendable, Hashable {
     public var deadLetters: Int
     /// The live dead letters not yet produced to the dead-letter topic (`dead_letter.topic`).
     public var unpublishedDeadLetters: Int
+    /// The emitted records (`emit:`) committed and not yet acknowledged by the broker: the depth
+    /// of `_projector_outbox_<pipeline>`.
+    public var outboxRecords: Int = 0
+    /// Whether the pipeline has an outbox (its definition has `emit:` operations).
+    public var hasOutbox = false
+    /// The smallest event timestamp (ms since the epoch) of those records, or `nil` when there is
+    /// none or none has a timestamp: how old the oldest unsent record is.
+    public var oldestUnsentTimestamp: Int64?
 
     /// Creates a status.
     public init(

@@ -23,4 +23,15 @@ extension SQLiteViewStore {
             try db.execute(sql: "INSERT INTO \(quoted(shadow)) SELECT * FROM \(quoted(live))")
         }
     }
+
+    /// The number of records in the pipeline's live outbox and their smallest timestamp; nil when
+    /// the pipeline has no outbox.
+    static func outboxDepth(pipeline: String, db: Database) throws -> (records: Int, oldest: Int64?)? {
+        guard let table = try String.fetchOne(
+            db, sql: #"SELECT "table_name" FROM "_projector_views" WHERE "pipeline" = ? AND "name" = ?"#,
+            arguments: [pipeline, Outbox.tableName(pipeline: pipeline)])
+        else { return nil }
+        let row = try Row.fetchOne(db, sql: #"SELECT count(*) AS "records", min("timestamp") AS "oldest" FROM "# + quoted(table))
+        return (row?["records"] ?? 0, row?["oldest"])
+    }
 }

@@ -42,7 +42,7 @@ extension SQLiteViewStore {
                         version: shadow["version"], hash: shadow["hash"], createdAt: shadow["created_at"],
                         checkpoints: try Self.checkpoints(key: name + "@shadow", db: db))
                 }
-                return PipelineStatus(
+                var status = PipelineStatus(
                     name: name, version: row["version"], hash: row["hash"], createdAt: row["created_at"],
                     rebuiltAt: row["rebuilt_at"],
                     views: try String.fetchAll(
@@ -54,6 +54,12 @@ extension SQLiteViewStore {
                     unpublishedDeadLetters: isMigrated ? try Int.fetchOne(
                         db, sql: #"SELECT count(*) FROM "_projector_dead_letters" WHERE "pipeline" = ? AND "published" = 0"#,
                         arguments: [name]) ?? 0 : 0)
+                if let outbox = try Self.outboxDepth(pipeline: name, db: db) {
+                    status.hasOutbox = true
+                    status.outboxRecords = outbox.records
+                    status.oldestUnsentTimestamp = outbox.oldest
+                }
+                return status
             }
         }
     }

@@ -3,6 +3,7 @@ import KafkaClient
 import Pipelines
 import Projector
 import ProjectorTesting
+import ProjectorTools
 import Testing
 import Views
 import ProjectorModel
@@ -109,5 +110,27 @@ struct ReactorTests {
         #expect(try store.rows(ofView: outbox).rows.isEmpty, "the rebuilt outbox holds nothing to produce")
         try RebuildSupport.runLive(plan, path: database.path, brokers: brokers)
         #expect(try Self.highWatermarks(brokers: brokers) == high, "a rebuild publishes nothing")
+
+        // A crash between the commit and the produce leaves a record in the outbox: status shows
+        // it and its age, and the next run produces it and empties the outbox.
+        let outboxView = try #require(plan.outboxView)
+        let key: [ViewValue] = [.text("orders"), .integer(0), .integer(99), .integer(0)]
+        let minuteAgo = Int64(Date().timeIntervalSince1970 * 1_000) - 60_000
+        try store.prepare(pipeline: plan.name, version: plan.version, hash: plan.definitionHash, views: plan.views)
+        try store.write(pipeline: plan.name) { transaction in
+            try transaction.apply([ViewChange(view: outboxView, key: key, row: key + [
+                .text("order_saga_reactor/orders/0/99/0"), .text("order-commands"), .text("o-1001"),
+                .text(#"{"type":"CancelOrder","orderId":"o-1001"}"#), .null, .integer(minuteAgo),
+            ])])
+        }
+        let report = try StatusReport.make(store: store, brokers: nil)
+        let entry = try #require(report.pipelines.first)
+        #expect(entry.outboxRecords == 1)
+        #expect((entry.oldestUnsentAgeSeconds ?? 0) >= 60)
+        try RebuildSupport.runLive(plan, path: database.path, brokers: brokers)
+        var after = high
+        after[3] += 1
+        #expect(try Self.highWatermarks(brokers: brokers) == after, "the pending record is produced once")
+        #expect(try StatusReport.make(store: store, brokers: nil).pipelines.first?.outboxRecords == 0)
     }
 }
