@@ -47,6 +47,8 @@ public struct Demo: Sendable {
         do {
             cluster = try MockCluster(brokerCount: 3)
             for topic in topics { try cluster.createTopic(topic, partitions: options.partitions) }
+            // The topics `emit:` operations produce to (the saga reactor's commands).
+            for topic in Set(plans.flatMap(\.emitTopics)).sorted() { try cluster.createTopic(topic, partitions: 1) }
             let samples = try sampleEvents(topics: topics)
             let publisher = try EventPublisher(brokers: cluster.bootstrapServers)
             delivered = try publisher.publish(samples)
@@ -63,6 +65,7 @@ public struct Demo: Sendable {
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: options.databasePath + suffix) }
         try project(plans, brokers: cluster.bootstrapServers, delivered: delivered, print: print)
         try show(plans, print: print)
+        try showEmitted(plans, brokers: cluster.bootstrapServers, print: print)
         withExtendedLifetime(cluster) {}
     }
 
@@ -148,6 +151,26 @@ public struct Demo: Sendable {
             }
         } catch {
             throw ProjectorError(code: .database, message: "demo: \(error)")
+        }
+    }
+}
+
+extension Demo {
+    /// How many records each emitting pipeline produced to each of its emit topics.
+    fileprivate func showEmitted(_ plans: [Plan], brokers: String, print: (String) -> Void) throws(ProjectorError) {
+        let emitting = plans.filter { !$0.emitTopics.isEmpty }
+        guard !emitting.isEmpty else { return }
+        do {
+            let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: brokers))
+            defer { try? consumer.close() }
+            for plan in emitting {
+                let counts = try plan.emitTopics.map { topic in
+                    "\(topic) \(try consumer.watermarks(KafkaTopicPartition(topic: topic, partition: 0), timeout: .seconds(10)).high)"
+                }
+                print("\n\(plan.name) emitted through its outbox: \(counts.joined(separator: ", ")) records")
+            }
+        } catch {
+            throw ProjectorError(code: .broker, message: "demo: \(error)")
         }
     }
 }
