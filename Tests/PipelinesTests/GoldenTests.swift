@@ -17,7 +17,7 @@ import ProjectorModel
     }()
 
     @Test func everyExampleIsPresent() {
-        #expect(Self.pipelineFiles == ["audit_trail.yaml", "customer_stats.yaml", "inventory.yaml", "order_saga.yaml", "order_summary.yaml"])
+        #expect(Self.pipelineFiles == ["audit_trail.yaml", "customer_stats.yaml", "inventory.yaml", "order_saga.yaml", "order_saga_reactor.yaml", "order_summary.yaml"])
     }
 
     @Test(arguments: pipelineFiles)
