@@ -103,6 +103,6 @@ let package = Package(
         .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorHTTPTests", dependencies: ["ProjectorHTTP", "Projector", "ProjectorTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "Pipelines", "KafkaClient", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strictSettings),
     ]
 )
