@@ -33,18 +33,45 @@ struct OperationsOptions: ParsableArguments {
     /// Starts the server when `--http` was given; dead letters are read from `db` at each scrape.
     /// - Throws: exit 1 when the address cannot be bound.
     func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
+        guard let listener = listener(metrics: metrics, db: db) else { return nil }
+        let logger = Logger(label: "projector.http")
+        do {
+            let (service, bound) = try OperationsService.start(listener.server, host: listener.host, port: listener.port, logger: logger)
+            logListening(bound, logger: logger)
+            return service
+        } catch {
+            throw cannotListen(error)
+        }
+    }
+
+    /// Runs `work` under one service group with the server when `--http` was given (`run`): SIGTERM
+    /// and SIGINT drain the work, then the server stops.
+    /// - Throws: exit 1 when the address cannot be bound; nothing ran then.
+    func run<Output: Sendable>(metrics: RuntimeMetrics, db: String?, work: @escaping @Sendable (ShutdownSignal) -> Output) throws -> Output {
+        let logger = Logger(label: "projector.http")
+        do {
+            return try WorkerLifecycle.run(listener: listener(metrics: metrics, db: db), logger: logger,
+                                           onListening: { logListening($0, logger: logger) }, work: work)
+        } catch {
+            throw cannotListen(error)
+        }
+    }
+
+    private func listener(metrics: RuntimeMetrics, db: String?) -> WorkerLifecycle.Listener? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
                                       extraFamilies: { db.map(deadLetterFamilies(db:)) ?? [] })
-        let logger = Logger(label: "projector.http")
-        do {
-            let (service, bound) = try OperationsService.start(server, host: host, port: port, logger: logger)
-            logger.info("serving http://\(host):\(bound)/metrics, /healthz and /readyz", metadata: ["port": .stringConvertible(bound)])
-            return service
-        } catch {
-            printError("error: --http \(http): cannot listen: \(error)")
-            throw ExitCode(ExitStatus.runtime)
-        }
+        return WorkerLifecycle.Listener(server: server, host: host, port: port)
+    }
+
+    private func logListening(_ port: Int, logger: Logger) {
+        guard let http, let (host, _) = Self.split(http) else { return }
+        logger.info("serving http://\(host):\(port)/metrics, /healthz and /readyz", metadata: ["port": .stringConvertible(port)])
+    }
+
+    private func cannotListen(_ error: any Error) -> ExitCode {
+        printError("error: --http \(http ?? ""): cannot listen: \(error)")
+        return ExitCode(ExitStatus.runtime)
     }
 
     private static func split(_ address: String) -> (String, Int)? {

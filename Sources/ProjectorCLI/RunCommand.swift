@@ -13,7 +13,8 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
         Each pipeline gets its own consumer, thread and consumer group (default group id \
         projector.<pipeline name>). On every partition assignment the worker starts at the checkpoint \
         stored with the views (earliest when none); each batch's rows and checkpoints commit in one \
-        SQLite transaction. SIGINT/SIGTERM finish the batch in flight, commit and exit 0.
+        SQLite transaction. SIGINT/SIGTERM (swift-service-lifecycle's graceful shutdown) finish the batch in \
+        flight, commit, close the consumers and exit 0.
 
         --http host:port serves GET /metrics (Prometheus text), /healthz and /readyz (JSON, 200 or 503); \
         the server stops after the workers. Partition status changes (ok, idle, warn, stall, stop, \
@@ -71,8 +72,6 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
     }
 
     func run() throws {
-        let signal = ShutdownSignal()
-        let sources = stopOnSignals(signal)
         let plans = try loadPlans(pipelines)
         var properties = try kafka.librdkafka.properties(command: "run")
         if operations.http != nil, properties["statistics.interval.ms"] == nil {
@@ -90,10 +89,8 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
                 projection: plan, store: try openStore(db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))),
                 configuration: configuration))
         }
-        let server = try operations.start(metrics: metrics, db: db)
-        let results = WorkerGroup.run(workers, until: signal)
-        server?.stop()
-        withExtendedLifetime(sources) {}
+        let running = workers
+        let results = try operations.run(metrics: metrics, db: db) { signal in WorkerGroup.run(running, until: signal) }
         var exit: ExitCode?
         for result in results {
             switch result {
