@@ -68,6 +68,14 @@ package final class PartitionTracker: KafkaRebalanceHandler {
         }
     }
 
+    /// Partitions assigned without a group (the bench's manual assignment): no rebalance hook
+    /// tells the fence and the metrics what this loop owns, so this does.
+    package func assignManually(from checkpoints: [Checkpoint]) {
+        isAssigned = true
+        advance(to: checkpoints)
+        metrics?.assigned([KafkaTopicPartition: Int64](nextOffsets: checkpoints))
+    }
+
     /// Records the checkpoints a committed batch reached.
     package func advance(to checkpoints: [Checkpoint]) {
         positions.merge([KafkaTopicPartition: Int64](nextOffsets: checkpoints)) { _, new in new }

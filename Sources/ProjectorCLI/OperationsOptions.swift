@@ -33,12 +33,17 @@ struct OperationsOptions: ParsableArguments {
     /// Starts the server when `--http` was given; dead letters are read from `db` at each scrape.
     /// - Throws: exit 1 when the address cannot be bound.
     func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
+        try serve(metrics: metrics, db: db)?.service
+    }
+
+    /// ``start(metrics:db:)``, with the bound port (port 0 picks one).
+    func serve(metrics: RuntimeMetrics, db: String?) throws -> (service: OperationsService, port: Int)? {
         guard let listener = listener(metrics: metrics, db: db) else { return nil }
         let logger = Logger(label: "projector.http")
         do {
             let (service, bound) = try OperationsService.start(listener.server, host: listener.host, port: listener.port, logger: logger)
             logListening(bound, logger: logger)
-            return service
+            return (service, bound)
         } catch {
             throw cannotListen(error)
         }
