@@ -88,7 +88,8 @@ package struct BatchApplier: Sendable {
                                 headers: headers(error.messageIndex), publication: publication)
             })
         }
-        let deltas = Self.counterDeltas(result.counters)
+        var deltas = Self.counterDeltas(result.counters)
+        for (type, count) in result.ignoredTypes { deltas[Self.ignoredTypeCounterPrefix + type] = Int64(count) }
         if !deltas.isEmpty { try transaction.addCounters(deltas) }
         return Outcome(consumed: consumed, checkpoints: checkpoints, failure: failure,
                        failedEvents: failedEvents, counters: result.counters)
@@ -118,6 +119,9 @@ package struct BatchApplier: Sendable {
             key: message.key.map { Array($0) }, value: message.value.map { Array($0) },
             error: "\(error.code): \(error.message)", parkKey: error.key, headers: headers, publication: publication)
     }
+
+    /// The stored counter of ignored events of one type: this prefix and the type name.
+    package static let ignoredTypeCounterPrefix = "ignored_unknown_type:"
 
     /// The non-zero counters by their stored names (`_projector_counters.name`).
     static func counterDeltas(_ counters: PlanResult.Counters) -> [String: Int64] {
