@@ -32,10 +32,10 @@ struct OperationsOptions: ParsableArguments {
 
     /// Starts the server when `--http` was given; dead letters are read from `db` at each scrape.
     /// - Throws: exit 1 when the address cannot be bound.
-    func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
+    func start(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions) throws -> OperationsService? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
-                                      extraFamilies: { db.map(deadLetterFamilies(db:)) ?? [] })
+                                      extraFamilies: { db.map { deadLetterFamilies(db: $0, database: database) } ?? [] })
         let logger = Logger(label: "projector.http")
         do {
             let (service, bound) = try OperationsService.start(server, host: host, port: port, logger: logger)
@@ -55,8 +55,8 @@ struct OperationsOptions: ParsableArguments {
 }
 
 /// `projector_dead_letters` and `projector_dead_letters_unpublished`, read from the store (the truth).
-private func deadLetterFamilies(db: String) -> [MetricFamily] {
-    guard let store = try? SQLiteViewStore(path: db, configuration: .init(isReadOnly: true)),
+private func deadLetterFamilies(db: String, database: DatabaseOptions) -> [MetricFamily] {
+    guard let store = database.quietReader(db),
           let pipelines = try? store.pipelines() else { return [] }
     return [
         MetricFamily(name: "projector_dead_letters", help: "Dead letters stored with the views.", kind: .gauge,
