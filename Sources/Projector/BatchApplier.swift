@@ -46,16 +46,19 @@ package struct BatchApplier: Sendable {
     ///     that lost its partitions; throwing from it writes nothing.
     ///   - headers: the headers of the message at an index, asked only for dead-lettered messages
     ///     (good messages cost nothing).
+    ///   - storeCheckpoints: writes the batch's checkpoints in the transaction (by default
+    ///     `setCheckpoints`; a worker moves its claimed checkpoints, see ``PartitionFence``).
     /// - Throws: the store's error (nothing of the batch is then written), or `check`'s.
     package func apply(
         _ messages: UnsafeBufferPointer<RawMessage>,
         check: (inout any ViewTransaction) throws -> Void = { _ in },
-        headers: (Int) -> [DeadLetterHeader] = { _ in [] }
+        headers: (Int) -> [DeadLetterHeader] = { _ in [] },
+        storeCheckpoints: ((inout any ViewTransaction, [Checkpoint]) throws -> Void)? = nil
     ) throws -> Outcome {
         var written = ContinuousClock.now
         var outcome = try store.write(pipeline: projection.name, target: target) { transaction in
             try check(&transaction)
-            let outcome = try apply(messages, headers: headers, in: &transaction)
+            let outcome = try apply(messages, headers: headers, storeCheckpoints: storeCheckpoints, in: &transaction)
             written = .now
             return outcome
         }
@@ -68,13 +71,18 @@ package struct BatchApplier: Sendable {
     /// - Throws: the store's error; the caller's transaction then must not commit.
     package func apply(
         _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader] = { _ in [] },
+        storeCheckpoints: ((inout any ViewTransaction, [Checkpoint]) throws -> Void)? = nil,
         in transaction: inout any ViewTransaction
     ) throws -> Outcome {
         let result = try projection.run(messages, rows: &transaction)
         let consumed = result.stoppedAt ?? messages.count
         try transaction.apply(result.changes)
         let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
-        try transaction.setCheckpoints(checkpoints)
+        if let storeCheckpoints {
+            try storeCheckpoints(&transaction, checkpoints)
+        } else {
+            try transaction.setCheckpoints(checkpoints)
+        }
         var failure: (EventError, String)?
         var failedEvents = result.errors
         if let stop = result.stoppedAt, let error = result.errors.first(where: { $0.messageIndex == stop }) {

@@ -211,7 +211,7 @@ struct BenchCommand: ParsableCommand {
         let operations = try OperationsOptions.parse(["--http", http!])
         let metrics = operations.makeMetrics()
         served.metrics = metrics
-        guard let (server, port) = try operations.serve(metrics: metrics, db: nil) else { return try Bench(options: options).project(plan, databasePath: databasePath) }
+        guard let (server, port) = try operations.serve(metrics: metrics, db: nil, database: nil) else { return try Bench(options: options).project(plan, databasePath: databasePath) }
         let scraper = MetricsScraper(port: port, interval: .milliseconds(Int64(scrapeInterval * 1000)))
         let measurement = try Bench(options: served).project(plan, databasePath: databasePath)
         let scrapes = scraper.stop()

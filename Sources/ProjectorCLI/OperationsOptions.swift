@@ -30,15 +30,16 @@ struct OperationsOptions: ParsableArguments {
         RuntimeMetrics(stallAfter: .milliseconds(Int64(stallAfter * 1000)), logger: Logger(label: "projector.runtime"))
     }
 
-    /// Starts the server when `--http` was given; dead letters are read from `db` at each scrape.
+    /// Starts the server when `--http` was given; dead letters are read from `db` (opened with
+    /// `database`) at each scrape.
     /// - Throws: exit 1 when the address cannot be bound.
-    func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
-        try serve(metrics: metrics, db: db)?.service
+    func start(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) throws -> OperationsService? {
+        try serve(metrics: metrics, db: db, database: database)?.service
     }
 
-    /// ``start(metrics:db:)``, with the bound port (port 0 picks one).
-    func serve(metrics: RuntimeMetrics, db: String?) throws -> (service: OperationsService, port: Int)? {
-        guard let listener = listener(metrics: metrics, db: db) else { return nil }
+    /// ``start(metrics:db:database:)``, with the bound port (port 0 picks one).
+    func serve(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) throws -> (service: OperationsService, port: Int)? {
+        guard let listener = listener(metrics: metrics, db: db, database: database) else { return nil }
         let logger = Logger(label: "projector.http")
         do {
             let (service, bound) = try OperationsService.start(listener.server, host: listener.host, port: listener.port, logger: logger)
@@ -52,20 +53,20 @@ struct OperationsOptions: ParsableArguments {
     /// Runs `work` under one service group with the server when `--http` was given (`run`): SIGTERM
     /// and SIGINT drain the work, then the server stops.
     /// - Throws: exit 1 when the address cannot be bound; nothing ran then.
-    func run<Output: Sendable>(metrics: RuntimeMetrics, db: String?, work: @escaping @Sendable (ShutdownSignal) -> Output) throws -> Output {
+    func run<Output: Sendable>(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions, work: @escaping @Sendable (ShutdownSignal) -> Output) throws -> Output {
         let logger = Logger(label: "projector.http")
         do {
-            return try WorkerLifecycle.run(listener: listener(metrics: metrics, db: db), logger: logger,
+            return try WorkerLifecycle.run(listener: listener(metrics: metrics, db: db, database: database), logger: logger,
                                            onListening: { logListening($0, logger: logger) }, work: work)
         } catch {
             throw cannotListen(error)
         }
     }
 
-    private func listener(metrics: RuntimeMetrics, db: String?) -> WorkerLifecycle.Listener? {
+    private func listener(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) -> WorkerLifecycle.Listener? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
-                                      extraFamilies: { db.map(deadLetterFamilies(db:)) ?? [] })
+                                      extraFamilies: { db.flatMap { db in database.map { deadLetterFamilies(db: db, database: $0) } } ?? [] })
         return WorkerLifecycle.Listener(server: server, host: host, port: port)
     }
 
@@ -87,8 +88,8 @@ struct OperationsOptions: ParsableArguments {
 }
 
 /// `projector_dead_letters` and `projector_dead_letters_unpublished`, read from the store (the truth).
-private func deadLetterFamilies(db: String) -> [MetricFamily] {
-    guard let store = try? SQLiteViewStore(path: db, configuration: .init(isReadOnly: true)),
+private func deadLetterFamilies(db: String, database: DatabaseOptions) -> [MetricFamily] {
+    guard let store = database.quietReader(db),
           let pipelines = try? store.pipelines() else { return [] }
     return [
         MetricFamily(name: "projector_dead_letters", help: "Dead letters stored with the views.", kind: .gauge,

@@ -28,8 +28,10 @@ struct StatusCommand: ParsableCommand {
           projector status --db views.sqlite --brokers 127.0.0.1:9092 --watch --stall-after 60
         """)
 
-    @Option(help: "The SQLite file of the views.")
+    @Option(help: "The views: an SQLite file, or a postgres://user@host:port/db URL.")
     var db: String
+
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Bootstrap servers; with them, the high watermark and lag of every partition.")
     var brokers: String?
@@ -58,7 +60,7 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try openStore(db, readOnly: true)
+        let store = try openStore(db, database: database, readOnly: true)
         let properties = try librdkafka.properties(command: "status")
         var judge = PartitionStatusJudge(window: .milliseconds(Int64(stallAfter * 1000)))
         let isTerminal = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] != "true"
