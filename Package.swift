@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -54,6 +55,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "PostgresViews",
+            dependencies: [
+                "ProjectorModel", "Views",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Projector",
             dependencies: [
                 "ProjectorModel", "KafkaClient", "Pipelines", "Views", .product(name: "Logging", package: "swift-log"),
@@ -66,6 +76,7 @@ let package = Package(
                 "Projector", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -81,7 +92,7 @@ let package = Package(
             name: "ProjectorCLI",
             dependencies: [
                 "Projector", "ProjectorHTTP", "ProjectorTools", "ProjectorTesting", "ProjectorModel", "KafkaClient",
-                "Pipelines", "Views",
+                "Pipelines", "Views", "PostgresViews",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,14 +106,16 @@ let package = Package(
         ),
         .target(
             name: "ProjectorTestSupport",
-            dependencies: ["ProjectorTesting", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views", "Projector"],
+            dependencies: [
+                "ProjectorTesting", "ProjectorTools", "ProjectorModel", "KafkaClient", "Pipelines", "Views", "PostgresViews", "Projector",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "ProjectorTesting"], swiftSettings: strictSettings),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "ProjectorModel"], swiftSettings: strictSettings),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "PostgresViews", "ProjectorModel", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "PostgresViews", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorHTTPTests", dependencies: ["ProjectorHTTP", "Projector", "ProjectorTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "PostgresViews", "ProjectorModel", "Pipelines", "KafkaClient", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strictSettings),
     ]
 )

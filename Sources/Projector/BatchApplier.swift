@@ -46,16 +46,19 @@ package struct BatchApplier: Sendable {
     ///     that lost its partitions; throwing from it writes nothing.
     ///   - headers: the headers of the message at an index, asked only for dead-lettered messages
     ///     (good messages cost nothing).
+    ///   - storeCheckpoints: writes the batch's checkpoints in the transaction (by default
+    ///     `setCheckpoints`; a worker moves its claimed checkpoints, see ``PartitionFence``).
     /// - Throws: the store's error (nothing of the batch is then written), or `check`'s.
     package func apply(
         _ messages: UnsafeBufferPointer<RawMessage>,
         check: (inout any ViewTransaction) throws -> Void = { _ in },
-        headers: (Int) -> [DeadLetterHeader] = { _ in [] }
+        headers: (Int) -> [DeadLetterHeader] = { _ in [] },
+        storeCheckpoints: ((inout any ViewTransaction, [Checkpoint]) throws -> Void)? = nil
     ) throws -> Outcome {
         var written = ContinuousClock.now
         var outcome = try store.write(pipeline: projection.name, target: target) { transaction in
             try check(&transaction)
-            let outcome = try apply(messages, headers: headers, in: &transaction)
+            let outcome = try apply(messages, headers: headers, storeCheckpoints: storeCheckpoints, in: &transaction)
             written = .now
             return outcome
         }
@@ -68,13 +71,18 @@ package struct BatchApplier: Sendable {
     /// - Throws: the store's error; the caller's transaction then must not commit.
     package func apply(
         _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader] = { _ in [] },
+        storeCheckpoints: ((inout any ViewTransaction, [Checkpoint]) throws -> Void)? = nil,
         in transaction: inout any ViewTransaction
     ) throws -> Outcome {
         let result = try projection.run(messages, rows: &transaction)
         let consumed = result.stoppedAt ?? messages.count
         try transaction.apply(result.changes)
         let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
-        try transaction.setCheckpoints(checkpoints)
+        if let storeCheckpoints {
+            try storeCheckpoints(&transaction, checkpoints)
+        } else {
+            try transaction.setCheckpoints(checkpoints)
+        }
         var failure: (EventError, String)?
         var failedEvents = result.errors
         if let stop = result.stoppedAt, let error = result.errors.first(where: { $0.messageIndex == stop }) {
@@ -88,7 +96,8 @@ package struct BatchApplier: Sendable {
                                 headers: headers(error.messageIndex), publication: publication)
             })
         }
-        let deltas = Self.counterDeltas(result.counters)
+        var deltas = Self.counterDeltas(result.counters)
+        for (type, count) in result.ignoredTypes { deltas[Self.ignoredTypeCounterPrefix + type] = Int64(count) }
         if !deltas.isEmpty { try transaction.addCounters(deltas) }
         return Outcome(consumed: consumed, checkpoints: checkpoints, failure: failure,
                        failedEvents: failedEvents, counters: result.counters)
@@ -118,6 +127,9 @@ package struct BatchApplier: Sendable {
             key: message.key.map { Array($0) }, value: message.value.map { Array($0) },
             error: "\(error.code): \(error.message)", parkKey: error.key, headers: headers, publication: publication)
     }
+
+    /// The stored counter of ignored events of one type: this prefix and the type name.
+    package static let ignoredTypeCounterPrefix = "ignored_unknown_type:"
 
     /// The non-zero counters by their stored names (`_projector_counters.name`).
     static func counterDeltas(_ counters: PlanResult.Counters) -> [String: Int64] {

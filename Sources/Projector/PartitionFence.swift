@@ -9,6 +9,12 @@ internal import ProjectorModel
 /// rebalance this worker has not seen yet, e.g. it stalled past the session timeout) and the batch
 /// is rolled back instead of applied twice.
 ///
+/// A worker that claimed its partitions (epoch-fenced checkpoints, `ViewStore.claim`) is fenced
+/// by the checkpoint write itself: ``advance(_:positions:epochs:transaction:)`` moves each
+/// checkpoint only where the stored epoch is still the worker's and the stored offset the one the
+/// batch started from; ``check(_:topics:positions:isAssignmentLost:transaction:)`` then skips its
+/// read of the stored checkpoints.
+///
 /// - Important: Runs on the worker thread, inside ``BatchApplier/apply(_:check:)``.
 struct PartitionFence {
     /// Thrown from the check: nothing of the batch was written.
@@ -17,6 +23,9 @@ struct PartitionFence {
         var partitions: [KafkaTopicPartition]
         /// Why, for the log.
         var reason: String
+        /// Whether another worker claimed the partitions (a higher epoch): this worker drops them
+        /// until the group assigns them to it again, instead of reading them on.
+        var isClaimLost = false
     }
 
     /// Checks the batch's partitions against the worker's positions.
@@ -26,9 +35,11 @@ struct PartitionFence {
     ///   - positions: the next offset this worker expects per owned partition.
     ///   - isAssignmentLost: whether librdkafka already knows the assignment was lost.
     ///   - transaction: the open batch transaction.
+    ///   - isClaimed: whether the worker claimed its partitions (then ``advance(_:positions:epochs:transaction:)``
+    ///     fences the write and the stored checkpoints are not read here).
     static func check(
         _ messages: UnsafeBufferPointer<RawMessage>, topics: [String], positions: [KafkaTopicPartition: Int64],
-        isAssignmentLost: Bool, transaction: inout any ViewTransaction
+        isAssignmentLost: Bool, isClaimed: Bool = false, transaction: inout any ViewTransaction
     ) throws {
         // First offset per partition of the batch; few partitions per batch, so a linear scan.
         var seen: [(topic: Int, partition: Int32, offset: Int64)] = []
@@ -42,12 +53,12 @@ struct PartitionFence {
         var overtaken: [KafkaTopicPartition] = []
         var reasons: [String] = []
         for (partition, first) in firsts {
-            let stored = try transaction.checkpoint(topic: partition.topic, partition: partition.partition)
             guard let expected = positions[partition] else {
                 overtaken.append(partition)
                 reasons.append("\(partition.topic)/\(partition.partition) is no longer assigned to this worker")
                 continue
             }
+            let stored = isClaimed ? nil : try transaction.checkpoint(topic: partition.topic, partition: partition.partition)
             if let stored, stored != expected {
                 overtaken.append(partition)
                 reasons.append("\(partition.topic)/\(partition.partition) is stored at \(stored), this worker expected \(expected)")
@@ -57,5 +68,37 @@ struct PartitionFence {
             }
         }
         if !overtaken.isEmpty { throw Overtaken(partitions: overtaken, reason: reasons.joined(separator: "; ")) }
+    }
+
+    /// Moves the claimed checkpoints of the batch's partitions from `positions` to `checkpoints`,
+    /// only where the stored epoch is still this worker's and the stored offset `positions`' one.
+    /// - Throws: ``Overtaken`` (the caller's transaction then rolls back) naming the partitions
+    ///   another worker claimed or moved since.
+    static func advance(
+        _ checkpoints: [Checkpoint], positions: [KafkaTopicPartition: Int64], epochs: [KafkaTopicPartition: Int64],
+        transaction: inout any ViewTransaction
+    ) throws {
+        var claims: [PartitionClaim] = []
+        var unclaimed: [KafkaTopicPartition] = []
+        for checkpoint in checkpoints {
+            let partition = KafkaTopicPartition(topic: checkpoint.topic, partition: checkpoint.partition)
+            guard let epoch = epochs[partition], let from = positions[partition] else {
+                unclaimed.append(partition)
+                continue
+            }
+            claims.append(PartitionClaim(topic: checkpoint.topic, partition: checkpoint.partition, nextOffset: from, epoch: epoch))
+        }
+        if !unclaimed.isEmpty {
+            throw Overtaken(partitions: unclaimed, reason: unclaimed.map { "\($0.topic)/\($0.partition) is not claimed by this worker" }
+                .joined(separator: "; "))
+        }
+        let lost = try transaction.advanceCheckpoints(checkpoints, claims: claims)
+        if !lost.isEmpty {
+            throw Overtaken(
+                partitions: lost.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) },
+                reason: lost.map { "\($0.topic)/\($0.partition) is no longer at epoch \($0.epoch) and offset \($0.nextOffset): another worker claimed it" }
+                    .joined(separator: "; "),
+                isClaimLost: true)
+        }
     }
 }

@@ -45,10 +45,19 @@ package struct WorkerLoop {
                 return batch.isEmpty ? nil : try apply(batch)
             }
         } catch let fenced as PartitionFence.Overtaken {
+            meter?.didApply(nil)
+            if fenced.isClaimLost {
+                // Rolled back: another worker claimed these partitions (this one stalled past its
+                // session timeout). Write nothing more of them until the group gives them back.
+                logger.warning(
+                    "\(subject): batch rolled back, another worker claimed its partitions: \(fenced.reason); dropping them until the group assigns them again")
+                tracker.drop(fenced.partitions)
+                try? consumer.pause(fenced.partitions)
+                return
+            }
             // Rolled back: another member advanced these partitions. Start again from the store.
             logger.warning(
                 "\(subject): batch rolled back, another worker got there first: \(fenced.reason); continuing from the stored checkpoints")
-            meter?.didApply(nil)
             try seekToStoredCheckpoints(fenced.partitions, after: "a fenced batch", isOurs: false)
             return
         } catch let error as ViewStoreError where error.code == .generationChanged {
@@ -66,6 +75,12 @@ package struct WorkerLoop {
                     pipeline: projection.name, underlying: changed)
             } catch {
                 throw ProjectorError(wrapping: error, pipeline: projection.name, doing: "\(subject): the views were rebuilt and swapped in")
+            }
+            // The swap brought the rebuild's checkpoints, which no worker claimed: claim them again.
+            do {
+                _ = try tracker.reclaim()
+            } catch {
+                throw ProjectorError(wrapping: error, pipeline: projection.name, doing: "\(subject): claiming partitions after a swap")
             }
             try seekToStoredCheckpoints(Array(tracker.positions.keys), after: "a swap", isOurs: true)
             logger.warning("\(subject): the views were rebuilt and swapped in; continuing from their checkpoints")
@@ -121,13 +136,16 @@ package struct WorkerLoop {
         }
         let topics = projection.topics
         let positions = tracker.positions
+        let epochs = tracker.epochs
         let isAssignmentLost = consumer.isAssignmentLost
         meter?.willApply(messages)
         let outcome = try messages.withUnsafeBufferPointer { messages in
             try applier.apply(messages, check: { transaction in
                 try PartitionFence.check(messages, topics: topics, positions: positions,
-                                         isAssignmentLost: isAssignmentLost, transaction: &transaction)
-            }, headers: { Self.headers(of: batch[$0]) })
+                                         isAssignmentLost: isAssignmentLost, isClaimed: true, transaction: &transaction)
+            }, headers: { Self.headers(of: batch[$0]) }, storeCheckpoints: { transaction, checkpoints in
+                try PartitionFence.advance(checkpoints, positions: positions, epochs: epochs, transaction: &transaction)
+            })
         }
         meter?.didApply(outcome)
         return outcome

@@ -3,6 +3,7 @@ import Foundation
 import KafkaClient
 import Pipelines
 import Projector
+import ProjectorHTTP
 import ProjectorTools
 
 /// `projector bench`: throughput of Projector's consumer (and optionally a pipeline) on a cluster.
@@ -75,6 +76,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per phase on stdout instead of the summary lines.")
     var json = false
 
+    @Option(help: ArgumentHelp("With --pipeline: serve /metrics, /healthz and /readyz on host:port as `run --http` does, "
+                               + "and scrape /metrics every --scrape-interval seconds while the pipeline runs.", valueName: "host:port"))
+    var http: String?
+
+    @Option(help: ArgumentHelp("With --http: seconds between scrapes of /metrics.", valueName: "seconds"))
+    var scrapeInterval: Double = 1
+
     func validate() throws {
         guard messages > 0 || existing else { throw ValidationError("--messages must be at least 1.") }
         guard size > 0 else { throw ValidationError("--size must be at least 1.") }
@@ -82,6 +90,9 @@ struct BenchCommand: ParsableCommand {
         guard passes > 0 else { throw ValidationError("--passes must be at least 1.") }
         if existing && brokers == nil { throw ValidationError("--existing needs --brokers: the embedded broker starts empty.") }
         if topic.isEmpty { throw ValidationError("--topic must not be empty.") }
+        if http != nil && pipeline == nil { throw ValidationError("--http measures the pipeline phase: give --pipeline too.") }
+        if let http, !http.contains(":") { throw ValidationError("--http expects host:port, e.g. 127.0.0.1:0; got '\(http)'.") }
+        guard scrapeInterval > 0, scrapeInterval <= 3_600 else { throw ValidationError("--scrape-interval must be more than 0 and at most 3600 seconds.") }
         if Bench.Events(rawValue: events) == nil {
             throw ValidationError("--events must be one of \(Bench.Events.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -186,10 +197,29 @@ struct BenchCommand: ParsableCommand {
         if let plan {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("projector-bench-\(UUID().uuidString).sqlite").path
             defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-            results.append(try bench.project(plan, databasePath: path))
+            results.append(try projectServed(plan, options: options, databasePath: path))
             report(results.last!)
         }
         withExtendedLifetime(cluster) {}
+    }
+
+    /// The pipeline phase; with --http, with the operations server up and scraped as Prometheus would.
+    private func projectServed(_ plan: Plan, options: Bench.Options, databasePath: String) throws -> BenchMeasurement {
+        guard http != nil else { return try Bench(options: options).project(plan, databasePath: databasePath) }
+        var served = options
+        if served.properties["statistics.interval.ms"] == nil { served.properties["statistics.interval.ms"] = "10000" }
+        let operations = try OperationsOptions.parse(["--http", http!])
+        let metrics = operations.makeMetrics()
+        served.metrics = metrics
+        guard let (server, port) = try operations.serve(metrics: metrics, db: nil, database: nil) else { return try Bench(options: options).project(plan, databasePath: databasePath) }
+        let scraper = MetricsScraper(port: port, interval: .milliseconds(Int64(scrapeInterval * 1000)))
+        let measurement = try Bench(options: served).project(plan, databasePath: databasePath)
+        let scrapes = scraper.stop()
+        server.stop()
+        printError("bench: --http: \(scrapes.ok) scrape(s) of http://127.0.0.1:\(port)/metrics answered 200"
+            + (scrapes.failed > 0 ? ", \(scrapes.failed) failed (last: \(scrapes.lastFailure ?? ""))" : ""))
+        if scrapes.failed > 0 { throw ExitCode(ExitStatus.runtime) }
+        return measurement
     }
 
     private func report(_ measurement: BenchMeasurement) {

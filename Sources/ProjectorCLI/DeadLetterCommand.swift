@@ -26,8 +26,10 @@ struct DeadLetterCommand: ParsableCommand {
         @Argument(help: "A pipeline name stored in the db, or a pipeline file.")
         var pipeline: String?
 
-        @Option(help: "The SQLite file of the views.")
+        @Option(help: "The views: an SQLite file, or a postgres://user@host:port/db URL.")
         var db: String
+
+        @OptionGroup var database: DatabaseOptions
 
         @Option(help: "At most this many letters.")
         var limit: Int?
@@ -36,7 +38,7 @@ struct DeadLetterCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try openStore(db, readOnly: true)
+            let store = try openStore(db, database: database, readOnly: true)
             let letters: [StoredDeadLetter]
             do {
                 letters = try store.deadLetters(pipeline: pipeline.map(pipelineName(_:)), limit: limit)
@@ -101,15 +103,17 @@ struct DeadLetterCommand: ParsableCommand {
         @Argument(help: "The pipeline file (its current definition is used).")
         var pipeline: String
 
-        @Option(help: "The SQLite file of the views.")
+        @Option(help: "The views: an SQLite file, or a postgres://user@host:port/db URL.")
         var db: String
+
+        @OptionGroup var database: DatabaseOptions
 
         @Option(name: .customLong("id"), help: "Only this letter (repeatable).")
         var ids: [Int64] = []
 
         func run() throws {
             guard let plan = try loadPlans([pipeline]).first else { return }
-            let replay = DeadLetterReplay(projection: plan, store: try openStore(db))
+            let replay = DeadLetterReplay(projection: plan, store: try openStore(db, database: database))
             let outcome: DeadLetterReplay.Outcome
             do {
                 outcome = try replay.run(ids: ids.isEmpty ? nil : Set(ids))
@@ -131,8 +135,10 @@ struct DeadLetterCommand: ParsableCommand {
         @Argument(help: "A pipeline name stored in the db, or a pipeline file.")
         var pipeline: String
 
-        @Option(help: "The SQLite file of the views.")
+        @Option(help: "The views: an SQLite file, or a postgres://user@host:port/db URL.")
         var db: String
+
+        @OptionGroup var database: DatabaseOptions
 
         @Option(name: .customLong("id"), help: "Only this letter (repeatable).")
         var ids: [Int64] = []
@@ -145,7 +151,7 @@ struct DeadLetterCommand: ParsableCommand {
         }
 
         func run() throws {
-            let store = try openStore(db)
+            let store = try openStore(db, database: database)
             let name = pipelineName(pipeline)
             do {
                 let chosen = try store.deadLetters(pipeline: name, limit: nil).map(\.id).filter { all || ids.contains($0) }

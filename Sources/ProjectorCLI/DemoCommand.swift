@@ -12,9 +12,14 @@ struct DemoCommand: ParsableCommand {
         pipelines/samples/ and a generated stream of e-commerce events, runs every pipeline of \
         pipelines/ into one SQLite file, and prints a few rows of each view.
 
+        With --brokers it is a feed for a real cluster instead: it produces --events generated events \
+        (--rate per second; SIGINT/SIGTERM stop it) to the topics inventory, orders and payments, which \
+        must exist, and runs no pipeline: workers elsewhere (docker/compose.yaml's) project them.
+
         Examples:
           projector demo
           projector demo --events 1000000 --partitions 24 --db /tmp/demo.sqlite
+          projector demo --brokers kafka:9092 --events 10000000 --rate 500
         """)
 
     @Option(help: "The folder with the pipeline files and samples/.")
@@ -29,12 +34,23 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Partitions per topic (the mock keeps ~5 MiB per partition: add partitions for big runs).")
     var partitions = 6
 
+    @Option(help: ArgumentHelp("Produce the generated events to this cluster, and nothing else (see above).", valueName: "host:port"))
+    var brokers: String?
+
+    @Option(help: ArgumentHelp("With --brokers: events per second (default: as fast as the cluster takes them).", valueName: "events"))
+    var rate: Int?
+
     func validate() throws {
         guard events >= 0 else { throw ValidationError("--events must be 0 or more.") }
         guard partitions > 0 else { throw ValidationError("--partitions must be at least 1.") }
+        if let rate {
+            guard brokers != nil else { throw ValidationError("--rate is only for --brokers: the embedded demo produces as fast as it can.") }
+            guard rate > 0 else { throw ValidationError("--rate must be at least 1 event per second.") }
+        }
     }
 
     func run() throws {
+        if let brokers { return try feed(brokers) }
         let demo = Demo(options: .init(pipelinesDirectory: pipelines, databasePath: db,
                                        generatedEvents: events, partitions: partitions))
         do {
@@ -48,5 +64,38 @@ struct DemoCommand: ParsableCommand {
               \(shellCommand(["sqlite3", db, "SELECT * FROM order_summary LIMIT 10"]))
               \(shellCommand([CommandLine.arguments[0], "status", "--db", db]))
             """)
+    }
+
+    /// `--brokers`: the generated stream to a real cluster whose topics exist.
+    private func feed(_ brokers: String) throws {
+        try reportingFailures {
+            let administration = TopicAdministration(brokers: brokers, properties: [:])
+            for topic in DemoFeed.topics {
+                let found: Int?
+                do {
+                    found = try administration.partitionCount(of: topic)
+                } catch {
+                    throw CommandFailure.runtime("demo", "nothing was sent: \(error)")
+                }
+                guard found == nil else { continue }
+                throw CommandFailure.runtime("demo", "topic \(topic) does not exist at \(brokers); nothing was sent. To create it: "
+                    + shellCommand([CommandLine.arguments[0], "produce", "--brokers", brokers, "--topic", topic,
+                                    "--create-topic", "--partitions", "\(partitions)", "/dev/null"]))
+            }
+            let signal = ShutdownSignal()
+            let sources = stopOnSignals(signal)
+            defer { withExtendedLifetime(sources) {} }
+            let progress = ProgressLine()
+            let feed = DemoFeed(brokers: brokers, events: events, rate: rate)
+            let delivered: [String: Int]
+            do {
+                delivered = try feed.run(until: signal) { progress.update("demo feed: \($0)/\(events) events produced") }
+            } catch {
+                progress.finish()
+                throw CommandFailure.runtime("demo", describeFailure(error))
+            }
+            progress.finish()
+            printError("demo feed: produced " + delivered.sorted { $0.key < $1.key }.map { "\($0.value) to \($0.key)" }.joined(separator: ", "))
+        }
     }
 }

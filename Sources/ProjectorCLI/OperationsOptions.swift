@@ -30,21 +30,54 @@ struct OperationsOptions: ParsableArguments {
         RuntimeMetrics(stallAfter: .milliseconds(Int64(stallAfter * 1000)), logger: Logger(label: "projector.runtime"))
     }
 
-    /// Starts the server when `--http` was given; dead letters are read from `db` at each scrape.
+    /// Starts the server when `--http` was given; dead letters are read from `db` (opened with
+    /// `database`) at each scrape.
     /// - Throws: exit 1 when the address cannot be bound.
-    func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
-        guard let http, let (host, port) = Self.split(http) else { return nil }
-        let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
-                                      extraFamilies: { db.map(storeFamilies(db:)) ?? [] })
+    func start(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) throws -> OperationsService? {
+        try serve(metrics: metrics, db: db, database: database)?.service
+    }
+
+    /// ``start(metrics:db:database:)``, with the bound port (port 0 picks one).
+    func serve(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) throws -> (service: OperationsService, port: Int)? {
+        guard let listener = listener(metrics: metrics, db: db, database: database) else { return nil }
         let logger = Logger(label: "projector.http")
         do {
-            let (service, bound) = try OperationsService.start(server, host: host, port: port, logger: logger)
-            logger.info("serving http://\(host):\(bound)/metrics, /healthz and /readyz", metadata: ["port": .stringConvertible(bound)])
-            return service
+            let (service, bound) = try OperationsService.start(listener.server, host: listener.host, port: listener.port, logger: logger)
+            logListening(bound, logger: logger)
+            return (service, bound)
         } catch {
-            printError("error: --http \(http): cannot listen: \(error)")
-            throw ExitCode(ExitStatus.runtime)
+            throw cannotListen(error)
         }
+    }
+
+    /// Runs `work` under one service group with the server when `--http` was given (`run`): SIGTERM
+    /// and SIGINT drain the work, then the server stops.
+    /// - Throws: exit 1 when the address cannot be bound; nothing ran then.
+    func run<Output: Sendable>(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions, work: @escaping @Sendable (ShutdownSignal) -> Output) throws -> Output {
+        let logger = Logger(label: "projector.http")
+        do {
+            return try WorkerLifecycle.run(listener: listener(metrics: metrics, db: db, database: database), logger: logger,
+                                           onListening: { logListening($0, logger: logger) }, work: work)
+        } catch {
+            throw cannotListen(error)
+        }
+    }
+
+    private func listener(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) -> WorkerLifecycle.Listener? {
+        guard let http, let (host, port) = Self.split(http) else { return nil }
+        let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
+                                      extraFamilies: { db.flatMap { db in database.map { deadLetterFamilies(db: db, database: $0) } } ?? [] })
+        return WorkerLifecycle.Listener(server: server, host: host, port: port)
+    }
+
+    private func logListening(_ port: Int, logger: Logger) {
+        guard let http, let (host, _) = Self.split(http) else { return }
+        logger.info("serving http://\(host):\(port)/metrics, /healthz and /readyz", metadata: ["port": .stringConvertible(port)])
+    }
+
+    private func cannotListen(_ error: any Error) -> ExitCode {
+        printError("error: --http \(http ?? ""): cannot listen: \(error)")
+        return ExitCode(ExitStatus.runtime)
     }
 
     private static func split(_ address: String) -> (String, Int)? {
@@ -56,8 +89,8 @@ struct OperationsOptions: ParsableArguments {
 
 /// `projector_dead_letters`, `projector_dead_letters_unpublished`, `projector_outbox_records` and
 /// `projector_outbox_oldest_unsent_age_seconds`, read from the store (the truth).
-private func storeFamilies(db: String) -> [MetricFamily] {
-    guard let store = try? SQLiteViewStore(path: db, configuration: .init(isReadOnly: true)),
+private func deadLetterFamilies(db: String, database: DatabaseOptions) -> [MetricFamily] {
+    guard let store = database.quietReader(db),
           let pipelines = try? store.pipelines() else { return [] }
     let now = Date().timeIntervalSince1970
     let emitting = pipelines.filter(\.hasOutbox)

@@ -57,8 +57,10 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
 
     @OptionGroup var kafka: KafkaOptions
 
-    @Option(help: "The SQLite file of the live views (not needed with --until).")
+    @Option(help: "The live views: an SQLite file or a postgres:// URL (not needed with --until).")
     var db: String?
+
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: ArgumentHelp("Build the views as of an ISO-8601 time or topic:partition:offset,... (needs --into).",
                                valueName: "time|offsets"))
@@ -85,7 +87,7 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
             throw ValidationError("--into is only for --until; without --until the rebuild replaces the views in --db.")
         }
         if until == nil && db == nil {
-            throw ValidationError("--db is required: the SQLite file of the views to rebuild.")
+            throw ValidationError("--db is required: the SQLite file or postgres:// URL of the views to rebuild.")
         }
         if let into, let db, URL(fileURLWithPath: into).standardized == URL(fileURLWithPath: db).standardized {
             throw ValidationError("--into must be another file than --db: --until never writes over the live views.")
@@ -100,9 +102,9 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
             do { position = try UntilPosition(parsing: until) } catch { throw failure(error) }
         }
         let path = into ?? db!
-        let store = try openStore(path)
+        let store = try openStore(path, database: database)
         let metrics = operations.makeMetrics()
-        let server = try operations.start(metrics: metrics, db: path)
+        let server = try operations.start(metrics: metrics, db: path, database: database)
         defer { server?.stop() }
         let summary = try runRebuild(plan, store: store, options: RebuildOptions(
             brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart), metrics: metrics)

@@ -37,8 +37,10 @@ struct ResetCommand: ParsableCommand {
     @Argument(help: "The pipeline file (YAML).")
     var pipeline: String
 
-    @Option(help: "The SQLite file of the views.")
+    @Option(help: "The views: an SQLite file, or a postgres://user@host:port/db URL.")
     var db: String
+
+    @OptionGroup var database: DatabaseOptions
 
     @Flag(help: "Empty the views and drop the checkpoints: the next run starts from the earliest offsets.")
     var toEarliest = false
@@ -95,7 +97,7 @@ struct ResetCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.runtime)
             }
         }
-        let store = try openStore(db)
+        let store = try openStore(db, database: database)
         guard let position, let brokers else {
             do { try Reset.toEarliest(projection: plan, store: store) } catch { throw failure(error) }
             printError("reset \(plan.name): views emptied and checkpoints dropped; the next run starts from the earliest offsets")

@@ -13,7 +13,8 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
         Each pipeline gets its own consumer, thread and consumer group (default group id \
         projector.<pipeline name>). On every partition assignment the worker starts at the checkpoint \
         stored with the views (earliest when none); each batch's rows and checkpoints commit in one \
-        SQLite transaction. SIGINT/SIGTERM finish the batch in flight, commit and exit 0.
+        SQLite transaction. SIGINT/SIGTERM (swift-service-lifecycle's graceful shutdown) finish the batch in \
+        flight, commit, close the consumers and exit 0.
 
         --http host:port serves GET /metrics (Prometheus text), /healthz and /readyz (JSON, 200 or 503); \
         the server stops after the workers. Partition status changes (ok, idle, warn, stall, stop, \
@@ -36,8 +37,10 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
 
     @OptionGroup var kafka: KafkaOptions
 
-    @Option(help: "The SQLite file the views and checkpoints live in (created if missing).")
+    @Option(help: "Where the views and checkpoints live: an SQLite file (created if missing) or a postgres://user@host:port/db URL.")
     var db: String
+
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "The consumer group id (only with one pipeline; default projector.<pipeline name>).")
     var group: String?
@@ -71,8 +74,6 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
     }
 
     func run() throws {
-        let signal = ShutdownSignal()
-        let sources = stopOnSignals(signal)
         let plans = try loadPlans(pipelines)
         var properties = try kafka.librdkafka.properties(command: "run")
         if operations.http != nil, properties["statistics.interval.ms"] == nil {
@@ -87,13 +88,11 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
             configuration.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
             configuration.metrics = metrics
             workers.append(Worker(
-                projection: plan, store: try openStore(db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))),
+                projection: plan, store: try openStore(db, database: database, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))),
                 configuration: configuration))
         }
-        let server = try operations.start(metrics: metrics, db: db)
-        let results = WorkerGroup.run(workers, until: signal)
-        server?.stop()
-        withExtendedLifetime(sources) {}
+        let running = workers
+        let results = try operations.run(metrics: metrics, db: db, database: database) { signal in WorkerGroup.run(running, until: signal) }
         var exit: ExitCode?
         for result in results {
             switch result {
@@ -113,7 +112,7 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
     private func hint(for error: ProjectorError, plans: [Plan]) -> String? {
         guard let index = plans.firstIndex(where: { $0.name == error.pipeline }) else { return nil }
         let file = pipelines[index]
-        let connection = ["--brokers", kafka.brokers, "--db", db] + kafka.librdkafka.properties.flatMap { ["-X", $0] }
+        let connection = ["--brokers", kafka.brokers, "--db", db] + database.arguments + kafka.librdkafka.properties.flatMap { ["-X", $0] }
         switch error.code {
         case .definitionChanged:
             return "hint: to rebuild the views with this definition: "
@@ -126,7 +125,7 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
                     + shellCommand([CommandLine.arguments[0], "run", file] + connection)
             }
             return "hint: start the definition that rebuilt the views (\(file) still holds this worker's); "
-                + "its version and hash: " + shellCommand([CommandLine.arguments[0], "status", "--db", db])
+                + "its version and hash: " + shellCommand([CommandLine.arguments[0], "status", "--db", db] + database.arguments)
         default:
             return nil
         }

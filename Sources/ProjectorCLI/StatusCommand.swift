@@ -11,10 +11,10 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show each pipeline's identity and checkpoints, and its lag when --brokers is given.",
         discussion: """
         --json prints {"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","counters",\
-        "checkpoints":[{"topic","partition","next_offset","high_watermark","lag","status"}]}]} (the last three \
+        "ignored_types","checkpoints":[{"topic","partition","next_offset","high_watermark","lag","status"}]}]} (the last three \
         only with --brokers). unpublished_dead_letters counts letters not yet on the dead-letter topic; \
         counters maps each event outcome (applied, filtered, deduplicated, ignored_type, skipped, \
-        dead_lettered, parked) to its count.
+        dead_lettered, parked) to its count, and ignored_types the ignored_type events by type name.
 
         status is Burrow's partition status judged from successive samples: ok, idle (caught up, \
         nothing new for --stall-after), warn (lag grew over the window), stall (records waiting, the \
@@ -28,8 +28,10 @@ struct StatusCommand: ParsableCommand {
           projector status --db views.sqlite --brokers 127.0.0.1:9092 --watch --stall-after 60
         """)
 
-    @Option(help: "The SQLite file of the views.")
+    @Option(help: "The views: an SQLite file, or a postgres://user@host:port/db URL.")
     var db: String
+
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Bootstrap servers; with them, the high watermark and lag of every partition.")
     var brokers: String?
@@ -58,7 +60,7 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try openStore(db, readOnly: true)
+        let store = try openStore(db, database: database, readOnly: true)
         let properties = try librdkafka.properties(command: "status")
         var judge = PartitionStatusJudge(window: .milliseconds(Int64(stallAfter * 1000)))
         let isTerminal = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] != "true"
@@ -111,6 +113,10 @@ struct StatusCommand: ParsableCommand {
             }
             let counters = EventOutcome.allCases.map { "\($0.rawValue) \(pipeline.counters[$0.rawValue] ?? 0)" }
             print("events: " + counters.joined(separator: ", "))
+            if !pipeline.ignoredTypes.isEmpty {
+                let types = pipeline.ignoredTypes.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                print("ignored types: " + types.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
             let rows = pipeline.checkpoints.map { checkpoint in
                 [checkpoint.topic, String(checkpoint.partition), String(checkpoint.nextOffset),
                  checkpoint.highWatermark.map(String.init) ?? "-", checkpoint.lag.map(String.init) ?? "-",

@@ -29,13 +29,15 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
 
-    @Option(help: "The SQLite file of the live views.")
+    @Option(help: "The live views: an SQLite file, or a postgres://user@host:port/db URL.")
     var db: String
+
+    @OptionGroup var database: DatabaseOptions
 
     func run() throws {
         let plan = try loadPlans([pipeline])[0]
         let properties = try kafka.librdkafka.properties(command: "verify")
-        let live = try openStore(db, readOnly: true)
+        let live = try openStore(db, database: database, readOnly: true)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("projector-verify-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

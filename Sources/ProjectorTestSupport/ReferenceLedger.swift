@@ -1,9 +1,10 @@
 public import ProjectorTools
 internal import ProjectorTesting
 internal import Foundation
+internal import PostgresViews
 internal import KafkaClient
 internal import Projector
-internal import Views
+public import Views
 internal import Pipelines
 internal import ProjectorModel
 
@@ -149,9 +150,26 @@ public enum ReferenceLedger {
         }
     }
 
+    /// A reader of the store `database` names: an SQLite path, or `postgres://…#schema` (a
+    /// PostgreSQL URL with the schema as fragment).
+    public static func reader(database: String) throws -> any ViewStoreReader {
+        guard PostgresLocation.isPostgresURL(database) else {
+            return try SQLiteViewStore(path: database, configuration: .init(isReadOnly: true))
+        }
+        let parts = database.split(separator: "#", maxSplits: 1).map(String.init)
+        let location = try PostgresLocation(url: parts[0], schema: parts.count > 1 ? parts[1] : "public")
+        return try PostgresViewStore(location: location, configuration: .init(isReadOnly: true, connectTimeout: .seconds(5)))
+    }
+
+    /// `--db` and `--db-schema` arguments for `database` (see ``reader(database:)``).
+    public static func databaseArguments(_ database: String) -> [String] {
+        let parts = database.split(separator: "#", maxSplits: 1).map(String.init)
+        return ["--db", parts[0]] + (parts.count > 1 ? ["--db-schema", parts[1]] : [])
+    }
+
     /// What the store at `path` holds for the ledger pipeline, in the reference's shape.
     public static func stored(database path: String) throws -> Expected {
-        let store = try SQLiteViewStore(path: path, configuration: .init(isReadOnly: true))
+        let store = try reader(database: path)
         var stored = Expected(records: [])
         for row in try store.rows(ofView: "ledger_balances").rows {
             guard case .text(let account) = row[0], case .integer(let events) = row[1], case .integer(let total) = row[2] else {
@@ -173,7 +191,7 @@ public enum ReferenceLedger {
 
     /// The ledger pipeline's checkpoints in the store at `path`, by partition.
     public static func checkpoints(database path: String) -> [Int32: Int64] {
-        guard let store = try? SQLiteViewStore(path: path, configuration: .init(isReadOnly: true)),
+        guard let store = try? reader(database: path),
               let checkpoints = try? store.checkpoints(pipeline: pipelineName) else { return [:] }
         return Dictionary(checkpoints.map { ($0.partition, $0.nextOffset) }, uniquingKeysWith: max)
     }

@@ -8,9 +8,10 @@ internal import Foundation
 /// high watermark and lag of each checkpointed partition.
 ///
 /// Its JSON form (`status --json`) is a contract:
-/// `{"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","counters","checkpoints":[{"topic","partition","next_offset","high_watermark","lag","status"}]}]}`;
+/// `{"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","outbox_records","oldest_unsent_age_seconds","counters","ignored_types","checkpoints":[{"topic","partition","next_offset","high_watermark","lag","status"}]}]}`;
 /// the last three keys appear only when brokers were given; `counters` maps each event outcome
-/// (applied, filtered, deduplicated, ignored_type, skipped, dead_lettered, parked) to its count.
+/// (applied, filtered, deduplicated, ignored_type, skipped, dead_lettered, parked) to its count, and
+/// `ignored_types` the `ignored_type` events by their type name.
 public struct StatusReport: Sendable, Encodable {
     /// One checkpointed partition.
     public struct Partition: Sendable, Encodable {
@@ -51,12 +52,15 @@ public struct StatusReport: Sendable, Encodable {
         public var oldestUnsentAgeSeconds: Double?
         /// Its event counts by outcome name (``EventOutcome``), as stored with the views.
         public var counters: [String: Int64]
+        /// Its events of a type without handler (`on_unknown_type: ignore`), by type name.
+        public var ignoredTypes: [String: Int64]
         /// Its checkpoints.
         public var checkpoints: [Partition]
 
         enum CodingKeys: String, CodingKey {
             case name, version, hash, deadLetters = "dead_letters", unpublishedDeadLetters = "unpublished_dead_letters", counters,
-                 checkpoints, outboxRecords = "outbox_records", oldestUnsentAgeSeconds = "oldest_unsent_age_seconds"
+                 ignoredTypes = "ignored_types", checkpoints, outboxRecords = "outbox_records",
+                 oldestUnsentAgeSeconds = "oldest_unsent_age_seconds"
         }
     }
 
@@ -78,9 +82,14 @@ public struct StatusReport: Sendable, Encodable {
     public static func make(store: any ViewStoreReader, brokers: String?, properties: [String: String] = [:]) throws(ProjectorError) -> StatusReport {
         let statuses: [PipelineStatus]
         var counters: [String: [String: Int64]] = [:]
+        var ignoredTypes: [String: [String: Int64]] = [:]
         do {
             statuses = try store.pipelines()
-            for status in statuses { counters[status.name] = try outcomeCounts(store.counters(pipeline: status.name)) }
+            for status in statuses {
+                let stored = try store.counters(pipeline: status.name)
+                counters[status.name] = outcomeCounts(stored)
+                ignoredTypes[status.name] = ignoredTypeCounts(stored)
+            }
         } catch {
             throw ProjectorError(code: .database, message: "status: \(error)")
         }
@@ -91,7 +100,7 @@ public struct StatusReport: Sendable, Encodable {
                   outboxRecords: status.hasOutbox ? status.outboxRecords : nil,
                   oldestUnsentAgeSeconds: status.oldestUnsentTimestamp.map { max(0, now - Double($0) / 1_000) },
                   counters: counters[status.name] ?? [:],
-                  checkpoints: status.checkpoints.map {
+                  ignoredTypes: ignoredTypes[status.name] ?? [:], checkpoints: status.checkpoints.map {
                 Partition(topic: $0.topic, partition: $0.partition, nextOffset: $0.nextOffset)
             })
         })
@@ -145,6 +154,14 @@ public struct StatusReport: Sendable, Encodable {
             let name = outcome == .ignoredType ? "ignored_unknown_type" : outcome.rawValue
             counts[outcome.rawValue] = stored[name] ?? 0
         }
+        return counts
+    }
+
+    /// The stored per-type counters of ignored events, by type name.
+    private static func ignoredTypeCounts(_ stored: [String: Int64]) -> [String: Int64] {
+        let prefix = BatchApplier.ignoredTypeCounterPrefix
+        var counts: [String: Int64] = [:]
+        for (name, count) in stored where name.hasPrefix(prefix) { counts[String(name.dropFirst(prefix.count))] = count }
         return counts
     }
 }

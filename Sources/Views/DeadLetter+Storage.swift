@@ -1,9 +1,9 @@
-internal import ProjectorModel
+package import ProjectorModel
 
 /// How `_projector_dead_letters` stores a letter's publication and headers.
 extension DeadLetterPublication {
     /// The value of the `published` column.
-    var storedValue: ViewValue {
+    package var storedValue: ViewValue {
         switch self {
         case .none: .null
         case .pending: .integer(0)
@@ -12,7 +12,7 @@ extension DeadLetterPublication {
     }
 
     /// The publication a `published` column value stands for.
-    init(stored: Int64?) {
+    package init(stored: Int64?) {
         switch stored {
         case nil: self = .none
         case 0: self = .pending
@@ -25,7 +25,7 @@ extension DeadLetterHeader {
     /// The headers as stored in `_projector_dead_letters.headers`: per header a 4-byte big-endian
     /// name length, the name's UTF-8, a 4-byte big-endian value length (`0xFFFFFFFF` for null)
     /// and the value. `nil` for no headers.
-    static func encode(_ headers: [DeadLetterHeader]) -> [UInt8]? {
+    package static func encode(_ headers: [DeadLetterHeader]) -> [UInt8]? {
         guard !headers.isEmpty else { return nil }
         var out: [UInt8] = []
         func append(_ length: UInt32) {
@@ -46,7 +46,7 @@ extension DeadLetterHeader {
     }
 
     /// Decodes ``encode(_:)``'s bytes; a truncated blob gives the headers before the cut.
-    static func decode(_ bytes: [UInt8]?) -> [DeadLetterHeader] {
+    package static func decode(_ bytes: [UInt8]?) -> [DeadLetterHeader] {
         guard let bytes else { return [] }
         var headers: [DeadLetterHeader] = []
         var position = 0

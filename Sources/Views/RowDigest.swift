@@ -1,5 +1,5 @@
 internal import Foundation
-internal import ProjectorModel
+package import ProjectorModel
 
 /// Builds a view digest: the 128-bit sum of a hash of each row's canonical encoding.
 ///
@@ -11,45 +11,45 @@ internal import ProjectorModel
 /// Reals are compared to 12 significant digits (``canonicalReal(_:)``): a sum fed by several
 /// partitions is added in the order the partitions were read, which differs between a live
 /// worker and its rebuild, so their last bits may differ while the views agree.
-struct RowDigest {
+package struct RowDigest {
     private(set) var rowCount = 0
     private var high: UInt64 = 0
     private var low: UInt64 = 0
     private var buffer: [UInt8] = []
 
-    init() {
+    package init() {
         buffer.reserveCapacity(256)
     }
 
-    var digest: ViewDigest { ViewDigest(rowCount: rowCount, high: high, low: low) }
+    package var digest: ViewDigest { ViewDigest(rowCount: rowCount, high: high, low: low) }
 
-    mutating func appendNull() {
+    package mutating func appendNull() {
         buffer.append(0)
     }
 
-    mutating func append(integer: Int64) {
+    package mutating func append(integer: Int64) {
         buffer.append(1)
         appendLittleEndian(UInt64(bitPattern: integer))
     }
 
-    mutating func append(real: Double) {
+    package mutating func append(real: Double) {
         buffer.append(2)
         appendLittleEndian(canonicalReal(real).bitPattern)
     }
 
-    mutating func append(text: UnsafeRawBufferPointer) {
+    package mutating func append(text: UnsafeRawBufferPointer) {
         buffer.append(3)
         appendLittleEndian(UInt64(text.count))
         buffer.append(contentsOf: text)
     }
 
-    mutating func append(blob: UnsafeRawBufferPointer) {
+    package mutating func append(blob: UnsafeRawBufferPointer) {
         buffer.append(4)
         appendLittleEndian(UInt64(blob.count))
         buffer.append(contentsOf: blob)
     }
 
-    mutating func append(_ value: ViewValue) {
+    package mutating func append(_ value: ViewValue) {
         switch value {
         case .null: appendNull()
         case .integer(let integer): append(integer: integer)
@@ -59,7 +59,7 @@ struct RowDigest {
     }
 
     /// Ends the current row: adds its hash to the sum.
-    mutating func endRow() {
+    package mutating func endRow() {
         let (h1, h2) = buffer.withUnsafeBytes { murmurHash3x64_128($0) }
         let (sum, carry) = low.addingReportingOverflow(h1)
         low = sum
@@ -133,7 +133,7 @@ func murmurHash3x64_128(_ data: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
 
 /// `value` rounded to 12 significant digits (and -0 as 0), the precision at which digests and
 /// `differingKeys` compare reals.
-func canonicalReal(_ value: Double) -> Double {
+package func canonicalReal(_ value: Double) -> Double {
     guard value.isFinite else { return value }
     if value == 0 { return 0 }
     return Double(String(format: "%.12g", value)) ?? value
@@ -141,7 +141,7 @@ func canonicalReal(_ value: Double) -> Double {
 
 extension ViewValue {
     /// The value as digests compare it: reals to 12 significant digits.
-    var canonical: ViewValue {
+    package var canonical: ViewValue {
         if case .real(let real) = self { return .real(canonicalReal(real)) }
         return self
     }

@@ -127,6 +127,6 @@ func resultCodeName(_ code: Int32) -> String {
 }
 
 /// Quotes an SQL identifier: `order` becomes `"order"` (https://sqlite.org/lang_keywords.html).
-func quoted(_ identifier: String) -> String {
+package func quoted(_ identifier: String) -> String {
     "\"" + identifier.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
 }

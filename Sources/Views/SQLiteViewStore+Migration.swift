@@ -7,12 +7,20 @@ extension SQLiteViewStore {
     ]
 
     /// Brings a store written by an older release up to the current internal schema: adds the
-    /// missing dead-letter columns (NULL in existing rows: no park key, no headers, no topic) and
-    /// the index of letters waiting to be published. Idempotent; runs when a writer opens the store.
+    /// missing dead-letter columns (NULL in existing rows: no park key, no headers, no topic), the
+    /// checkpoints' `owner` and `epoch`, and the index of letters waiting to be published. Idempotent; runs when a writer opens the store.
     static func migrate(_ db: Database) throws {
         let existing = Set(try db.columns(in: "_projector_dead_letters").map(\.name))
         for column in addedDeadLetterColumns where !existing.contains(column.name) {
             try db.execute(sql: "ALTER TABLE \"_projector_dead_letters\" ADD COLUMN \(quoted(column.name)) \(column.type)")
+        }
+        // Epoch-fenced checkpoints: the claimant and the epoch of its claim (no owner, epoch 0 in existing rows).
+        let checkpointColumns = Set(try db.columns(in: "_projector_checkpoints").map(\.name))
+        if !checkpointColumns.contains("owner") {
+            try db.execute(sql: #"ALTER TABLE "_projector_checkpoints" ADD COLUMN "owner" TEXT"#)
+        }
+        if !checkpointColumns.contains("epoch") {
+            try db.execute(sql: #"ALTER TABLE "_projector_checkpoints" ADD COLUMN "epoch" INTEGER NOT NULL DEFAULT 0"#)
         }
         try db.execute(sql: """
             CREATE INDEX IF NOT EXISTS "_projector_dead_letters_unpublished"

@@ -310,7 +310,7 @@ struct RowCursor {
 /// Orders keys as SQLite's `ORDER BY` does with the BINARY collation: NULL, then numbers
 /// (integers and reals compared by value), then text by bytes
 /// (https://sqlite.org/datatype3.html#sort_order).
-func compareKeys(_ a: [ViewValue], _ b: [ViewValue]) -> Int {
+package func compareKeys(_ a: [ViewValue], _ b: [ViewValue]) -> Int {
     for (x, y) in zip(a, b) {
         let order = compareValues(x, y)
         if order != 0 { return order }

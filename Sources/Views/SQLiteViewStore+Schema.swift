@@ -3,11 +3,11 @@ public import ProjectorModel
 
 extension SQLiteViewStore {
     /// Internal table names a view may not take.
-    static let reservedNames: Set<String> = [
+    package static let reservedNames: Set<String> = [
         "_projector_pipelines", "_projector_checkpoints", "_projector_dead_letters",
         "_projector_counters", "_projector_views",
     ]
-    static let shadowPrefix = "_projector_shadow_"
+    package static let shadowPrefix = "_projector_shadow_"
 
     /// The pipeline key in the internal tables: the name for live, `name@shadow` for the shadow.
     func storageKey(_ pipeline: String, _ target: ViewTarget) -> String {
@@ -328,7 +328,7 @@ extension SQLiteViewStore {
             + withoutRowid
     }
 
-    static func validate(pipeline: String, views: [ViewDefinition]) throws {
+    package static func validate(pipeline: String, views: [ViewDefinition]) throws {
         try validateIdentifier(pipeline, what: "pipeline name")
         guard !views.isEmpty else {
             throw ViewStoreError(code: .invalidDefinition, message: "pipeline \(pipeline) declares no views; declare at least one")
@@ -362,7 +362,7 @@ extension SQLiteViewStore {
         }
     }
 
-    static func validateIdentifier(_ name: String, what: String) throws {
+    package static func validateIdentifier(_ name: String, what: String) throws {
         let bytes = Array(name.utf8)
         let valid = !bytes.isEmpty && !(bytes[0] >= UInt8(ascii: "0") && bytes[0] <= UInt8(ascii: "9"))
             && bytes.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }

@@ -11,7 +11,7 @@ internal import ProjectorModel
 /// | table | columns |
 /// | --- | --- |
 /// | `_projector_pipelines` | `name` PK, `version`, `hash`, `created_at`, `rebuilt_at` |
-/// | `_projector_checkpoints` | `pipeline`, `topic`, `partition`, `next_offset`; PK (`pipeline`, `topic`, `partition`) |
+/// | `_projector_checkpoints` | `pipeline`, `topic`, `partition`, `next_offset`, `owner`, `epoch`; PK (`pipeline`, `topic`, `partition`) |
 /// | `_projector_dead_letters` | `id` INTEGER PK, `pipeline`, `topic`, `partition`, `offset`, `key` BLOB, `value` BLOB, `error`, `time`, `park_key`, `headers` BLOB, `published` (NULL: no topic, 0: pending, 1: published) |
 /// | `_projector_counters` | `pipeline`, `name`, `value`; PK (`pipeline`, `name`) |
 /// | `_projector_views` | `pipeline`, `name`, `table_name`; PK (`pipeline`, `name`): which pipeline owns which view |
@@ -192,7 +192,8 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
             "created_at" TEXT NOT NULL, "rebuilt_at" TEXT);
         CREATE TABLE IF NOT EXISTS "_projector_checkpoints" (
             "pipeline" TEXT NOT NULL, "topic" TEXT NOT NULL, "partition" INTEGER NOT NULL,
-            "next_offset" INTEGER NOT NULL, PRIMARY KEY ("pipeline", "topic", "partition"));
+            "next_offset" INTEGER NOT NULL, "owner" TEXT, "epoch" INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY ("pipeline", "topic", "partition"));
         CREATE TABLE IF NOT EXISTS "_projector_dead_letters" (
             "id" INTEGER PRIMARY KEY, "pipeline" TEXT NOT NULL, "topic" TEXT NOT NULL,
             "partition" INTEGER NOT NULL, "offset" INTEGER NOT NULL, "key" BLOB, "value" BLOB,

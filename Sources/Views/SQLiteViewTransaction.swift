@@ -190,6 +190,20 @@ struct SQLiteViewTransaction: ViewTransaction {
         }
     }
 
+    mutating func advanceCheckpoints(_ checkpoints: [Checkpoint], claims: [PartitionClaim]) throws -> [PartitionClaim] {
+        var lost: [PartitionClaim] = []
+        for (checkpoint, claim) in zip(checkpoints, claims) {
+            try db.execute(
+                sql: """
+                    UPDATE "_projector_checkpoints" SET "next_offset" = ?1
+                    WHERE "pipeline" = ?2 AND "topic" = ?3 AND "partition" = ?4 AND "epoch" = ?5 AND "next_offset" = ?6
+                    """,
+                arguments: [checkpoint.nextOffset, storageKey, claim.topic, Int64(claim.partition), claim.epoch, claim.nextOffset])
+            if db.changesCount == 0 { lost.append(claim) }
+        }
+        return lost
+    }
+
     mutating func checkpoint(topic: String, partition: Int32) throws -> Int64? {
         let statement = common.readCheckpoint.sqliteStatement
         defer { sqlite3_reset(statement) }

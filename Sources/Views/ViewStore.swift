@@ -173,6 +173,12 @@ public protocol ViewStore: ViewStoreReader {
 
     /// Marks dead letters as produced to the dead-letter topic (after the broker acknowledged them).
     func markDeadLettersPublished(ids: [Int64]) throws
+
+    /// In ONE transaction, claims the live checkpoints of `partitions` for `owner`: each one's
+    /// epoch goes up by one and its owner becomes `owner`; a partition without a checkpoint gets
+    /// one at the given `nextOffset` (where reading starts). Returns each partition's stored
+    /// checkpoint and new epoch, in the order given.
+    func claim(pipeline: String, owner: String, partitions: [Checkpoint]) throws -> [PartitionClaim]
 }
 
 extension ViewStore {
@@ -218,6 +224,12 @@ public protocol ViewTransaction: RowReader {
 
     /// Sets the next offset per topic partition; commits with the rows.
     mutating func setCheckpoints(_ checkpoints: [Checkpoint]) throws
+
+    /// Moves each claimed partition's checkpoint to the offset `checkpoints` gives it, only where
+    /// the stored epoch is still the claim's and the stored offset the claim's `nextOffset`.
+    /// Returns the claims that no longer hold (nothing was written for them): the caller must
+    /// roll the whole transaction back. `claims[i]` is the claim of `checkpoints[i]`'s partition.
+    mutating func advanceCheckpoints(_ checkpoints: [Checkpoint], claims: [PartitionClaim]) throws -> [PartitionClaim]
 
     /// The next offset stored for a topic partition in this transaction's snapshot (`nil` when none):
     /// read under the write lock, so a worker can fence off a batch another worker overtook.

@@ -57,6 +57,8 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
         public static let unexpectedValue = Code("unexpectedValue")
         /// Any other SQLite failure (see the SQLite code).
         public static let sqlite = Code("sqlite")
+        /// Any other PostgreSQL failure (see the message's SQLSTATE).
+        public static let postgres = Code("postgres")
     }
 
     /// The kind of failure.

@@ -32,6 +32,7 @@ struct BenchCommandTests {
 
     @Test("rejects bad usage", arguments: [
         ["--messages", "0"], ["--size", "0"], ["--partitions", "0"], ["--existing"], ["--topic", ""],
+        ["--http", "127.0.0.1:0"], ["--pipeline", "p.yaml", "--http", "nowhere"], ["--pipeline", "p.yaml", "--scrape-interval", "0"],
     ])
     func rejectsBadUsage(_ arguments: [String]) {
         #expect(throws: (any Error).self) { try BenchCommand.parse(arguments) }
@@ -64,5 +65,17 @@ struct BenchCommandTests {
         let unreachable = try ProjectorExecutable.run(["bench", "--brokers", "127.0.0.1:1", "--existing", "-X", "socket.connection.setup.timeout.ms=1000"])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.split(separator: "\n").count == 1, "\(unreachable.stderr)")
+    }
+
+    @Test("--http: the pipeline phase runs with the operations server up, scraped over HTTP; every scrape answers 200")
+    func servedPipeline() throws {
+        let pipeline = Self.root.appendingPathComponent("pipelines/order_summary.yaml").path
+        let served = try ProjectorExecutable.run(["bench", "--messages", "3000", "--events", "demo", "--skip-consume", "--pipeline", pipeline,
+                                                  "--http", "127.0.0.1:0", "--scrape-interval", "0.05", "--json"])
+        #expect(served.status == 0, "\(served.stderr)")
+        let line = try #require(served.stderr.split(separator: "\n").first { $0.contains("bench: --http: ") }, "\(served.stderr)")
+        let scrapes = try #require(Int(line.split(separator: " ")[2]), "\(line)")
+        #expect(scrapes >= 1 && line.hasSuffix("answered 200"), "\(line)")
+        #expect(served.stdout.contains(#""mode":"pipeline""#), "\(served.stdout)")
     }
 }

@@ -60,7 +60,7 @@ final class LedgerStream: Sendable {
 
     /// `projector run` arguments for this stream.
     func arguments(group: String, batchSize: Int = 100, extra: [String] = []) -> [String] {
-        ["run", pipelinePath, "--brokers", bootstrapServers, "--db", database, "--group", group,
+        ["run", pipelinePath, "--brokers", bootstrapServers] + ReferenceLedger.databaseArguments(database) + ["--group", group,
          "--batch-size", String(batchSize),
          "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"] + extra
     }

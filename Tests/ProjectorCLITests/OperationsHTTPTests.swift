@@ -153,6 +153,36 @@ struct OperationsHTTPTests {
         #expect(log.contains("events in") && log.contains("applied \(stored.counters["applied"] ?? 0),"), "\(log)")
     }
 
+    @Test("SIGTERM during a batch: the server keeps answering while the worker drains, the batch commits, exit 0")
+    func serverStopsAfterTheWorkers() throws {
+        let setup = try Setup(events: 600)
+        let half = setup.orders.count / 2
+        try setup.publish(setup.orders.prefix(half))
+        let worker = try setup.start()
+        defer { _ = worker.stop() }
+        try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(50), "the worker to apply the first half") {
+            try worker.metrics().sum("projector_checkpoint_offset") == Double(half)
+        }
+        // The next batch waits for the store lock; SIGTERM arrives while it is in flight.
+        let lock = try StoreLock(setup.directory.path)
+        try setup.publish(setup.orders.dropFirst(half))
+        try waitUntil(deadline: .seconds(30), pollInterval: .milliseconds(50), "the worker to fetch the second half") {
+            try worker.metrics().sum("projector_lag_records") > 0
+        }
+        worker.process.terminate()
+        // Draining: the worker is blocked on the lock, and the server, which stops after it, still answers.
+        for _ in 0 ..< 5 {
+            #expect(try worker.get("/metrics").status == 200)
+            #expect(worker.process.isRunning, "the worker waits for the lock before it exits")
+        }
+        try lock.release()
+        worker.process.waitUntilExit()
+        #expect(worker.process.terminationStatus == 0, "\(worker.errorOutput)")
+        let committed = try setup.stored().next.values.reduce(0, +)
+        #expect(committed > Int64(half), "the batch in flight was committed")
+        #expect(worker.errorOutput.contains("pipeline order_summary: \(committed) events in"), "\(worker.errorOutput)")
+    }
+
     @Test("/readyz is 503 while the worker waits for its assignment, 200 once assigned and caught up")
     func readyAfterAssignment() throws {
         let setup = try Setup(events: 300)

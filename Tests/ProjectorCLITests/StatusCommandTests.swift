@@ -13,7 +13,10 @@ struct StatusCommandTests {
     func countersAndStatus() throws {
         let fixture = try MockClusterFixture(brokerCount: 1)
         try fixture.cluster.createTopic("orders", partitions: 2)
-        let orders = DemoStream(count: 600).filter { $0.topic == "orders" }
+        // Types order_summary has no handler for (ignored); one spelled with a JSON escape counts under its name.
+        let unhandled = [#"{"eventType":"OrderNoted","data":{"orderId":"o-x"}}"#, #"{"eventType":"Order\u004Eoted","data":{"orderId":"o-x"}}"#,
+                         #"{"eventType":"OrderArchived","data":{"orderId":"o-x"}}"#].map { DemoEvent(topic: "orders", key: "o-x", value: $0) }
+        let orders = DemoStream(count: 600).filter { $0.topic == "orders" } + unhandled
         _ = try EventPublisher(brokers: fixture.bootstrapServers).publish(orders)
         let directory = try TemporaryDatabase()
         let run = try ProjectorExecutable.run(["run", "pipelines/order_summary.yaml", "--brokers", fixture.bootstrapServers,
@@ -29,6 +32,10 @@ struct StatusCommandTests {
         #expect(counters["applied"].map(Int64.init) == stored["applied"])
         #expect(counters["ignored_type"].map(Int64.init) == (stored["ignored_unknown_type"] ?? 0))
         #expect(counters.values.reduce(0, +) == orders.count)
+        #expect(counters["ignored_type"] == 3)
+        #expect(entry["ignored_types"] as? [String: Int] == ["OrderNoted": 2, "OrderArchived": 1], "\(entry)")
+        let plain = try ProjectorExecutable.run(["status", "--db", directory.path])
+        #expect(plain.stdout.contains("ignored types: OrderNoted 2, OrderArchived 1"), "\(plain.stdout)")
         #expect(run.stderr.contains("applied \(counters["applied"] ?? -1),"), "the run's summary counts the same: \(run.stderr)")
         let checkpoints = try #require(entry["checkpoints"] as? [[String: Any]])
         #expect(checkpoints.count == 2)

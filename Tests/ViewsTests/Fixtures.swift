@@ -1,17 +1,26 @@
 import Foundation
 import GRDB
 import Pipelines
+import PostgresViews
+import ProjectorTestSupport
 import ProjectorTesting
 import Testing
 @testable import Views
 import ProjectorModel
 
-/// Every store kind a store test runs against.
+/// Every store kind a store test runs against: the same bodies run against SQLite and PostgreSQL.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqliteFile
     case sqliteMemory
+    /// A new schema on the test server (`TestPostgres`); in CI a missing server fails the test.
+    case postgres
 
     var testDescription: String { rawValue }
+
+    /// The kinds that run here: PostgreSQL only with a server, or in CI (where it then fails).
+    static var allCases: [StoreKind] {
+        TestPostgres.isEnabled ? [.sqliteFile, .sqliteMemory, .postgres] : [.sqliteFile, .sqliteMemory]
+    }
 
     /// Opens an empty store of this kind; keep `temporary` alive as long as the store.
     func open(configuration: SQLiteViewStore.Configuration = .init()) throws -> OpenStore {
@@ -21,6 +30,21 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return OpenStore(store: try SQLiteViewStore(path: temporary.path, configuration: configuration), temporary: temporary)
         case .sqliteMemory:
             return OpenStore(store: try SQLiteViewStore.inMemory(configuration: configuration), temporary: nil)
+        case .postgres:
+            let location = try TestPostgres.newSchema()
+            let timeout = configuration.busyTimeout
+            return OpenStore(store: try PostgresViewStore(location: location, configuration: .init(lockTimeout: timeout)), temporary: nil)
+        }
+    }
+
+    /// Opens another connection to the same store (another process's view of it).
+    func reopen(_ opened: OpenStore, readOnly: Bool = false) throws -> any ViewStore {
+        switch opened.store {
+        case let postgres as PostgresViewStore:
+            return try PostgresViewStore(location: postgres.location, configuration: .init(isReadOnly: readOnly))
+        default:
+            guard let path = opened.temporary?.path else { throw Boom() }
+            return try SQLiteViewStore(path: path, configuration: .init(isReadOnly: readOnly))
         }
     }
 }
@@ -31,12 +55,19 @@ struct OpenStore {
 
     /// Runs the user's own SQL on the store's database, as someone sharing the file would.
     func execute(_ sql: String) throws {
+        if let postgres = store as? PostgresViewStore {
+            try TestPostgres.psql(postgres.location, sql)
+            return
+        }
         guard let sqlite = store as? SQLiteViewStore else { Issue.record("no SQL access to \(store)"); return }
         try sqlite.queue.write { db in try db.execute(sql: sql) }
     }
 
     /// Reads one text column of the user's own query.
     func texts(_ sql: String) throws -> [String] {
+        if let postgres = store as? PostgresViewStore {
+            return try TestPostgres.psql(postgres.location, sql)
+        }
         guard let sqlite = store as? SQLiteViewStore else { Issue.record("no SQL access to \(store)"); return [] }
         return try sqlite.queue.read { db in try String.fetchAll(db, sql: sql) }
     }

@@ -200,6 +200,7 @@ public final class Plan: Sendable {
         var counters = PlanResult.Counters()
         var errors: [EventError] = []
         var stoppedAt: Int?
+        var ignoredTypes = IgnoredTypeCounts()
         let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: max(trie.slotCount, 1))
         defer { slots.deallocate() }
         slots.initialize(repeating: .missing)
@@ -208,7 +209,7 @@ public final class Plan: Sendable {
             var noOps = 0
             var parkKey: String?
             do {
-                switch try process(message, &batch, slots, &rows, &noOps, &parkKey) {
+                switch try process(message, &batch, slots, &rows, &noOps, &parkKey, &ignoredTypes) {
                 case .applied: counters.applied += 1; counters.noOpUpdates += noOps
                 case .ignoredUnknownType: counters.ignoredUnknownType += 1
                 case .filtered: counters.filtered += 1
@@ -232,12 +233,14 @@ public final class Plan: Sendable {
                 if stoppedAt != nil { break }
             }
         }
-        return PlanResult(changes: batch.changes, errors: errors, stoppedAt: stoppedAt, counters: counters)
+        var result = PlanResult(changes: batch.changes, errors: errors, stoppedAt: stoppedAt, counters: counters)
+        if counters.ignoredUnknownType > 0 { result.ignoredTypes = ignoredTypes.byName }
+        return result
     }
 
     private func process(
         _ message: RawMessage, _ batch: inout ChangeSet, _ slots: UnsafeMutableBufferPointer<Slot>,
-        _ rows: inout some RowReader, _ noOps: inout Int, _ parkKey: inout String?
+        _ rows: inout some RowReader, _ noOps: inout Int, _ parkKey: inout String?, _ ignoredTypes: inout IgnoredTypeCounts
     ) throws -> Outcome {
         var kafkaKey = Value.null
         if let key = message.key {
@@ -294,7 +297,14 @@ public final class Plan: Sendable {
             specific = Array(JSONScanner.unescape(typeBytes).utf8).withUnsafeBufferPointer { route($0) }
         }
         guard specific != nil || wildcard != nil else {
-            if pipeline.onUnknownType == .ignore { return .ignoredUnknownType }
+            if pipeline.onUnknownType == .ignore {
+                if typeValue.extra == 0 {
+                    ignoredTypes.count(typeBytes)
+                } else {
+                    Array(JSONScanner.unescape(typeBytes).utf8).withUnsafeBufferPointer { ignoredTypes.count($0) }
+                }
+                return .ignoredUnknownType
+            }
             // The documented order puts `filter` before the handlers: an event it drops is never an error.
             let context = EvaluationContext(bytes: bytes, slots: slots, access: identity, key: kafkaKey, topic: topic,
                                             partition: message.partition, offset: message.offset, timestamp: message.timestamp)

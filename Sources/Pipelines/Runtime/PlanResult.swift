@@ -36,6 +36,8 @@ public struct PlanResult: Sendable {
     public var stoppedAt: Int?
     /// Event counts by outcome.
     public var counters: Counters
+    /// Events of a type without handler, ignored, by type name (empty when none).
+    public var ignoredTypes: [String: Int] = [:]
 
     /// Creates a result (for tests and for stores that replay results).
     public init(changes: [ViewChange], errors: [EventError], stoppedAt: Int?, counters: Counters) {

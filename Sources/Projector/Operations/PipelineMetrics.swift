@@ -1,7 +1,7 @@
 internal import Foundation
 internal import Logging
 internal import Synchronization
-internal import KafkaClient
+package import KafkaClient
 internal import ProjectorModel
 
 /// One worker's measurements: counters, histograms and per-partition progress.
@@ -89,17 +89,17 @@ public final class PipelineMetrics: Sendable {
 
     // MARK: - Worker side
 
-    func started() { state.withLock { $0.isRunning = true } }
+    package func started() { state.withLock { $0.isRunning = true } }
 
-    func stopped() { state.withLock { $0.isRunning = false; $0.isAssigned = false; $0.partitions = [:] } }
+    package func stopped() { state.withLock { $0.isRunning = false; $0.isAssigned = false; $0.partitions = [:] } }
 
     /// Lets scrapes read end offsets from the open consumer; nil detaches it before it closes.
-    func attach(endOffsets: (@Sendable (KafkaTopicPartition) -> Int64?)?) {
+    package func attach(endOffsets: (@Sendable (KafkaTopicPartition) -> Int64?)?) {
         state.withLock { $0.endOffsets = endOffsets }
     }
 
     /// librdkafka emitted its statistics (every `statistics.interval.ms`, on the worker thread).
-    func received(statistics json: String) {
+    package func received(statistics json: String) {
         guard let statistics = KafkaStatistics(json: json) else { return }
         state.withLock { $0.statistics = statistics }
     }

@@ -56,6 +56,9 @@ public struct Bench: Sendable {
         /// How long a consume-phase poll waits for its batch to fill after the first record
         /// (``KafkaConsumer/poll(maxMessages:timeout:fillTimeout:_:)``); `.zero` takes what is queued.
         public var fillTimeout: Duration = .zero
+        /// Where the pipeline phase reports, as `projector run --http` does (`bench --http`), so
+        /// that the cost of the metrics shows in the measurement; nil reports nothing.
+        public var metrics: RuntimeMetrics?
 
         /// Creates options; see each property.
         public init(
@@ -226,8 +229,13 @@ public struct Bench: Sendable {
         }
         let consumer: KafkaConsumer
         let ranges: [KafkaTopicPartition: (low: Int64, high: Int64)]
+        let metrics = options.metrics?.pipeline(renamed.name)
+        metrics?.started()
+        defer { metrics?.stopped() }
         do {
-            consumer = try KafkaConsumer(configuration: consumerConfiguration())
+            var configuration = consumerConfiguration()
+            if let metrics { configuration.statisticsHandler = { metrics.received(statistics: $0) } }
+            consumer = try KafkaConsumer(configuration: configuration)
             ranges = try partitionRanges(consumer)
             try consumer.assign(ranges.mapValues { KafkaOffset($0.low) })
         } catch let error as ProjectorError {
@@ -236,11 +244,12 @@ public struct Bench: Sendable {
             throw ProjectorError(code: .broker, message: "bench: consuming \(options.topic): \(error)")
         }
         let total = ranges.values.reduce(0) { $0 + Int($1.high - $1.low) }
-        let tracker = PartitionTracker(store: store, pipeline: renamed.name, recordsEnd: false)
-        // Manually assigned, so no rebalance hook tells the fence what this loop owns: seed it.
-        tracker.advance(to: ranges.map { Checkpoint(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value.low) })
+        let tracker = PartitionTracker(store: store, pipeline: renamed.name, recordsEnd: false, metrics: metrics)
+        tracker.assignManually(from: ranges.map { Checkpoint(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value.low) })
+        metrics?.attach { [consumer] in consumer.cachedWatermarks($0)?.high }
+        defer { metrics?.attach(endOffsets: nil) }
         var loop = WorkerLoop(projection: renamed, applier: BatchApplier(projection: renamed, store: store, target: .live),
-                              consumer: consumer, tracker: tracker, logger: logger, onBatch: nil)
+                              consumer: consumer, tracker: tracker, logger: logger, metrics: metrics, onBatch: nil)
         var stopwatch = BenchStopwatch(expectedBatches: total / 100 + 16)
         var idleSince = ContinuousClock.now
         var started = ContinuousClock.now
@@ -259,6 +268,7 @@ public struct Bench: Sendable {
         }
         let measurement = stopwatch.finishing(mode: "pipeline", messages: loop.progress.messages, bytes: renamed.bytes.value)
         progress.finish()
+        metrics?.attach(endOffsets: nil)
         do { try consumer.close() } catch {
             throw ProjectorError(code: .broker, message: "bench: closing the consumer: \(error)")
         }
