@@ -19,4 +19,16 @@ extension PostgresViewStore {
             _ = try session.execute("INSERT INTO \(quoted(shadow)) SELECT * FROM \(quoted(live))", doing: doing)
         }
     }
+
+    /// The number of records in the pipeline's live outbox and their smallest timestamp; nil when
+    /// the pipeline has no outbox.
+    func outboxDepth(pipeline: String) throws -> (records: Int, oldest: Int64?)? {
+        let doing = "reading the outbox of \(pipeline)"
+        guard let table = try session.query(
+            #"SELECT "table_name" FROM "_projector_views" WHERE "pipeline" = $1 AND "name" = $2"#,
+            binds(pipeline, Outbox.tableName(pipeline: pipeline)), doing: doing
+        ).map(Array.init).first?.first?.text else { return nil }
+        let row = try session.query(#"SELECT count(*), min("timestamp") FROM "# + quoted(table), doing: doing).first.map(Array.init)
+        return (Int(row?[0].integer ?? 0), row?[1].integer)
+    }
 }

@@ -47,7 +47,7 @@ extension PostgresViewStore {
                     """,
                     binds(name), doing: "counting the dead letters of \(name)"
                 ).first.map(Array.init)
-                return PipelineStatus(
+                var status = PipelineStatus(
                     name: name, version: Int(row[1].integer ?? 0), hash: row[2].text ?? "", createdAt: row[3].text ?? "",
                     rebuiltAt: row[4].text,
                     views: try session.query(
@@ -56,6 +56,12 @@ extension PostgresViewStore {
                     ).compactMap { Array($0)[0].text },
                     checkpoints: try checkpoints(key: name), shadow: shadow,
                     deadLetters: Int(counts?[0].integer ?? 0), unpublishedDeadLetters: Int(counts?[1].integer ?? 0))
+                if let outbox = try outboxDepth(pipeline: name) {
+                    status.hasOutbox = true
+                    status.outboxRecords = outbox.records
+                    status.oldestUnsentTimestamp = outbox.oldest
+                }
+                return status
             }
         }
     }
