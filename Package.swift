@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "ProjectorHTTP",
             dependencies: [
-                "Projector", .product(name: "Hummingbird", package: "hummingbird"),
+                "Projector", "ProjectorModel", "KafkaClient", "Views", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "ProjectorModel"], swiftSettings: strictSettings),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "ProjectorModel", "ProjectorTesting"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorTests", dependencies: ["Projector", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorHTTPTests", dependencies: ["ProjectorHTTP", "Projector", "ProjectorTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorHTTPTests", dependencies: ["ProjectorHTTP", "Projector", "ProjectorTestSupport", "ProjectorTesting", "ProjectorModel", "KafkaClient", "Views"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
     ]
 )

@@ -7,9 +7,11 @@ import Views
 
 /// `--http`, `--ready-max-lag-seconds` and `--stall-after`, shared by `run` and `rebuild`.
 struct OperationsOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Serve GET /metrics, /healthz and /readyz on host:port (off by default; port 0 picks one).",
+    @Option(help: ArgumentHelp("Serve GET /metrics, /healthz, /readyz and the read API (/views) on host:port (off by default; port 0 picks one).",
                                valueName: "host:port"))
     var http: String?
+
+    @OptionGroup var read: ReadAPIOptions
 
     @Option(help: ArgumentHelp("/readyz answers 503 while a partition's oldest unapplied record is older than this.",
                                valueName: "seconds"))
@@ -25,6 +27,9 @@ struct OperationsOptions: ParsableArguments {
         if let http, Self.split(http) == nil { throw ValidationError("--http expects host:port, e.g. 127.0.0.1:9464; got '\(http)'.") }
     }
 
+    /// `--http` as host and port.
+    var address: (host: String, port: Int)? { http.flatMap(Self.split) }
+
     /// The registry every worker of the command reports to.
     func makeMetrics() -> RuntimeMetrics {
         RuntimeMetrics(stallAfter: .milliseconds(Int64(stallAfter * 1000)), logger: Logger(label: "projector.runtime"))
@@ -34,12 +39,13 @@ struct OperationsOptions: ParsableArguments {
     /// - Throws: exit 1 when the address cannot be bound.
     func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
+        let readAPI = try db.map { try read.makeAPI(db: $0) }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
-                                      extraFamilies: { db.map(deadLetterFamilies(db:)) ?? [] })
+                                      extraFamilies: { db.map(deadLetterFamilies(db:)) ?? [] }, readAPI: readAPI)
         let logger = Logger(label: "projector.http")
         do {
             let (service, bound) = try OperationsService.start(server, host: host, port: port, logger: logger)
-            logger.info("serving http://\(host):\(bound)/metrics, /healthz and /readyz", metadata: ["port": .stringConvertible(bound)])
+            logger.info("serving http://\(host):\(bound)/metrics, /healthz, /readyz and /views", metadata: ["port": .stringConvertible(bound)])
             return service
         } catch {
             printError("error: --http \(http): cannot listen: \(error)")
@@ -47,7 +53,7 @@ struct OperationsOptions: ParsableArguments {
         }
     }
 
-    private static func split(_ address: String) -> (String, Int)? {
+    static func split(_ address: String) -> (String, Int)? {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
               (0 ... 65_535).contains(port), colon != address.startIndex else { return nil }
         return (String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
