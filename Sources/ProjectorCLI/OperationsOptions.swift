@@ -37,9 +37,10 @@ struct OperationsOptions: ParsableArguments {
 
     /// Starts the server when `--http` was given; dead letters are read from `db` at each scrape.
     /// - Throws: exit 1 when the address cannot be bound.
-    func start(metrics: RuntimeMetrics, db: String?) throws -> OperationsService? {
+    /// `topics` are the source topics of the pipelines the process runs, by pipeline name.
+    func start(metrics: RuntimeMetrics, db: String?, topics: [String: Set<String>] = [:]) throws -> OperationsService? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
-        let readAPI = try db.map { try read.makeAPI(db: $0) }
+        let readAPI = try db.map { try read.makeAPI(db: $0, topics: topics) }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
                                       extraFamilies: { db.map(deadLetterFamilies(db:)) ?? [] }, readAPI: readAPI)
         let logger = Logger(label: "projector.http")

@@ -25,7 +25,7 @@ struct ReadAPIOptions: ParsableArguments {
 
     /// The read API over read-only connections to `db`.
     /// - Throws: exit 2 when the token file cannot be read or is empty; exit 1 when the store cannot be opened.
-    func makeAPI(db: String) throws -> ReadAPI {
+    func makeAPI(db: String, topics: [String: Set<String>]) throws -> ReadAPI {
         var token: String?
         if let httpTokenFile {
             guard let data = FileManager.default.contents(atPath: httpTokenFile),
@@ -36,6 +36,6 @@ struct ReadAPIOptions: ParsableArguments {
             token = text
         }
         let limits = ReadLimits(maxPageSize: httpMaxPage, maxWait: .milliseconds(Int64(httpMaxWait * 1000)), maxConcurrentWaits: httpMaxWaits)
-        return ReadAPI(stores: try openReadStores(db), limits: limits, bearerToken: token)
+        return ReadAPI(stores: try openReadStores(db), limits: limits, bearerToken: token, pipelineTopics: topics)
     }
 }

@@ -102,7 +102,7 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         let path = into ?? db!
         let store = try openStore(path)
         let metrics = operations.makeMetrics()
-        let server = try operations.start(metrics: metrics, db: path)
+        let server = try operations.start(metrics: metrics, db: path, topics: [plan.name: Set(plan.pipeline.topics)])
         defer { server?.stop() }
         let summary = try runRebuild(plan, store: store, options: RebuildOptions(
             brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart), metrics: metrics)

@@ -90,7 +90,8 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
                 projection: plan, store: try openStore(db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))),
                 configuration: configuration))
         }
-        let server = try operations.start(metrics: metrics, db: db)
+        let server = try operations.start(
+            metrics: metrics, db: db, topics: Dictionary(plans.map { ($0.name, Set($0.pipeline.topics)) }) { $0.union($1) })
         let results = WorkerGroup.run(workers, until: signal)
         server?.stop()
         withExtendedLifetime(sources) {}

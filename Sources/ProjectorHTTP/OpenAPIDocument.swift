@@ -51,6 +51,7 @@ paths:
           required: true
           description: The key values in key-column order, separated by commas.
           schema: {type: string}
+          example: o-1
         - {$ref: "#/components/parameters/MinPositionQuery"}
         - {$ref: "#/components/parameters/MinPosition"}
         - {$ref: "#/components/parameters/Prefer"}
@@ -132,7 +133,7 @@ paths:
           description: The OpenAPI document.
           content:
             application/yaml:
-              schema: {type: string}
+              schema: {type: object}
 components:
   securitySchemes:
     bearer:
@@ -145,6 +146,7 @@ components:
       in: path
       required: true
       schema: {type: string}
+      example: order_summary
     MinPosition:
       name: Projector-Min-Position
       in: header

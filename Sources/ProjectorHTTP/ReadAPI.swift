@@ -11,7 +11,7 @@ public import Views
 /// Every answer about a view carries `Projector-Position`, the view's checkpoints as a
 /// `KafkaPosition` token with the generation. A request with `Projector-Min-Position: TOKEN`
 /// (or `?min_position=`) is answered only from a snapshot whose checkpoints reached the token on
-/// every partition of a topic the view's pipeline has checkpoints for; with `Prefer: wait=N` the
+/// every partition it names of the view's pipeline's topics (``pipelineTopics``); with `Prefer: wait=N` the
 /// server polls the store's checkpoints for up to N seconds first, otherwise (or on timeout) it
 /// answers 503 with `Retry-After` and both positions.
 ///
@@ -25,15 +25,28 @@ public final class ReadAPI: Sendable {
     public let limits: ReadLimits
     /// When set, the read endpoints require `Authorization: Bearer <token>`.
     public let bearerToken: String?
+    /// The source topics of each pipeline, when the server knows them (`run`, `rebuild`): a
+    /// minimum position is awaited on exactly its partitions of these topics.
+    public let pipelineTopics: [String: Set<String>]
     private let nextStore = Atomic<Int>(0)
     private let waiting = Atomic<Int>(0)
 
     /// Creates the API over `stores` (at least one).
-    public init(stores: [any ViewStoreReader], limits: ReadLimits = ReadLimits(), bearerToken: String? = nil) {
+    public init(stores: [any ViewStoreReader], limits: ReadLimits = ReadLimits(), bearerToken: String? = nil,
+                pipelineTopics: [String: Set<String>] = [:]) {
         precondition(!stores.isEmpty, "the read API needs a store")
         self.stores = stores
         self.limits = limits
         self.bearerToken = bearerToken
+        self.pipelineTopics = pipelineTopics
+    }
+
+    /// The topics of `pipeline` whose partitions a minimum position is awaited on: its source
+    /// topics when known; otherwise the topics it has checkpoints of, or every topic (`nil`) while
+    /// it has none (a worker that has not committed its first batch yet).
+    func awaitedTopics(pipeline: String, checkpoints: [Checkpoint]) -> Set<String>? {
+        if let known = pipelineTopics[pipeline] { return known }
+        return checkpoints.isEmpty ? nil : Set(checkpoints.map(\.topic))
     }
 
     /// Adds the read endpoints to `router`.
@@ -104,7 +117,7 @@ public final class ReadAPI: Sendable {
         var page = try store.query(query, maxLimit: limits.maxPageSize)
         var headers: HTTPFields = [:]
         if let minimum {
-            let topics = Set(page.view.checkpoints.map(\.topic))
+            let topics = awaitedTopics(pipeline: page.view.pipeline, checkpoints: page.view.checkpoints)
             var position = Self.position(of: page.view)
             if !minimum.partitionsAhead(of: position, topics: topics).isEmpty {
                 guard let wait else { return Self.behind(minimum, position, waited: nil) }
@@ -120,7 +133,9 @@ public final class ReadAPI: Sendable {
                     try await Task.sleep(for: limits.pollInterval)
                     let checkpoints = try store.checkpoints(pipeline: page.view.pipeline)
                     position = KafkaPosition(offsets: Self.offsets(checkpoints), generation: page.view.generation)
-                    if minimum.partitionsAhead(of: position, topics: Set(checkpoints.map(\.topic))).isEmpty { break }
+                    if minimum.partitionsAhead(of: position, topics: awaitedTopics(pipeline: page.view.pipeline, checkpoints: checkpoints)).isEmpty {
+                        break
+                    }
                 }
                 // The same query again, in a snapshot past the position.
                 page = try store.query(query, maxLimit: limits.maxPageSize)

@@ -51,7 +51,7 @@ final class ReadFixture {
         readers = try (0 ..< 2).map { _ in try SQLiteViewStore(path: temporary.path, configuration: .init(isReadOnly: true)) }
         let server = OperationsServer(
             metrics: RuntimeMetrics(), version: "test", readyMaxLagSeconds: nil,
-            readAPI: ReadAPI(stores: readers, limits: limits, bearerToken: bearerToken))
+            readAPI: ReadAPI(stores: readers, limits: limits, bearerToken: bearerToken, pipelineTopics: ["shop": ["orders"]]))
         (service, port) = try OperationsService.start(server, host: "127.0.0.1", port: 0, logger: Logger(label: "test.http"))
     }
 
