@@ -149,6 +149,8 @@ public final class KafkaProducer: @unchecked Sendable {
                     let report = report(message)
                     if let offset = report.offset {
                         deliveredPosition.advance(topic: report.topic, partition: report.partition, to: offset + 1)
+                    } else if report.isDelivered && report.partition >= 0 {
+                        advanceToHighWatermark(topic: report.topic, partition: report.partition)
                     }
                     pending.append(report)
                 }
@@ -160,6 +162,16 @@ public final class KafkaProducer: @unchecked Sendable {
             default:
                 break
             }
+        }
+    }
+
+    /// A message delivered without a known offset (a retry the broker recognised as a duplicate)
+    /// is below the partition's high watermark: the position takes that, which covers it.
+    private func advanceToHighWatermark(topic: String, partition: Int32) {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        if rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 {
+            deliveredPosition.advance(topic: topic, partition: partition, to: high)
         }
     }
 
