@@ -25,6 +25,14 @@ public final class KafkaProducer: @unchecked Sendable {
     private let mainQueue: OpaquePointer
     private var pending: [KafkaDeliveryReport] = []
 
+    /// The position just past every message this producer has had delivered so far (from the
+    /// delivery reports collected by ``pollDeliveryReports(timeout:)``, ``flush(timeout:)`` and the
+    /// transaction methods): a view whose position reaches it holds the effect of all of them.
+    ///
+    /// Send its ``KafkaPosition/token`` as `Projector-Min-Position` to read your own writes.
+    /// Read it on the thread that polls, like the reports.
+    public private(set) var deliveredPosition = KafkaPosition()
+
     /// Creates a producer.
     /// - Throws: ``KafkaError`` with code `_INVALID_ARG` naming the property librdkafka rejected.
     public init(configuration: KafkaProducerConfiguration) throws(KafkaError) {
@@ -138,7 +146,13 @@ public final class KafkaProducer: @unchecked Sendable {
             switch rd_kafka_event_type(event) {
             case RD_KAFKA_EVENT_DR:
                 while let message = rd_kafka_event_message_next(event) {
-                    pending.append(report(message))
+                    let report = report(message)
+                    if let offset = report.offset {
+                        deliveredPosition.advance(topic: report.topic, partition: report.partition, to: offset + 1)
+                    } else if report.isDelivered && report.partition >= 0 {
+                        advanceToHighWatermark(topic: report.topic, partition: report.partition)
+                    }
+                    pending.append(report)
                 }
             case RD_KAFKA_EVENT_ERROR:
                 if rd_kafka_event_error_is_fatal(event) != 0 {
@@ -148,6 +162,16 @@ public final class KafkaProducer: @unchecked Sendable {
             default:
                 break
             }
+        }
+    }
+
+    /// A message delivered without a known offset (a retry the broker recognised as a duplicate)
+    /// is below the partition's high watermark: the position takes that, which covers it.
+    private func advanceToHighWatermark(topic: String, partition: Int32) {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        if rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 {
+            deliveredPosition.advance(topic: topic, partition: partition, to: high)
         }
     }
 

@@ -3,13 +3,16 @@ import Foundation
 import Logging
 import Projector
 import ProjectorHTTP
+import PostgresViews
 import Views
 
 /// `--http`, `--ready-max-lag-seconds` and `--stall-after`, shared by `run` and `rebuild`.
 struct OperationsOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Serve GET /metrics, /healthz and /readyz on host:port (off by default; port 0 picks one).",
+    @Option(help: ArgumentHelp("Serve GET /metrics, /healthz, /readyz and the read API (/views) on host:port (off by default; port 0 picks one).",
                                valueName: "host:port"))
     var http: String?
+
+    @OptionGroup var read: ReadAPIOptions
 
     @Option(help: ArgumentHelp("/readyz answers 503 while a partition's oldest unapplied record is older than this.",
                                valueName: "seconds"))
@@ -25,21 +28,26 @@ struct OperationsOptions: ParsableArguments {
         if let http, Self.split(http) == nil { throw ValidationError("--http expects host:port, e.g. 127.0.0.1:9464; got '\(http)'.") }
     }
 
+    /// `--http` as host and port.
+    var address: (host: String, port: Int)? { http.flatMap(Self.split) }
+
     /// The registry every worker of the command reports to.
     func makeMetrics() -> RuntimeMetrics {
         RuntimeMetrics(stallAfter: .milliseconds(Int64(stallAfter * 1000)), logger: Logger(label: "projector.runtime"))
     }
 
     /// Starts the server when `--http` was given; dead letters are read from `db` (opened with
-    /// `database`) at each scrape.
+    /// `database`) at each scrape, and the read API serves its views. `topics` are the source topics
+    /// of the pipelines the process runs, by pipeline name (the partitions a read may wait for).
     /// - Throws: exit 1 when the address cannot be bound.
-    func start(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) throws -> OperationsService? {
-        try serve(metrics: metrics, db: db, database: database)?.service
+    func start(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?, topics: [String: Set<String>] = [:]) throws -> OperationsService? {
+        try serve(metrics: metrics, db: db, database: database, topics: topics)?.service
     }
 
-    /// ``start(metrics:db:database:)``, with the bound port (port 0 picks one).
-    func serve(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) throws -> (service: OperationsService, port: Int)? {
-        guard let listener = listener(metrics: metrics, db: db, database: database) else { return nil }
+    /// ``start(metrics:db:database:topics:)``, with the bound port (port 0 picks one).
+    func serve(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?,
+               topics: [String: Set<String>] = [:]) throws -> (service: OperationsService, port: Int)? {
+        guard let listener = try listener(metrics: metrics, db: db, database: database, topics: topics) else { return nil }
         let logger = Logger(label: "projector.http")
         do {
             let (service, bound) = try OperationsService.start(listener.server, host: listener.host, port: listener.port, logger: logger)
@@ -53,26 +61,36 @@ struct OperationsOptions: ParsableArguments {
     /// Runs `work` under one service group with the server when `--http` was given (`run`): SIGTERM
     /// and SIGINT drain the work, then the server stops.
     /// - Throws: exit 1 when the address cannot be bound; nothing ran then.
-    func run<Output: Sendable>(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions, work: @escaping @Sendable (ShutdownSignal) -> Output) throws -> Output {
+    func run<Output: Sendable>(
+        metrics: RuntimeMetrics, db: String?, database: DatabaseOptions, topics: [String: Set<String>],
+        work: @escaping @Sendable (ShutdownSignal) -> Output
+    ) throws -> Output {
         let logger = Logger(label: "projector.http")
+        let listener = try listener(metrics: metrics, db: db, database: database, topics: topics)
         do {
-            return try WorkerLifecycle.run(listener: listener(metrics: metrics, db: db, database: database), logger: logger,
+            return try WorkerLifecycle.run(listener: listener, logger: logger,
                                            onListening: { logListening($0, logger: logger) }, work: work)
         } catch {
             throw cannotListen(error)
         }
     }
 
-    private func listener(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?) -> WorkerLifecycle.Listener? {
+    private func listener(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?,
+                          topics: [String: Set<String>]) throws -> WorkerLifecycle.Listener? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
+        let readAPI = try db.flatMap { db in servesViews(db) ? try read.makeAPI(db: db, topics: topics) : nil }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
-                                      extraFamilies: { db.flatMap { db in database.map { deadLetterFamilies(db: db, database: $0) } } ?? [] })
+                                      extraFamilies: { db.flatMap { db in database.map { deadLetterFamilies(db: db, database: $0) } } ?? [] },
+                                      readAPI: readAPI)
         return WorkerLifecycle.Listener(server: server, host: host, port: port)
     }
 
+    /// The read API reads SQLite stores; on PostgreSQL the views are tables any SQL client reads.
+    private func servesViews(_ db: String) -> Bool { !PostgresLocation.isPostgresURL(db) }
+
     private func logListening(_ port: Int, logger: Logger) {
         guard let http, let (host, _) = Self.split(http) else { return }
-        logger.info("serving http://\(host):\(port)/metrics, /healthz and /readyz", metadata: ["port": .stringConvertible(port)])
+        logger.info("serving http://\(host):\(port)/metrics, /healthz, /readyz and /views", metadata: ["port": .stringConvertible(port)])
     }
 
     private func cannotListen(_ error: any Error) -> ExitCode {
@@ -80,7 +98,7 @@ struct OperationsOptions: ParsableArguments {
         return ExitCode(ExitStatus.runtime)
     }
 
-    private static func split(_ address: String) -> (String, Int)? {
+    static func split(_ address: String) -> (String, Int)? {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
               (0 ... 65_535).contains(port), colon != address.startIndex else { return nil }
         return (String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)

@@ -9,7 +9,7 @@ struct ProduceCommand: ParsableCommand {
         commandName: "produce",
         abstract: "Produce JSON lines (one event per line) to a Kafka topic.",
         discussion: """
-        Every non-blank line must be valid JSON (with --keyed: KEY<TAB>JSON, and KEY<TAB> alone sends a tombstone — a null value — for KEY, as kcat -K'\t' does). All lines are checked before anything is sent: a malformed line stops the command (exit 2) naming its line number. The producer is idempotent and flushes before exiting; the count and rate go to stderr. Exit 1 if a message could not be delivered (within 30 s by default; change with -X message.timeout.ms=...). librdkafka's own log is limited to critical messages; see more with -X log_level=6.
+        Every non-blank line must be valid JSON (with --keyed: KEY<TAB>JSON, and KEY<TAB> alone sends a tombstone — a null value — for KEY, as kcat -K'\t' does). All lines are checked before anything is sent: a malformed line stops the command (exit 2) naming its line number. The producer is idempotent and flushes before exiting; the count and rate go to stderr, and stdout gets one line: the position token of what was produced (from the delivery reports), to send as Projector-Min-Position to the read API so the read sees these events. Exit 1 if a message could not be delivered (within 30 s by default; change with -X message.timeout.ms=...). librdkafka's own log is limited to critical messages; see more with -X log_level=6.
 
         The topic must exist: a missing one exits 1 and nothing is sent (producing never creates a topic implicitly). --create-topic creates it on purpose (--partitions, default 1; replication factor 3, or the number of brokers when fewer); an existing topic is used as it is, unless --partitions differs from its count (exit 2).
 
@@ -163,6 +163,8 @@ struct ProduceCommand: ParsableCommand {
         let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
         let rate = seconds > 0 ? Double(events.count) / seconds : 0
         printError("projector produce: \(events.count) event(s) to \(topic) in \(String(format: "%.2f", seconds)) s (\(Int(rate)) events/s)")
+        // The position just past what was produced, for Projector-Min-Position (read your writes).
+        print(producer.deliveredPosition.token)
     }
 
     /// One validated line: its value's byte range in the input (nil: a tombstone) and its key.

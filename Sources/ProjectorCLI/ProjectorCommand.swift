@@ -18,7 +18,7 @@ struct ProjectorCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self, RunCommand.self, StatusCommand.self, DeadLetterCommand.self, ValidateCommand.self,
             DevBrokerCommand.self, ProduceCommand.self, RebuildCommand.self, VerifyCommand.self, ResetCommand.self,
-            BenchCommand.self, TestCommand.self,
+            BenchCommand.self, TestCommand.self, ServeCommand.self,
         ]
     )
 }

@@ -104,7 +104,7 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         let path = into ?? db!
         let store = try openStore(path, database: database)
         let metrics = operations.makeMetrics()
-        let server = try operations.start(metrics: metrics, db: path, database: database)
+        let server = try operations.start(metrics: metrics, db: path, database: database, topics: [plan.name: Set(plan.pipeline.topics)])
         defer { server?.stop() }
         let summary = try runRebuild(plan, store: store, options: RebuildOptions(
             brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart), metrics: metrics)

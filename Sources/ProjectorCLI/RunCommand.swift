@@ -92,7 +92,10 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
                 configuration: configuration))
         }
         let running = workers
-        let results = try operations.run(metrics: metrics, db: db, database: database) { signal in WorkerGroup.run(running, until: signal) }
+        let topics = Dictionary(plans.map { ($0.name, Set($0.pipeline.topics)) }) { $0.union($1) }
+        let results = try operations.run(metrics: metrics, db: db, database: database, topics: topics) { signal in
+            WorkerGroup.run(running, until: signal)
+        }
         var exit: ExitCode?
         for result in results {
             switch result {

@@ -81,3 +81,13 @@ func openScratchStore(_ path: String) throws -> any ViewStore {
         throw failure(ProjectorError(code: .database, message: "the scratch store: \(error)"))
     }
 }
+
+/// Opens `count` read-only connections to the store a `--db` value names, for the read API (each
+/// reads in its own snapshots; SQLite opens them read-only, so no request can write).
+func openReadStores(_ location: String, count: Int = 2) throws -> [any ViewStoreReader] {
+    do {
+        return try (0 ..< count).map { _ in try SQLiteViewStore(path: location, configuration: .init(isReadOnly: true)) }
+    } catch {
+        throw failure(ProjectorError(code: .database, message: "\(error)"))
+    }
+}

@@ -4,9 +4,9 @@ public import Logging
 public import Projector
 
 /// The `--http` server: `GET /metrics` (Prometheus text), `GET /healthz` and `GET /readyz`
-/// (JSON that says why, 200 or 503).
+/// (JSON that says why, 200 or 503), and the ``ReadAPI`` when given.
 ///
-/// ``makeRouter()`` returns the router so later endpoints (a read API) join the same server.
+/// ``makeRouter()`` returns the router so later endpoints join the same server.
 public struct OperationsServer: Sendable {
     /// What the probes and the metrics page read.
     public let metrics: RuntimeMetrics
@@ -16,14 +16,17 @@ public struct OperationsServer: Sendable {
     public let readyMaxLagSeconds: Double?
     /// More families for `/metrics`, read at every scrape (e.g. dead letters from the store).
     public let extraFamilies: @Sendable () -> [MetricFamily]
+    /// The read API (`/views`, `/openapi.yaml`) on the same listener, when given.
+    public let readAPI: ReadAPI?
 
     /// Creates the server's routes; nothing listens until ``makeApplication(host:port:logger:onListening:)``.
     public init(metrics: RuntimeMetrics, version: String, readyMaxLagSeconds: Double?,
-                extraFamilies: @escaping @Sendable () -> [MetricFamily] = { [] }) {
+                extraFamilies: @escaping @Sendable () -> [MetricFamily] = { [] }, readAPI: ReadAPI? = nil) {
         self.metrics = metrics
         self.version = version
         self.readyMaxLagSeconds = readyMaxLagSeconds
         self.extraFamilies = extraFamilies
+        self.readAPI = readAPI
     }
 
     /// The text `/metrics` serves.
@@ -42,6 +45,7 @@ public struct OperationsServer: Sendable {
         }
         router.get("healthz") { _, _ in Self.response(metrics.liveness()) }
         router.get("readyz") { _, _ in Self.response(metrics.readiness(maxLagSeconds: readyMaxLagSeconds)) }
+        readAPI?.addRoutes(to: router)
         return router
     }
 

@@ -22,7 +22,10 @@ public final class OperationsService: Sendable {
             bound.signal()
         }
         let service = OperationsService(group: ServiceGroup(services: [application], logger: logger))
-        Task.detached { [service] in
+        // The server's tasks (and each connection's, which inherit the preference) run on threads
+        // of their own: workers and commands block the threads they run on, and a busy
+        // cooperative pool must not stall a scrape or a read.
+        Task(executorPreference: ServerExecutor.shared) { [service] in
             do {
                 try await service.group.run()
             } catch {
@@ -43,5 +46,16 @@ public final class OperationsService: Sendable {
     public func stop() {
         Task.detached { [group] in await group.triggerGracefulShutdown() }
         finished.wait()
+    }
+}
+
+/// A task executor on a concurrent Dispatch queue: threads outside Swift's cooperative pool.
+final class ServerExecutor: TaskExecutor {
+    static let shared = ServerExecutor()
+    private let queue = DispatchQueue(label: "projector.http", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -314,9 +314,13 @@ extension SQLiteViewStore {
     /// (https://sqlite.org/withoutrowid.html#when_to_use_without_rowid).
     func createTableSQL(table: String, view: ViewDefinition) -> String {
         let columns = view.columns.enumerated().map { index, column in
+            // The second word keeps the declared type for readers (`ViewDescription`); the
+            // first alone decides SQLite's affinity (https://sqlite.org/datatype3.html#affname).
             let type = switch column.type {
-            case .text, .json: "TEXT"
-            case .integer, .boolean: "INTEGER"
+            case .text: "TEXT"
+            case .json: "TEXT JSON"
+            case .integer: "INTEGER"
+            case .boolean: "INTEGER BOOLEAN"
             case .real: "REAL"
             }
             return quoted(column.name) + " " + type + (view.keyColumns.contains(index) ? " NOT NULL" : "")

@@ -47,6 +47,26 @@ public protocol ViewStoreReader: AnyObject, Sendable {
     func differingKeys(
         inView view: String, comparedWith other: any ViewStoreReader, otherView: String?, limit: Int
     ) throws -> [[ViewValue]]
+
+    /// The live views of every pipeline, ordered by name, each with its pipeline's live
+    /// checkpoints, all read in ONE snapshot (the read API's `GET /views`).
+    ///
+    /// Internal tables (`_projector_*`) and shadow tables are not views.
+    func viewDescriptions() throws -> [ViewDescription]
+
+    /// Reads one page of a live view in ONE snapshot: the view's description with the checkpoints
+    /// of that snapshot, the rows, and the cursor of the next page (the read API's rows endpoints).
+    ///
+    /// A conforming store resolves the query with ``ViewQuery/resolve(against:maxLimit:)`` against
+    /// the view's description read in the same snapshot, so a rebuild swapped in between two
+    /// reads is seen whole or not at all, and then runs ONE statement built from the
+    /// ``ResolvedViewQuery`` with every value bound as a parameter. Rows are ordered by the order
+    /// column (SQL order of its values, NULL lowest) and then by the key ascending, or by the key
+    /// alone in the query's direction; the page holds at most `limit` rows and continues strictly
+    /// after ``ResolvedViewQuery/after`` (keyset pagination, never an offset).
+    /// - Throws: ``ViewStoreError`` `.noSuchView` for a name that is not a live view,
+    ///   `.invalidQuery` from the resolution.
+    func query(_ query: ViewQuery, maxLimit: Int) throws -> ViewPage
 }
 
 extension ViewStoreReader {

@@ -55,6 +55,9 @@ public struct ViewStoreError: Error, Sendable, Hashable, CustomStringConvertible
         public static let schemaMismatch = Code("schemaMismatch")
         /// A stored value has a type views cannot hold (a BLOB in a view table).
         public static let unexpectedValue = Code("unexpectedValue")
+        /// A read of the read API names an unknown column, has a value of the wrong type, a bad
+        /// cursor or limit (the message says which).
+        public static let invalidQuery = Code("invalidQuery")
         /// Any other SQLite failure (see the SQLite code).
         public static let sqlite = Code("sqlite")
         /// Any other PostgreSQL failure (see the message's SQLSTATE).
