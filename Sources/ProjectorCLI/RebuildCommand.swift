@@ -34,7 +34,7 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         and projector_rebuild_eta_seconds while it runs.
 
         The rebuild folds the log in memory (--memory, default 512MiB) and writes each touched row \
-        once per window, in key order, with the window's checkpoints in one transaction: a rebuild \
+        once per window with the window's checkpoints in one transaction: a rebuild \
         killed in a window redoes only that window.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \

@@ -1,4 +1,3 @@
-internal import Foundation
 internal import Pipelines
 internal import Views
 internal import ProjectorModel
@@ -8,7 +7,7 @@ internal import ProjectorModel
 ///
 /// The live loop writes every batch's changes with its checkpoints; a rebuild does not need those
 /// small transactions (nobody reads the shadow yet), so it evaluates batch after batch against
-/// this window and writes each touched row once per window, in key order, together with the
+/// this window and writes each touched row once per window, in first-touch order, together with the
 /// window's dead letters, counters and checkpoints in ONE transaction. A rebuild killed in the
 /// middle of a window loses only that window: the shadow's checkpoints are those of the last
 /// written window, and the next rebuild resumes from them.
@@ -30,8 +29,10 @@ final class RebuildWindow {
 
     /// The budget the window's estimated size stays under before it is written.
     let budget: Int
-    /// Each touched row's state in the window (`nil`: deleted).
-    private(set) var rows: [Key: [ViewValue]?] = [:]
+    /// Each touched row's entry in ``rows``.
+    private var index: [Key: Int] = [:]
+    /// Each touched row with its state in the window (`nil`: deleted), in first-touch order.
+    private var rows: [(key: Key, row: [ViewValue]?)] = []
     private(set) var deadLetters: [DeadLetter] = []
     private(set) var counters = PlanResult.Counters()
     /// The next offset per topic partition after the window's messages.
@@ -49,7 +50,8 @@ final class RebuildWindow {
     /// The row as the window has it: `.some(nil)` when the window deleted it, `nil` when the
     /// window never touched it (then the store has it).
     func row(in view: Int, key: [ViewValue]) -> [ViewValue]?? {
-        rows[Key(view: view, key: key)]
+        guard let entry = index[Key(view: view, key: key)] else { return nil }
+        return .some(rows[entry].row)
     }
 
     /// Folds one evaluated batch in.
@@ -57,10 +59,15 @@ final class RebuildWindow {
         for change in evaluation.changes {
             let key = Key(view: change.view, key: change.key)
             let size = Self.size(of: change.row)
-            if let old = rows.updateValue(change.row, forKey: key) {
-                bytes += size - Self.size(of: old)
+            // One hash and probe: a new key is inserted with the next entry's number right away.
+            let next = rows.count
+            let entry = Self.value(&index[key, default: next])
+            if entry < next {
+                bytes += size - Self.size(of: rows[entry].row)
+                rows[entry].row = change.row
             } else {
                 bytes += Self.entryOverhead + Self.size(of: change.key) + size
+                rows.append((key, change.row))
             }
         }
         for letter in evaluation.deadLetters {
@@ -77,11 +84,15 @@ final class RebuildWindow {
         }
     }
 
-    /// Writes the window in `transaction` (rows in key order, dead letters, counters, checkpoints).
-    /// The caller empties the window with ``clear()`` once the transaction committed.
+    @inline(__always) private static func value(_ slot: inout Int) -> Int { slot }
+
+    /// Writes the window in `transaction` (rows in first-touch order, dead letters, counters,
+    /// checkpoints). The caller empties the window with ``clear()`` once the transaction committed.
+    ///
+    /// Rows are not sorted by key: sorting cost more instructions than SQLite saved (measured in
+    /// benchmarks/README.md, "Rebuild"); first-touch order follows the log, as a live batch does.
     func write(in transaction: inout any ViewTransaction) throws {
-        let keys = rows.keys.sorted(by: Self.precedes)
-        try transaction.apply(keys.map { ViewChange(view: $0.view, key: $0.key, row: rows[$0]!) })
+        try transaction.apply(rows.map { ViewChange(view: $0.key.view, key: $0.key.key, row: $0.row) })
         if !deadLetters.isEmpty { try transaction.addDeadLetters(deadLetters) }
         let deltas = BatchApplier.counterDeltas(counters)
         if !deltas.isEmpty { try transaction.addCounters(deltas) }
@@ -90,6 +101,7 @@ final class RebuildWindow {
 
     /// Forgets the written window.
     func clear() {
+        index.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
         deadLetters.removeAll()
         counters = PlanResult.Counters()
@@ -97,40 +109,7 @@ final class RebuildWindow {
         bytes = 0
     }
 
-    // MARK: Order and size
-
-    /// Key order as SQLite sorts primary keys (BINARY collation): view, then key column by column,
-    /// NULL before numbers before text, numbers by value, text by its UTF-8 bytes.
-    static func precedes(_ a: Key, _ b: Key) -> Bool {
-        if a.view != b.view { return a.view < b.view }
-        for (x, y) in zip(a.key, b.key) {
-            let order = compare(x, y)
-            if order != 0 { return order < 0 }
-        }
-        return a.key.count < b.key.count
-    }
-
-    private static func compare(_ a: ViewValue, _ b: ViewValue) -> Int {
-        switch (a, b) {
-        case (.null, .null): return 0
-        case (.null, _): return -1
-        case (_, .null): return 1
-        case (.integer(let x), .integer(let y)): return x < y ? -1 : (x > y ? 1 : 0)
-        case (.integer(let x), .real(let y)): return Double(x) < y ? -1 : (Double(x) > y ? 1 : 0)
-        case (.real(let x), .integer(let y)): return x < Double(y) ? -1 : (x > Double(y) ? 1 : 0)
-        case (.real(let x), .real(let y)): return x < y ? -1 : (x > y ? 1 : 0)
-        case (.text, .integer), (.text, .real): return 1
-        case (.integer, .text), (.real, .text): return -1
-        case (.text(var x), .text(var y)):
-            return x.withUTF8 { xs in
-                y.withUTF8 { ys in
-                    let common = min(xs.count, ys.count)
-                    let order = common == 0 ? 0 : Int(memcmp(xs.baseAddress!, ys.baseAddress!, common))
-                    return order != 0 ? order : xs.count - ys.count
-                }
-            }
-        }
-    }
+    // MARK: Size
 
     /// A dictionary slot with its key and row arrays (headers, hash table share at ~75 % load).
     private static let entryOverhead = 96
