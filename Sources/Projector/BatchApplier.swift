@@ -74,33 +74,59 @@ package struct BatchApplier: Sendable {
         storeCheckpoints: ((inout any ViewTransaction, [Checkpoint]) throws -> Void)? = nil,
         in transaction: inout any ViewTransaction
     ) throws -> Outcome {
-        let result = try projection.run(messages, rows: &transaction)
-        let consumed = result.stoppedAt ?? messages.count
-        try transaction.apply(result.changes)
-        let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
+        let evaluation = try evaluate(messages, headers: headers, rows: &transaction)
+        try transaction.apply(evaluation.changes)
         if let storeCheckpoints {
-            try storeCheckpoints(&transaction, checkpoints)
+            try storeCheckpoints(&transaction, evaluation.outcome.checkpoints)
         } else {
-            try transaction.setCheckpoints(checkpoints)
+            try transaction.setCheckpoints(evaluation.outcome.checkpoints)
         }
+        if !evaluation.deadLetters.isEmpty { try transaction.addDeadLetters(evaluation.deadLetters) }
+        let deltas = Self.counterDeltas(evaluation.outcome.counters, ignoredTypes: evaluation.ignoredTypes)
+        if !deltas.isEmpty { try transaction.addCounters(deltas) }
+        return evaluation.outcome
+    }
+
+    /// What a batch does to the store, not yet written: a rebuild folds many into one window.
+    package struct Evaluation {
+        /// One change per touched row whose state differs from what was read.
+        package var changes: [ViewChange]
+        /// The dead letters to keep (under `on_error: dead-letter`).
+        package var deadLetters: [DeadLetter]
+        /// Events of a type without handler, by type name.
+        package var ignoredTypes: [String: Int]
+        /// What the batch did.
+        package var outcome: Outcome
+    }
+
+    /// Runs the projection over `messages`, reading rows from `rows`, and returns what applying
+    /// the batch writes: changes, dead letters, checkpoints and counters.
+    /// - Throws: what `rows` throws.
+    package func evaluate(
+        _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader] = { _ in [] },
+        rows: inout some RowReader
+    ) throws -> Evaluation {
+        let result = try projection.run(messages, rows: &rows)
+        let consumed = result.stoppedAt ?? messages.count
+        let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
         var failure: (EventError, String)?
         var failedEvents = result.errors
         if let stop = result.stoppedAt, let error = result.errors.first(where: { $0.messageIndex == stop }) {
             failure = (error, projection.topics[error.topic])
             failedEvents.removeAll { $0.messageIndex == stop }
         }
+        var letters: [DeadLetter] = []
         if projection.errorPolicy == .deadLetter, !failedEvents.isEmpty {
             let publication: DeadLetterPublication = projection.deadLetterTopic == nil ? .none : .pending
-            try transaction.addDeadLetters(failedEvents.map { error in
+            letters = failedEvents.map { error in
                 Self.deadLetter(error, messages[error.messageIndex], topics: projection.topics,
                                 headers: headers(error.messageIndex), publication: publication)
-            })
+            }
         }
-        var deltas = Self.counterDeltas(result.counters)
-        for (type, count) in result.ignoredTypes { deltas[Self.ignoredTypeCounterPrefix + type] = Int64(count) }
-        if !deltas.isEmpty { try transaction.addCounters(deltas) }
-        return Outcome(consumed: consumed, checkpoints: checkpoints, failure: failure,
-                       failedEvents: failedEvents, counters: result.counters)
+        return Evaluation(
+            changes: result.changes, deadLetters: letters, ignoredTypes: result.ignoredTypes,
+            outcome: Outcome(consumed: consumed, checkpoints: checkpoints, failure: failure,
+                             failedEvents: failedEvents, counters: result.counters))
     }
 
     /// The next offset per topic partition after `messages`: one past the highest offset seen.
@@ -132,7 +158,7 @@ package struct BatchApplier: Sendable {
     package static let ignoredTypeCounterPrefix = "ignored_unknown_type:"
 
     /// The non-zero counters by their stored names (`_projector_counters.name`).
-    static func counterDeltas(_ counters: PlanResult.Counters) -> [String: Int64] {
+    static func counterDeltas(_ counters: PlanResult.Counters, ignoredTypes: [String: Int]) -> [String: Int64] {
         let all: [(String, Int)] = [
             ("applied", counters.applied), ("ignored_unknown_type", counters.ignoredUnknownType),
             ("filtered", counters.filtered), ("deduplicated", counters.deduplicated),
@@ -141,6 +167,7 @@ package struct BatchApplier: Sendable {
         ]
         var deltas: [String: Int64] = [:]
         for (name, value) in all where value != 0 { deltas[name] = Int64(value) }
+        for (type, count) in ignoredTypes { deltas[ignoredTypeCounterPrefix + type] = Int64(count) }
         return deltas
     }
 }

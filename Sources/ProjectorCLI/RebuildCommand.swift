@@ -33,6 +33,10 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         --http host:port serves GET /metrics with projector_rebuild_events, projector_rebuild_target_events \
         and projector_rebuild_eta_seconds while it runs.
 
+        The rebuild folds the log in memory (--memory, default 512MiB) and writes each touched row \
+        once per window with the window's checkpoints in one transaction: a rebuild \
+        killed in a window redoes only that window.
+
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \
         --until with a time, since the shadow does not tell which time it was built to).
@@ -75,11 +79,19 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
     @Flag(help: "Drop the shadow of an interrupted rebuild and start over from the earliest offsets.")
     var restart = false
 
+    @Option(help: ArgumentHelp("The memory for rows folded between writes of the shadow tables, e.g. 512MiB or 1GiB (default 512MiB).",
+                               valueName: "size"))
+    var memory: String?
+
+    @Option(help: "The most messages read and evaluated at a time (the rows of many batches share a window).")
+    var batchSize = 10_000
+
     @OptionGroup var operations: OperationsOptions
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1.") }
         if until != nil && into == nil {
             throw ValidationError("--until needs --into OTHER.db: a view as of a past moment never replaces the live views.")
         }
@@ -101,13 +113,18 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         if let until {
             do { position = try UntilPosition(parsing: until) } catch { throw failure(error) }
         }
+        var budget = RebuildOptions.defaultMemoryBudget
+        if let memory {
+            do { budget = try MemorySize.bytes(parsing: memory) } catch { throw failure(error) }
+        }
         let path = into ?? db!
         let store = try openStore(path, database: database)
         let metrics = operations.makeMetrics()
         let server = try operations.start(metrics: metrics, db: path, database: database, topics: [plan.name: Set(plan.pipeline.topics)])
         defer { server?.stop() }
         let summary = try runRebuild(plan, store: store, options: RebuildOptions(
-            brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart), metrics: metrics)
+            brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart,
+            maxBatchMessages: batchSize, memoryBudget: budget), metrics: metrics)
         let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
         let rate = Int(Double(summary.events) / max(seconds, 0.001))
         let resumed = summary.wasResumed ? " (resumed)" : ""

@@ -212,7 +212,9 @@ struct RunCommandTests {
         #expect(built.status == 0, "\(built.stderr)")
         let live = try SQLiteViewStore(path: path, configuration: .init(isReadOnly: true))
         let before = try live.digest(ofView: "order_summary")
-        let arguments = ["rebuild", "pipelines/order_summary.yaml", "--brokers", stream.fixture.bootstrapServers, "--db", path]
+        // Windows of 1 MiB: the shadow is written many times, so there are windows to kill between.
+        let arguments = ["rebuild", "pipelines/order_summary.yaml", "--brokers", stream.fixture.bootstrapServers, "--db", path,
+                         "--memory", "1MiB"]
         var kills = 0
         for round in 0 ..< 3 {
             let progress = Self.shadowCount(path)

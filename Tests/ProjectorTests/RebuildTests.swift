@@ -21,7 +21,14 @@ struct RebuildTests {
         try checkRebuildEqualsLive(pipeline, partitions: 3)
     }
 
-    private func checkRebuildEqualsLive(_ pipeline: String, partitions: Int) throws {
+    /// The same with windows of 32 KiB: the rebuild writes its shadow many times, each window's
+    /// rows once in key order with the window's checkpoints.
+    @Test("rebuild in small memory windows equals live", arguments: ["order_summary", "inventory", "audit_trail", "customer_stats", "order_saga"])
+    func rebuildInSmallWindowsEqualsLive(pipeline: String) throws {
+        try checkRebuildEqualsLive(pipeline, partitions: 3, memoryBudget: 32 << 10)
+    }
+
+    private func checkRebuildEqualsLive(_ pipeline: String, partitions: Int, memoryBudget: Int = RebuildOptions.defaultMemoryBudget) throws {
         let plan = try RebuildSupport.plan(pipeline)
         let fixture = try RebuildSupport.cluster(plan.topics.map { ($0, partitions) })
         try RebuildSupport.produce(try RebuildSupport.events(topics: plan.topics, generated: 3_000), brokers: fixture.bootstrapServers)
@@ -30,7 +37,10 @@ struct RebuildTests {
         let live = try RebuildSupport.snapshot(plan, path: database.path)
         #expect(live.digests.contains { $0.rowCount > 0 })
 
-        let summary = try RebuildSupport.rebuild(plan, path: database.path, brokers: fixture.bootstrapServers) { $0.maxBatchMessages = 500 }
+        let summary = try RebuildSupport.rebuild(plan, path: database.path, brokers: fixture.bootstrapServers) {
+            $0.maxBatchMessages = 500
+            $0.memoryBudget = memoryBudget
+        }
         #expect(summary.outcome == .swapped)
         #expect(summary.checkpoints == live.checkpoints)
         let rebuilt = try RebuildSupport.snapshot(plan, path: database.path)
@@ -265,6 +275,19 @@ struct RebuildTests {
           arguments: ["2026-11-01T00:00:00Z", "2026-11-01T01:00:00+01:00", "2026-11-01T00:00:00.000Z"])
     func parsesTimes(text: String) throws {
         #expect(try UntilPosition(parsing: text) == .time(milliseconds: 1_793_491_200_000))
+    }
+
+    @Test("--memory parses binary sizes and says what it expects")
+    func memorySizes() throws {
+        #expect(try MemorySize.bytes(parsing: "512MiB") == 512 << 20)
+        #expect(try MemorySize.bytes(parsing: "1GiB") == 1 << 30)
+        #expect(try MemorySize.bytes(parsing: "2 gib") == 2 << 30)
+        #expect(try MemorySize.bytes(parsing: "1048576B") == 1 << 20)
+        for (text, says) in [("512MB", "MiB, not MB"), ("512", "expected a size like 512MiB"), ("lots", "expected a size"),
+                             ("-1MiB", "expected a size"), ("512KiB", "at least 1MiB"), ("99999999999TiB", "too large")] {
+            let error = try #require(throws: ProjectorError.self) { try MemorySize.bytes(parsing: text) }
+            #expect(error.code == .usage && error.message.contains(says), "\(text): \(error.message)")
+        }
     }
 
     @Test("--until parses offsets")

@@ -23,6 +23,12 @@ public struct RebuildOptions: Sendable {
     /// The longest the last catch-up may hold the store's write lock (live writers wait meanwhile)
     /// before the rebuild lets go, catches up again outside the lock and retries. Default 2 s.
     public var finalCatchUpLimit: Duration
+    /// The most memory, in bytes, the rows folded since the last write may take (estimated)
+    /// before they are written (``RebuildOptions/defaultMemoryBudget``). A larger window writes a
+    /// row touched by many events fewer times; a rebuild killed in a window redoes that window.
+    public var memoryBudget: Int
+    /// The default ``memoryBudget``: 512 MiB.
+    public static let defaultMemoryBudget = 512 << 20
     /// Where the rebuild logs, with the pipeline as metadata; see ``WorkerConfiguration/logger``.
     public var logger = Logger(label: "projector.runtime")
 
@@ -30,8 +36,9 @@ public struct RebuildOptions: Sendable {
     public init(
         brokers: String, properties: [String: String] = [:], until: UntilPosition? = nil, swaps: Bool = true,
         restarts: Bool = false, maxBatchMessages: Int = 10_000, pollTimeout: Duration = .milliseconds(100),
-        finalCatchUpLimit: Duration = .seconds(2)
+        finalCatchUpLimit: Duration = .seconds(2), memoryBudget: Int = RebuildOptions.defaultMemoryBudget
     ) {
+        self.memoryBudget = memoryBudget
         self.brokers = brokers
         self.properties = properties
         self.until = until

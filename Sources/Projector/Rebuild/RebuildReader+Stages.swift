@@ -210,11 +210,41 @@ extension RebuildReader {
 
     // MARK: Reading
 
-    /// Polls and applies batches (each in its own shadow transaction) until every partition
-    /// reached its target, or the signal stops it.
+    /// Polls batches and folds them into the window, writing it to the shadow whenever it fills,
+    /// until every partition reached its target (the window is then written too), or the signal
+    /// stops it.
     mutating func catchUp(signal: ShutdownSignal) throws(ProjectorError) -> CatchUp {
         let applier = applier
-        return try catchUp(signal: signal, deadline: nil) { messages in try applier.apply(messages) }
+        let window = window
+        let store = store
+        let name = projection.name
+        let result = try catchUp(signal: signal, deadline: nil) { messages in
+            let evaluation = try store.write(pipeline: name, target: .shadow) { transaction in
+                var rows = WindowRows(window: window, base: transaction)
+                defer { transaction = rows.base }
+                return try applier.evaluate(messages, rows: &rows)
+            }
+            window.add(evaluation)
+            // A failing event stops the rebuild: the shadow keeps everything before it.
+            if window.isFull || evaluation.outcome.failure != nil { try Self.write(window, store: store, pipeline: name) }
+            return evaluation.outcome
+        }
+        try writeWindow()
+        return result
     }
 
+    /// Writes the window's rows, dead letters, counters and checkpoints to the shadow in one transaction.
+    func writeWindow() throws(ProjectorError) {
+        do {
+            try Self.write(window, store: store, pipeline: projection.name)
+        } catch {
+            throw ProjectorError(wrapping: error, doing: "rebuild \(projection.name): writing the shadow tables")
+        }
+    }
+
+    private static func write(_ window: RebuildWindow, store: any ViewStore, pipeline: String) throws {
+        guard !window.isEmpty else { return }
+        try store.write(pipeline: pipeline, target: .shadow) { transaction in try window.write(in: &transaction) }
+        window.clear()
+    }
 }

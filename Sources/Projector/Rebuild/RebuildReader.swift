@@ -27,6 +27,8 @@ struct RebuildReader {
     let logger: Logger
     let consumer: KafkaConsumer
     let applier: BatchApplier
+    /// The rows folded since the shadow's last write.
+    let window: RebuildWindow
     /// Every source partition, ordered by topic and partition.
     let partitions: [KafkaTopicPartition]
     /// The slot of each (topic index, partition) in the per-partition arrays.
@@ -62,6 +64,7 @@ struct RebuildReader {
         logger[metadataKey: "pipeline"] = .string(name)
         self.logger = logger
         applier = BatchApplier(projection: projection, store: store, target: .shadow)
+        window = RebuildWindow(budget: options.memoryBudget)
         var partitions: [KafkaTopicPartition] = []
         var slots: [[Int]] = []
         var low: [Int64] = []

@@ -31,6 +31,21 @@ public struct Bench: Sendable {
         case synthetic
         /// The `orders` events of ``DemoStream`` (created, shipped, cancelled; ``Options/size`` is ignored).
         case demo
+        /// The `payments` events of ``DemoStream``: with ``demo`` and ``demoInventory`` on their own
+        /// topics, the sources of the multi-topic example pipelines.
+        case demoPayments = "demo-payments"
+        /// The `inventory` events of ``DemoStream`` (restocks, reservations, releases, updates).
+        case demoInventory = "demo-inventory"
+
+        /// The ``DemoStream`` topic these events come from, or nil for synthetic events.
+        var demoTopic: String? {
+            switch self {
+            case .synthetic: return nil
+            case .demo: return "orders"
+            case .demoPayments: return "payments"
+            case .demoInventory: return "inventory"
+            }
+        }
     }
 
     /// What to measure and where.
@@ -104,7 +119,8 @@ public struct Bench: Sendable {
             configuration.additionalProperties = ["log_level": "2"].merging(options.properties) { $1 }
             let producer = try KafkaProducer(configuration: configuration)
             let total = options.messages
-            var demo = options.events == .demo ? DemoStream(count: Int.max).lazy.filter { $0.topic == "orders" }.makeIterator() : nil
+            let demoTopic = options.events.demoTopic
+            var demo = demoTopic.map { topic in DemoStream(count: Int.max).lazy.filter { $0.topic == topic }.makeIterator() }
             var key: [UInt8] = []
             var value: [UInt8] = []
             key.reserveCapacity(32)
