@@ -122,7 +122,26 @@ struct PostgresViewTransaction: ViewTransaction {
             let cells = Array(row)
             return "\(cells[1].integer ?? -1)/\(cells[0].text ?? "")"
         }
-        return claims.filter { !moved.contains("\($0.partition)/\($0.topic)") }
+        let lost = claims.filter { !moved.contains("\($0.partition)/\($0.topic)") }
+        guard !lost.isEmpty else { return [] }
+        // Rare (a zombie, or an edit from outside): what is stored now, one query for all of them.
+        let stored = try session.query(
+            """
+            SELECT stored."topic", stored."partition", stored."next_offset", stored."epoch" FROM "_projector_checkpoints" AS stored
+            JOIN unnest($2::text[], $3::integer[]) AS lost("topic", "partition")
+            ON stored."topic" = lost."topic" AND stored."partition" = lost."partition"
+            WHERE stored."pipeline" = $1
+            """,
+            binds(storageKey, lost.map(\.topic), lost.map(\.partition)),
+            doing: "reading the lost claims of pipeline \(pipeline)"
+        ).reduce(into: [String: (Int64, Int64)]()) { found, row in
+            let cells = Array(row)
+            found["\(cells[1].integer ?? -1)/\(cells[0].text ?? "")"] = (cells[2].integer ?? -1, cells[3].integer ?? -1)
+        }
+        return lost.map { claim in
+            let now = stored["\(claim.partition)/\(claim.topic)"]
+            return PartitionClaim(topic: claim.topic, partition: claim.partition, nextOffset: now?.0 ?? -1, epoch: now?.1 ?? -1)
+        }
     }
 
     mutating func checkpoint(topic: String, partition: Int32) throws -> Int64? {

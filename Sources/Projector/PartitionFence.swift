@@ -26,6 +26,9 @@ struct PartitionFence {
         /// Whether another worker claimed the partitions (a higher epoch): this worker drops them
         /// until the group assigns them to it again, instead of reading them on.
         var isClaimLost = false
+        /// Partitions still claimed by this worker whose offset was moved from outside (another
+        /// process wrote the checkpoint without claiming it): the worker reads on from there.
+        var movedOutside: [KafkaTopicPartition] = []
     }
 
     /// Checks the batch's partitions against the worker's positions.
@@ -94,11 +97,20 @@ struct PartitionFence {
         }
         let lost = try transaction.advanceCheckpoints(checkpoints, claims: claims)
         if !lost.isEmpty {
-            throw Overtaken(
-                partitions: lost.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) },
-                reason: lost.map { "\($0.topic)/\($0.partition) is no longer at epoch \($0.epoch) and offset \($0.nextOffset): another worker claimed it" }
-                    .joined(separator: "; "),
-                isClaimLost: true)
+            let ours = Dictionary(claims.map { ("\($0.topic)/\($0.partition)", $0) }) { first, _ in first }
+            var taken: [KafkaTopicPartition] = [], moved: [KafkaTopicPartition] = [], reasons: [String] = []
+            for stored in lost {
+                let partition = KafkaTopicPartition(topic: stored.topic, partition: stored.partition)
+                let claim = ours["\(stored.topic)/\(stored.partition)"]
+                if let claim, stored.epoch == claim.epoch {
+                    moved.append(partition)
+                    reasons.append("\(stored.topic)/\(stored.partition) was moved from \(claim.nextOffset) to \(stored.nextOffset) from outside")
+                } else {
+                    taken.append(partition)
+                    reasons.append("\(stored.topic)/\(stored.partition) is no longer at epoch \(claim?.epoch ?? -1): another worker claimed it (epoch \(stored.epoch))")
+                }
+            }
+            throw Overtaken(partitions: taken + moved, reason: reasons.joined(separator: "; "), isClaimLost: !taken.isEmpty, movedOutside: moved)
         }
     }
 }

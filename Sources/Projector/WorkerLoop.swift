@@ -46,13 +46,22 @@ package struct WorkerLoop {
             }
         } catch let fenced as PartitionFence.Overtaken {
             meter?.didApply(nil)
-            if fenced.isClaimLost {
-                // Rolled back: another worker claimed these partitions (this one stalled past its
-                // session timeout). Write nothing more of them until the group gives them back.
-                logger.warning(
-                    "\(subject): batch rolled back, another worker claimed its partitions: \(fenced.reason); dropping them until the group assigns them again")
-                tracker.drop(fenced.partitions)
-                try? consumer.pause(fenced.partitions)
+            if fenced.isClaimLost || !fenced.movedOutside.isEmpty {
+                let taken = fenced.partitions.filter { !fenced.movedOutside.contains($0) }
+                if !taken.isEmpty {
+                    // Rolled back: another worker claimed these partitions (this one stalled past its
+                    // session timeout). Write nothing more of them until the group gives them back.
+                    logger.warning(
+                        "\(subject): batch rolled back, another worker claimed its partitions: \(fenced.reason); dropping them until the group assigns them again")
+                    tracker.drop(taken)
+                    try? consumer.pause(taken)
+                }
+                if !fenced.movedOutside.isEmpty {
+                    // Still ours, but another process moved the checkpoint (not a reset or rebuild of
+                    // ours, which swap): read on from the stored offset, a rewind the status shows.
+                    logger.warning("\(subject): batch rolled back: \(fenced.reason); continuing from the stored checkpoints")
+                    try seekToStoredCheckpoints(fenced.movedOutside, after: "a checkpoint moved from outside", isOurs: false)
+                }
                 return
             }
             // Rolled back: another member advanced these partitions. Start again from the store.

@@ -199,7 +199,12 @@ struct SQLiteViewTransaction: ViewTransaction {
                     WHERE "pipeline" = ?2 AND "topic" = ?3 AND "partition" = ?4 AND "epoch" = ?5 AND "next_offset" = ?6
                     """,
                 arguments: [checkpoint.nextOffset, storageKey, claim.topic, Int64(claim.partition), claim.epoch, claim.nextOffset])
-            if db.changesCount == 0 { lost.append(claim) }
+            guard db.changesCount == 0 else { continue }
+            let stored = try Row.fetchOne(
+                db, sql: #"SELECT "next_offset", "epoch" FROM "_projector_checkpoints" WHERE "pipeline" = ? AND "topic" = ? AND "partition" = ?"#,
+                arguments: [storageKey, claim.topic, Int64(claim.partition)])
+            lost.append(PartitionClaim(topic: claim.topic, partition: claim.partition,
+                                       nextOffset: stored?["next_offset"] ?? -1, epoch: stored?["epoch"] ?? -1))
         }
         return lost
     }

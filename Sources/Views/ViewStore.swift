@@ -247,8 +247,11 @@ public protocol ViewTransaction: RowReader {
 
     /// Moves each claimed partition's checkpoint to the offset `checkpoints` gives it, only where
     /// the stored epoch is still the claim's and the stored offset the claim's `nextOffset`.
-    /// Returns the claims that no longer hold (nothing was written for them): the caller must
-    /// roll the whole transaction back. `claims[i]` is the claim of `checkpoints[i]`'s partition.
+    /// Returns, for the claims that no longer hold (nothing was written for them), what is stored
+    /// now: the stored offset and epoch (-1 when the partition has no checkpoint row). A stored
+    /// epoch that is still the claim's means the offset was moved from outside (not by another
+    /// worker). The caller must roll the whole transaction back. `claims[i]` is the claim of
+    /// `checkpoints[i]`'s partition.
     mutating func advanceCheckpoints(_ checkpoints: [Checkpoint], claims: [PartitionClaim]) throws -> [PartitionClaim]
 
     /// The next offset stored for a topic partition in this transaction's snapshot (`nil` when none):
