@@ -31,7 +31,8 @@ struct FaultDatabaseTests {
             }
         }
 
-        /// Ends the shell; an open transaction rolls back.
+        /// Ends the shell; an open transaction rolls back. (Give `.timeout` before `BEGIN IMMEDIATE`:
+        /// without it the shell fails at once when a worker writes, and the test would run unlocked.)
         func finish() {
             try? input.fileHandleForWriting.close()
             process.waitUntilExit()
@@ -62,7 +63,7 @@ struct FaultDatabaseTests {
         let worker = try stream.start("worker", group: stream.fixture.makeGroupID(), extra: ["--busy-timeout", "5"])
         try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(20), "a batch") { stream.appliedCount > 0 }
         // Shorter than the busy timeout: SQLite's busy handler retries with growing sleeps.
-        let brief = try ExternalConnection(path: stream.database, statements: "BEGIN IMMEDIATE;", directory: stream.directory, label: "brief")
+        let brief = try ExternalConnection(path: stream.database, statements: ".timeout 30000\nBEGIN IMMEDIATE;", directory: stream.directory, label: "brief")
         try stream.publish(1_000)
         usleep(UInt32.random(in: 500_000 ... 2_000_000))
         brief.finish()
@@ -72,7 +73,7 @@ struct FaultDatabaseTests {
 
         // Longer than --busy-timeout 1: the worker stops with a clear error within a bound.
         let impatient = try stream.start("impatient", group: stream.fixture.makeGroupID(), extra: ["--busy-timeout", "1"])
-        let blocker = try ExternalConnection(path: stream.database, statements: "BEGIN IMMEDIATE;", directory: stream.directory, label: "blocker")
+        let blocker = try ExternalConnection(path: stream.database, statements: ".timeout 30000\nBEGIN IMMEDIATE;", directory: stream.directory, label: "blocker")
         let started = ContinuousClock.now
         try stream.publish(1_000)
         let status = impatient.waitForExit(deadline: .seconds(60))

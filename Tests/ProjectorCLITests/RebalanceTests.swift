@@ -78,7 +78,7 @@ struct RebalanceTests {
         // Hold the write lock so both members wait inside a batch transaction with a batch in hand,
         // then stop one of them there and let the group give its partitions to the other.
         let blocker = try FaultDatabaseTests.ExternalConnection(
-            path: stream.database, statements: "BEGIN IMMEDIATE;", directory: stream.directory, label: "blocker")
+            path: stream.database, statements: ".timeout 30000\nBEGIN IMMEDIATE;", directory: stream.directory, label: "blocker")
         randomPause(upTo: 300)
         usleep(200_000)
         stalled.signal(SIGSTOP)
