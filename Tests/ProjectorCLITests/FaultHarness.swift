@@ -72,6 +72,29 @@ final class LedgerStream: Sendable {
         return Worker(process: process, stderr: stderr)
     }
 
+    /// `rounds` times: events flow (`eventsPerRound` in `chunks`) while a `projector run` starts,
+    /// applies at least one batch, and is SIGKILLed after a random pause.
+    /// - Returns: how many runs were killed (a run that exited first was not).
+    func killRunsWhileEventsFlow(rounds: Int, eventsPerRound: Int, chunks: Int, batchSize: Int, pauseUpTo: UInt32) throws -> Int {
+        var kills = 0
+        for round in 0 ..< rounds {
+            let before = appliedCount
+            let flow = publishInBackground(eventsPerRound, chunks: chunks)
+            let worker = try start("run\(round)", group: fixture.makeGroupID(), batchSize: batchSize)
+            try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(10), "a batch") {
+                appliedCount > before || !worker.isRunning
+            }
+            randomPause(upTo: pauseUpTo)
+            if worker.isRunning {
+                worker.signal(SIGKILL)
+                kills += 1
+            }
+            worker.waitForExit()
+            try flow.wait()
+        }
+        return kills
+    }
+
     /// Events applied so far (the sum of the stored checkpoints).
     var appliedCount: Int64 { ReferenceLedger.appliedCount(database: database) }
 

@@ -16,23 +16,9 @@ struct FaultKillTests {
         let stream = try LedgerStream(partitions: 4)
         try stream.publish(2_000)
         let rounds = isLongRun ? 20 : 4
-        var kills = 0
-        for round in 0 ..< rounds {
-            let before = stream.appliedCount
-            // Events flow while the worker runs and is killed.
-            let flow = stream.publishInBackground(isLongRun ? 2_000 : 1_000, chunks: 5)
-            let worker = try stream.start("run\(round)", group: stream.fixture.makeGroupID(), batchSize: 50)
-            try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(10), "a batch") {
-                stream.appliedCount > before || !worker.isRunning
-            }
-            randomPause(upTo: 400)
-            if worker.isRunning {
-                worker.signal(SIGKILL)
-                kills += 1
-            }
-            worker.waitForExit()
-            try flow.wait()
-        }
+        // Events flow while the worker runs and is killed.
+        let kills = try stream.killRunsWhileEventsFlow(rounds: rounds, eventsPerRound: isLongRun ? 2_000 : 1_000, chunks: 5,
+                                                        batchSize: 50, pauseUpTo: 400)
         let last = try stream.start("last", group: stream.fixture.makeGroupID())
         try stream.waitUntilAllApplied()
         #expect(last.stop() == 0, "\(last.errorOutput)")

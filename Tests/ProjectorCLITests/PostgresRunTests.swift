@@ -59,17 +59,6 @@ struct PostgresRunTests {
 
     /// Records an issue unless the PostgreSQL views equal the SQLite reference's.
     static func expectSameViews(_ location: PostgresLocation, as referencePath: String) throws {
-        let store = try PostgresViewStore(location: location, configuration: .init(isReadOnly: true))
-        let reference = try SQLiteViewStore(path: referencePath, configuration: .init(isReadOnly: true))
-        #expect(try store.digest(ofView: "order_summary") == reference.digest(ofView: "order_summary"))
-        let customers = try store.rows(ofView: "customer_stats").rows
-        let expected = try reference.rows(ofView: "customer_stats").rows
-        #expect(customers.count == expected.count)
-        for (row, want) in zip(customers, expected) {
-            #expect(row[0] == want[0] && row[1] == want[1], "customer and order count: \(row) vs \(want)")
-            if case .real(let a) = row[2], case .real(let b) = want[2] {
-                #expect(abs(a - b) <= 1e-6 * max(1, abs(b)), "revenue of \(row[0])")
-            }
-        }
+        try RunCommandTests.expectSameViews(PostgresViewStore(location: location, configuration: .init(isReadOnly: true)), as: referencePath)
     }
 }

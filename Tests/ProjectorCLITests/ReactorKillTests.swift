@@ -54,23 +54,8 @@ struct ReactorKillTests {
             + "    - emit: {topic: ledger-commands, key: $key, value: {event: $.eventId, amount: $.data.amount}}\n"
         try yaml.write(toFile: stream.pipelinePath, atomically: true, encoding: .utf8)
         try stream.publish(500)
-        let rounds = isLongRun ? 30 : 12
-        var kills = 0
-        for round in 0 ..< rounds {
-            let before = stream.appliedCount
-            let flow = stream.publishInBackground(isLongRun ? 1_000 : 300, chunks: 3)
-            let worker = try stream.start("run\(round)", group: stream.fixture.makeGroupID(), batchSize: 20)
-            try waitUntil(deadline: .seconds(60), pollInterval: .milliseconds(10), "a batch") {
-                stream.appliedCount > before || !worker.isRunning
-            }
-            randomPause(upTo: 300)
-            if worker.isRunning {
-                worker.signal(SIGKILL)
-                kills += 1
-            }
-            worker.waitForExit()
-            try flow.wait()
-        }
+        let kills = try stream.killRunsWhileEventsFlow(rounds: isLongRun ? 30 : 12, eventsPerRound: isLongRun ? 1_000 : 300, chunks: 3,
+                                                        batchSize: 20, pauseUpTo: 300)
         let last = try stream.start("last", group: stream.fixture.makeGroupID())
         try stream.waitUntilAllApplied()
         // The relay drains at a clean stop: every committed command is acknowledged before exit 0.

@@ -53,7 +53,11 @@ struct RunCommandTests {
     /// Records an issue unless both stores hold the same views; revenue sums may differ in the last
     /// bits because partitions interleave differently.
     static func expectSameViews(_ path: String, as referencePath: String) throws {
-        let store = try SQLiteViewStore(path: path, configuration: .init(isReadOnly: true))
+        try expectSameViews(SQLiteViewStore(path: path, configuration: .init(isReadOnly: true)), as: referencePath)
+    }
+
+    /// ``expectSameViews(_:as:)`` for a store of any kind (SQLite or PostgreSQL).
+    static func expectSameViews(_ store: any ViewStoreReader, as referencePath: String) throws {
         let reference = try SQLiteViewStore(path: referencePath, configuration: .init(isReadOnly: true))
         #expect(try store.digest(ofView: "order_summary") == reference.digest(ofView: "order_summary"))
         let customers = try store.rows(ofView: "customer_stats").rows
