@@ -61,6 +61,7 @@ extension PostgresViewStore {
                     status.outboxRecords = outbox.records
                     status.oldestUnsentTimestamp = outbox.oldest
                 }
+                status.pendingTimers = try pendingTimers(pipeline: name)
                 return status
             }
         }

@@ -224,6 +224,9 @@ struct TableSQL {
     var columnCount: Int
     var keyColumns: [Int]
     var types: [PostgresColumnType]
+    /// The quoted column names, comma-separated, and the quoted key column names in key order.
+    var columnList: String
+    var keyNames: [String]
     /// `SELECT … WHERE key = $1 …`
     var select: String
     /// `INSERT … SELECT * FROM unnest($1::…[], …) ON CONFLICT (key) DO UPDATE …`
@@ -239,6 +242,8 @@ struct TableSQL {
         self.types = types
         let columns = definition.columns.map { quoted($0.name) }
         let keys = definition.keyColumns.map { columns[$0] }
+        columnList = columns.joined(separator: ", ")
+        keyNames = keys
         let keyMatch = keys.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: " AND ")
         select = "SELECT \(columns.joined(separator: ", ")) FROM \(quoted(table)) WHERE \(keyMatch)"
         let arrays = types.enumerated().map { "$\($0 + 1)::\($1.arraySQL)" }.joined(separator: ", ")

@@ -111,6 +111,7 @@ struct StatusCommand: ParsableCommand {
                 let age = pipeline.oldestUnsentAgeSeconds.map { String(format: " (oldest %.1f s)", $0) } ?? ""
                 print("outbox: \(records) emitted record\(records == 1 ? "" : "s") not yet produced\(age)")
             }
+            if let timers = pipeline.pendingTimers { print("timers: \(timers) pending") }
             let counters = EventOutcome.allCases.map { "\($0.rawValue) \(pipeline.counters[$0.rawValue] ?? 0)" }
             print("events: " + counters.joined(separator: ", "))
             if !pipeline.ignoredTypes.isEmpty {

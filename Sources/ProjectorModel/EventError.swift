@@ -35,6 +35,8 @@ public struct EventError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let schema = Code("schema")
         /// An operation would leave null in a `not_null: true` column.
         public static let notNull = Code("notNull")
+        /// A `schedule:` on an event without a timestamp: a timer's due time is relative to it.
+        public static let missingTimestamp = Code("missingTimestamp")
     }
 
     /// Index of the message in the batch given to `Plan.run`.

@@ -7,4 +7,11 @@ public protocol RowReader {
     /// every column in declaration order, or `nil` when no such row exists.
     /// - Throws: the store's error when the read fails; the plan passes it on unchanged.
     mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]?
+
+    /// Returns the stored rows of table `view` whose first `keyPrefix.count` key columns equal
+    /// `keyPrefix` and whose next key column is at most `upTo`, in primary-key order: one
+    /// range of the primary key. Timers read the due rows of a partition this way, once per
+    /// partition and batch (`Timers`).
+    /// - Throws: the store's error when the read fails.
+    mutating func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]]
 }

@@ -26,7 +26,7 @@ public struct EventPublisher: Sendable {
                     try key.withUTF8 { keyBytes in
                         try value.withUTF8 { valueBytes in
                             try producer.send(topic: event.topic, key: UnsafeRawBufferPointer(keyBytes),
-                                              value: UnsafeRawBufferPointer(valueBytes))
+                                              value: UnsafeRawBufferPointer(valueBytes), timestampMilliseconds: event.timestamp)
                         }
                     }
                     break

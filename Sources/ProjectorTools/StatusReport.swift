@@ -8,7 +8,7 @@ internal import Foundation
 /// high watermark and lag of each checkpointed partition.
 ///
 /// Its JSON form (`status --json`) is a contract:
-/// `{"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","outbox_records","oldest_unsent_age_seconds","counters","ignored_types","checkpoints":[{"topic","partition","next_offset","high_watermark","lag","status"}]}]}`;
+/// `{"pipelines":[{"name","version","hash","dead_letters","unpublished_dead_letters","outbox_records","oldest_unsent_age_seconds","pending_timers","counters","ignored_types","checkpoints":[{"topic","partition","next_offset","high_watermark","lag","status"}]}]}`;
 /// the last three keys appear only when brokers were given; `counters` maps each event outcome
 /// (applied, filtered, deduplicated, ignored_type, skipped, dead_lettered, parked) to its count, and
 /// `ignored_types` the `ignored_type` events by their type name.
@@ -50,6 +50,8 @@ public struct StatusReport: Sendable, Encodable {
         /// The age in seconds of the oldest of them, from the timestamp of the event that emitted
         /// it, or nil when there is none.
         public var oldestUnsentAgeSeconds: Double?
+        /// Its timers not yet fired (`schedule:`), or nil when it has none.
+        public var pendingTimers: Int?
         /// Its event counts by outcome name (``EventOutcome``), as stored with the views.
         public var counters: [String: Int64]
         /// Its events of a type without handler (`on_unknown_type: ignore`), by type name.
@@ -60,7 +62,7 @@ public struct StatusReport: Sendable, Encodable {
         enum CodingKeys: String, CodingKey {
             case name, version, hash, deadLetters = "dead_letters", unpublishedDeadLetters = "unpublished_dead_letters", counters,
                  ignoredTypes = "ignored_types", checkpoints, outboxRecords = "outbox_records",
-                 oldestUnsentAgeSeconds = "oldest_unsent_age_seconds"
+                 oldestUnsentAgeSeconds = "oldest_unsent_age_seconds", pendingTimers = "pending_timers"
         }
     }
 
@@ -99,6 +101,7 @@ public struct StatusReport: Sendable, Encodable {
                   unpublishedDeadLetters: status.unpublishedDeadLetters,
                   outboxRecords: status.hasOutbox ? status.outboxRecords : nil,
                   oldestUnsentAgeSeconds: status.oldestUnsentTimestamp.map { max(0, now - Double($0) / 1_000) },
+                  pendingTimers: status.pendingTimers,
                   counters: counters[status.name] ?? [:],
                   ignoredTypes: ignoredTypes[status.name] ?? [:], checkpoints: status.checkpoints.map {
                 Partition(topic: $0.topic, partition: $0.partition, nextOffset: $0.nextOffset)

@@ -30,6 +30,9 @@ public struct PipelineStatus: Sendable, Hashable {
     /// The smallest event timestamp (ms since the epoch) of those records, or `nil` when there is
     /// none or none has a timestamp: how old the oldest unsent record is.
     public var oldestUnsentTimestamp: Int64?
+    /// The durable timers (`schedule:`) not yet fired, or `nil` when the definition has none:
+    /// the rows of `_projector_timers_<pipeline>`.
+    public var pendingTimers: Int?
 
     /// Creates a status.
     public init(

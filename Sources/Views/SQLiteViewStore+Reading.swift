@@ -59,6 +59,7 @@ extension SQLiteViewStore {
                     status.outboxRecords = outbox.records
                     status.oldestUnsentTimestamp = outbox.oldest
                 }
+                status.pendingTimers = try Self.pendingTimers(pipeline: name, db: db)
                 return status
             }
         }

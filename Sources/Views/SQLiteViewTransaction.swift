@@ -8,6 +8,9 @@ final class TableStatements {
     let name: String
     let columnCount: Int32
     let keyColumns: [Int]
+    /// The quoted column names, comma-separated, and the quoted key column names in key order.
+    let columnList: String
+    let keyNames: [String]
     let select: Statement
     let upsert: Statement
     let delete: Statement
@@ -27,6 +30,8 @@ final class TableStatements {
         keyColumns = definition.keyColumns
         let columns = definition.columns.map { quoted($0.name) }
         let keys = definition.keyColumns.map { columns[$0] }
+        columnList = columns.joined(separator: ", ")
+        keyNames = keys
         let keyMatch = keys.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: " AND ")
         let values = (1...columns.count).map { "?\($0)" }.joined(separator: ", ")
         select = try db.makeStatement(

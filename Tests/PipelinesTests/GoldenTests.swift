@@ -51,7 +51,8 @@ import ProjectorModel
 
     static func render(_ plan: Plan, _ store: MemoryStore) -> String {
         var out = "{\n"
-        let declared = plan.pipeline.views.indices
+        // The declared views, and the pending timers of a pipeline with `schedule:`.
+        let declared = Array(plan.pipeline.views.indices) + (plan.timersView.map { [$0] } ?? [])
         for (n, index) in declared.enumerated() {
             let view = plan.views[index]
             out += "  \"\(view.name)\": [\n"

@@ -349,6 +349,7 @@ func event(_ type: String, _ id: String?, _ fields: String = "") -> TestMessage 
     @Test func readerErrorsPropagate() throws {
         struct Broken: RowReader, Error {
             mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? { throw self }
+            mutating func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]] { throw self }
         }
         let plan = try counterPipeline()
         let bytes = Array(#"{"t":"Add","id":"x","by":1}"#.utf8)

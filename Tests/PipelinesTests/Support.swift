@@ -14,6 +14,12 @@ struct MemoryStore: RowReader {
         return tables[view][key]
     }
 
+    mutating func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]] {
+        tables[view].filter { key, _ in
+            ViewValue.areIdentical(Array(key.prefix(keyPrefix.count)), keyPrefix) && !ViewValue.precedes([upTo], [key[keyPrefix.count]])
+        }.sorted { ViewValue.precedes($0.key, $1.key) }.map(\.value)
+    }
+
     mutating func apply(_ changes: [ViewChange]) {
         for change in changes { tables[change.view][change.key] = change.row }
     }

@@ -22,20 +22,22 @@ final class CompiledEmit: Sendable {
     let headers: [(name: String, expression: CompiledExpression, text: String)]
 
     init(_ spec: EmitSpec, compile: (Expr) -> CompiledExpression) {
-        func build(_ template: EmitSpec.Template) -> Template {
-            switch template {
-            case .expression(let expr): return .expression(compile(expr), text: expr.canonical)
-            case .object(let members): return .object(members.map { (Value.quoteJSON($0.name), build($0.value)) })
-            case .array(let items): return .array(items.map(build))
-            }
-        }
         pipeline = spec.pipeline
         topic = spec.topic
         number = spec.number
         key = spec.key.map(compile)
         keyText = spec.key?.canonical ?? ""
-        value = build(spec.value)
+        value = Self.build(spec.value, compile: compile)
         headers = spec.headers.map { ($0.name, compile($0.expr), $0.expr.canonical) }
+    }
+
+    /// Compiles a JSON template's expressions.
+    static func build(_ template: EmitSpec.Template, compile: (Expr) -> CompiledExpression) -> Template {
+        switch template {
+        case .expression(let expr): return .expression(compile(expr), text: expr.canonical)
+        case .object(let members): return .object(members.map { (Value.quoteJSON($0.name), build($0.value, compile: compile)) })
+        case .array(let items): return .array(items.map { build($0, compile: compile) })
+        }
     }
 
     /// `emit: inventory-commands`, for error messages.
@@ -60,7 +62,7 @@ final class CompiledEmit: Sendable {
             }
         }
         var json = ""
-        try write(value, path: "value", context, into: &json)
+        try Self.write(value, path: "value", title: title, context, into: &json)
         var headerJSON: String?
         for header in headers {
             let value: Value
@@ -75,8 +77,17 @@ final class CompiledEmit: Sendable {
             }
             headerJSON = (headerJSON.map { $0 + "," } ?? "{") + Value.quoteJSON(header.name) + ":" + Value.quoteJSON(value.asText!)
         }
-        let id = Outbox.id(pipeline: pipeline, topic: context.topic, partition: context.partition, offset: context.offset, emit: number)
-        let key: [ViewValue] = [.text(context.topic), .integer(Int64(context.partition)), .integer(context.offset), .integer(Int64(number))]
+        let id: String
+        let key: [ViewValue]
+        if let firing = batch.firing {
+            // A fired timer's record: keyed before the records of the event the timer fired ahead of.
+            id = firing.id + "/\(number)"
+            key = [.text(context.topic), .integer(Int64(context.partition)), .integer(context.offset),
+                   .integer(Timers.outboxEmit(firing: firing.ordinal, emit: number))]
+        } else {
+            id = Outbox.id(pipeline: pipeline, topic: context.topic, partition: context.partition, offset: context.offset, emit: number)
+            key = [.text(context.topic), .integer(Int64(context.partition)), .integer(context.offset), .integer(Int64(number))]
+        }
         let entry = try batch.entry(view: outbox, key: key, rows: &rows)
         batch.set(entry, key + [
             .text(id), .text(topic), recordKey, .text(json), headerJSON.map { .text($0 + "}") } ?? .null,
@@ -84,7 +95,8 @@ final class CompiledEmit: Sendable {
         ])
     }
 
-    private func write(_ template: Template, path: String, _ context: EvaluationContext, into json: inout String) throws {
+    /// Appends the JSON of `template` evaluated for the event; errors name `path` of `title`.
+    static func write(_ template: Template, path: String, title: String, _ context: EvaluationContext, into json: inout String) throws {
         switch template {
         case .expression(let expression, let text):
             let value: Value
@@ -102,14 +114,14 @@ final class CompiledEmit: Sendable {
             for (index, member) in members.enumerated() {
                 if index > 0 { json += "," }
                 json += member.name + ":"
-                try write(member.value, path: path + "." + member.name.dropFirst().dropLast(), context, into: &json)
+                try write(member.value, path: path + "." + member.name.dropFirst().dropLast(), title: title, context, into: &json)
             }
             json += "}"
         case .array(let items):
             json += "["
             for (index, item) in items.enumerated() {
                 if index > 0 { json += "," }
-                try write(item, path: "\(path)[\(index)]", context, into: &json)
+                try write(item, path: "\(path)[\(index)]", title: title, context, into: &json)
             }
             json += "]"
         }

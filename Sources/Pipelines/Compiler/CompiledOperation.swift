@@ -25,6 +25,8 @@ final class CompiledOperation: Sendable {
     let kind: OperationSpec.Kind
     /// The record of an `emit:` (then ``view`` is the outbox table and the view facts are unused).
     let emit: CompiledEmit?
+    /// The timer of a `schedule:` or `cancel_schedule:` (then ``view`` is the timers table).
+    let schedule: CompiledSchedule?
     /// The rows this operation looks up (empty for most operations: then nothing is read).
     let lookups: [Lookup]
     let view: Int
@@ -70,6 +72,8 @@ final class CompiledOperation: Sendable {
         let compile = { (expr: Expr) in compile(expr, resolve) }
         kind = op.kind
         emit = op.emit.map { CompiledEmit($0, compile: compile) }
+        // The plan appends the queue table right after the timers table.
+        schedule = op.schedule.map { CompiledSchedule($0, timers: op.view, queue: op.view + 1, compile: compile) }
         self.view = op.view
         key = op.key.map(compile)
         keyColumns = view.keyColumns
@@ -105,6 +109,10 @@ final class CompiledOperation: Sendable {
         if let emit {
             if let when, try !isTrue(when, context) { return }
             return try emit.apply(context, outbox: view, &batch, &rows)
+        }
+        if let schedule {
+            if let when, try !isTrue(when, context) { return }
+            return try schedule.apply(context, &batch, &rows)
         }
         var key: [ViewValue] = []
         key.reserveCapacity(self.key.count)
@@ -160,18 +168,24 @@ final class CompiledOperation: Sendable {
         batch.set(entry, updated)
     }
 
-    /// Whether an emit's `when` holds (it reads the event and lookups, no row).
+    /// `emit: inventory-commands` or `schedule: PaymentTimeout`, for error messages.
+    private var eventOperationTitle: String {
+        if let schedule { return "\(kind.rawValue): \(schedule.event)" }
+        return "emit: \(emit?.topic ?? "")"
+    }
+
+    /// Whether an emit's or a timer's `when` holds (it reads the event and lookups, no row).
     private func isTrue(_ when: CompiledExpression, _ context: EvaluationContext) throws -> Bool {
         let result: Value
         do {
             result = try Evaluator.evaluate(when, context, row: [])
         } catch {
-            throw EventFailure(code: error.code, message: "`when` of `emit: \(emit?.topic ?? "")` (\(whenText)): \(error.message)")
+            throw EventFailure(code: error.code, message: "`when` of `\(eventOperationTitle)` (\(whenText)): \(error.message)")
         }
         switch result {
         case .boolean(let value): return value
         case .null: return false
-        case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `emit: \(emit?.topic ?? "")` gave \(other.typeName), not a boolean")
+        case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `\(eventOperationTitle)` gave \(other.typeName), not a boolean")
         }
     }
 

@@ -115,7 +115,7 @@ extension PipelineBuilder {
     }
 
     /// A JSON template: mappings and sequences keep their shape, scalars are expressions.
-    private mutating func template(_ node: Node, path: String, reads: ReadPermissions) -> EmitSpec.Template? {
+    mutating func template(_ node: Node, path: String, reads: ReadPermissions) -> EmitSpec.Template? {
         switch node {
         case .mapping:
             guard let entries = mapping(node, what: "`\(path)`", allowed: nil) else { return nil }

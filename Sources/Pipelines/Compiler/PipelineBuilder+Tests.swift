@@ -151,7 +151,9 @@ extension PipelineBuilder {
             }
             // `emitted:` is the outbox: every record the given messages emitted (nothing is produced in a test).
             let emitted = entry.key == "emitted" && !emitTopics.isEmpty ? Outbox.definition(pipeline: pipelineName) : nil
-            guard let view = emitted ?? views.first(where: { $0.name == entry.key }) else {
+            // `timers:` lists the pending timers (`_projector_timers_<pipeline>`) after the given messages.
+            let timers = entry.key == "timers" && !scheduledEvents.isEmpty ? Timers.definition(pipeline: pipelineName) : nil
+            guard let view = emitted ?? timers ?? views.first(where: { $0.name == entry.key }) else {
                 let hint = didYouMean(entry.key, among: views.map(\.name) + ["dead_letters"]).map { "; did you mean `\($0)`?" } ?? ""
                 report(.unknownView, "`expect` names `\(entry.key)`, which is not a view\(hint)", at: entry.keyNode)
                 continue

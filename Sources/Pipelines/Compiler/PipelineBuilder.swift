@@ -13,6 +13,8 @@ struct PipelineBuilder {
     var emitTopics: [String] = []
     /// The `emit:` operations built so far: the next one's number.
     var emitCount = 0
+    /// The event types `schedule:` and `cancel_schedule:` name, checked against the handlers once all are read.
+    var scheduledEvents: [ScheduledEvent] = []
     /// The pipeline's name once read: part of each emitted record's id.
     var pipelineName = "pipeline"
 
@@ -201,14 +203,16 @@ struct PipelineBuilder {
                 let isTombstone = entry.key == "_tombstone"
                 var operations: [OperationSpec] = []
                 for opNode in ops {
-                    let op = Self.isEmit(opNode)
-                        ? buildEmit(opNode, views: views, tombstone: isTombstone)
+                    let op = Self.isEmit(opNode) ? buildEmit(opNode, views: views, tombstone: isTombstone)
+                        : Self.isSchedule(opNode) ? buildSchedule(opNode, views: views, tombstone: isTombstone)
                         : buildOperation(opNode, views: views, tombstone: isTombstone)
                     if let op { operations.append(op) }
                 }
                 handlers.append(HandlerSpec(type: entry.key, operations: operations))
             }
         }
+
+        checkScheduledEvents(handlers: handlers, typePath: typePath)
 
         // upcast
         var upcasts: [String: [UpcastStep]] = [:]

@@ -1,6 +1,6 @@
 /// One operation of a handler.
 struct OperationSpec: Sendable {
-    enum Kind: String, Sendable { case upsert, update, delete, emit }
+    enum Kind: String, Sendable { case upsert, update, delete, emit, schedule, cancelSchedule = "cancel_schedule" }
     struct Assignment: Sendable {
         var column: Int
         var expr: Expr
@@ -13,6 +13,8 @@ struct OperationSpec: Sendable {
     var when: Expr?
     /// The record of an `emit:` (whose `view` is unused: the plan writes the outbox table).
     var emit: EmitSpec? = nil
+    /// The timer of a `schedule:` or `cancel_schedule:` (whose `view` the plan sets to the timers table).
+    var schedule: ScheduleSpec? = nil
 }
 
 /// The operations of one event type.

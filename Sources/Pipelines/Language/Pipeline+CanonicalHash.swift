@@ -22,6 +22,11 @@ extension Pipeline {
                     out += "  \(emit.canonical) when=\(op.when?.canonical ?? "-")\n"
                     continue
                 }
+                // Only for timer operations, so that pipelines without them keep their hash.
+                if let schedule = op.schedule {
+                    out += "  \(schedule.canonical) when=\(op.when?.canonical ?? "-")\n"
+                    continue
+                }
                 let view = views[op.view]
                 out += "  \(op.kind.rawValue) \(view.name) key=\(op.key.map(\.canonical).joined(separator: ","))"
                 out += " when=\(op.when?.canonical ?? "-")\n"

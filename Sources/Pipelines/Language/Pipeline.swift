@@ -29,6 +29,9 @@ public struct Pipeline: Sendable {
     public var emitTopics: [String] = []
     /// Whether the pipeline has `emit:` operations (then its plan writes `_projector_outbox_<name>`).
     public var emits: Bool { handlers.contains { $0.operations.contains { $0.emit != nil } } }
+    /// Whether the pipeline has `schedule:` or `cancel_schedule:` operations (then its plan writes
+    /// `_projector_timers_<name>` and `_projector_timer_queue_<name>`, and fires due timers).
+    public var hasTimers: Bool { handlers.contains { $0.operations.contains { $0.schedule != nil } } }
     /// The declared views, in file order.
     public var views: [ViewDefinition]
     /// The event types with handlers, in file order (`"*"` and `_tombstone` included).

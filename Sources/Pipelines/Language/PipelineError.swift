@@ -53,6 +53,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         public static let typeMismatch = Code("typeMismatch")
         /// An `emit` names a topic that `emit_topics` does not declare.
         public static let unknownTopic = Code("unknownTopic")
+        /// A `schedule:` or `cancel_schedule:` names an event type without a handler.
+        public static let unknownEvent = Code("unknownEvent")
         /// A key expression reads a row column.
         public static let keyReadsRow = Code("keyReadsRow")
     }

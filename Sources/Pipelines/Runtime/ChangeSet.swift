@@ -38,6 +38,10 @@ package struct ChangeSet {
     private var index: [Key: Int] = [:]
     private var entries: [Entry] = []
     private var undo: [(entry: Int, previous: [ViewValue]?)] = []
+    /// The timer firing whose handler runs now, if any: its emits take the timer's ids.
+    var firing: TimerFiring?
+    /// Timer queue entries that `schedule:` set since the plan last looked (`TimerClock`).
+    var scheduled: [Int] = []
 
     /// Creates an empty set with room for `expectedRows` rows.
     package init(expectedRows: Int = 0) {
@@ -64,10 +68,23 @@ package struct ChangeSet {
         return next
     }
 
+    /// The entry of a row whose stored state the caller read already (a key range), without
+    /// reading it again; a row the batch touched before keeps its state in the batch.
+    mutating func entry(view: Int, key: [ViewValue], stored: [ViewValue]?) -> Int {
+        let next = entries.count
+        let found = Self.value(&index[Key(view: view, key: key), default: next])
+        if found < next { return found }
+        entries.append(Entry(view: view, key: key, original: stored, current: stored))
+        return next
+    }
+
     @inline(__always) private static func value(_ slot: inout Int) -> Int { slot }
 
     /// The row's current state in the batch (`nil`: absent or deleted).
     package func row(_ entry: Int) -> [ViewValue]? { entries[entry].current }
+
+    /// The row as the store had it when the batch first touched it (`nil`: absent).
+    func stored(_ entry: Int) -> [ViewValue]? { entries[entry].original }
 
     /// Sets the row's state (`nil` deletes it), remembering the previous state for ``rollbackEvent()``.
     package mutating func set(_ entry: Int, _ row: [ViewValue]?) {

@@ -14,12 +14,16 @@ public import ProjectorModel
 public final class Plan: Sendable {
     /// Every table the plan reads and writes: the declared views in order, then internal tables
     /// (`_projector_seen_<pipeline>` when `source.dedupe_by` is set, then `_projector_parked_<pipeline>`
-    /// when `dead_letter.park_key` is set, then `_projector_outbox_<pipeline>` when it has `emit:` operations).
+    /// when `dead_letter.park_key` is set, then `_projector_outbox_<pipeline>` when it has `emit:` operations,
+    /// then `_projector_timers_<pipeline>` and `_projector_timer_queue_<pipeline>` when it has timers).
     public let views: [ViewDefinition]
     /// The index in ``views`` of the parked keys table (`ParkedKeys`), when keys are parked.
     public let parkedKeysView: Int?
     /// The index in ``views`` of the outbox table (`Outbox`), when the pipeline has `emit:` operations.
     public let outboxView: Int?
+    /// The index in ``views`` of the timers table (`Timers`; the queue table follows it), when the
+    /// pipeline has `schedule:` operations.
+    public let timersView: Int?
     /// The pipeline this plan runs.
     public let pipeline: Pipeline
 
@@ -72,6 +76,9 @@ public final class Plan: Sendable {
         let outboxView = pipeline.emits ? views.count : nil
         if pipeline.emits { views.append(Outbox.definition(pipeline: pipeline.name)) }
         self.outboxView = outboxView
+        let timersView = pipeline.hasTimers ? views.count : nil
+        if pipeline.hasTimers { views += [Timers.definition(pipeline: pipeline.name), Timers.queueDefinition(pipeline: pipeline.name)] }
+        self.timersView = timersView
         self.views = views
 
         var logical: [JSONPath: Int] = [:]
@@ -98,6 +105,7 @@ public final class Plan: Sendable {
             operationsByHandler.append(handler.operations.map { op in
                 var op = op
                 if op.emit != nil, let outboxView { op.view = outboxView }
+                if op.schedule != nil, let timersView { op.view = timersView }
                 return CompiledOperation(op, view: views[op.view], views: views) { expr, lookups in
                     CompiledExpression.compile(expr, columns: views[op.view].columns, paths: pathID, lookups: lookups)
                 }
@@ -204,7 +212,13 @@ public final class Plan: Sendable {
         let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: max(trie.slotCount, 1))
         defer { slots.deallocate() }
         slots.initialize(repeating: .missing)
+        var clock = timersView.map { TimerClock(timers: $0, messages: messages) }
         for (index, message) in messages.enumerated() {
+            if clock != nil, let failure = try fireTimers(before: message, at: index, &clock!, &batch, slots, &rows, &counters, &ignoredTypes) {
+                errors.append(failure)
+                stoppedAt = index
+                break
+            }
             batch.beginEvent()
             var noOps = 0
             var parkKey: String?
@@ -238,7 +252,7 @@ public final class Plan: Sendable {
         return result
     }
 
-    private func process(
+    func process(
         _ message: RawMessage, _ batch: inout ChangeSet, _ slots: UnsafeMutableBufferPointer<Slot>,
         _ rows: inout some RowReader, _ noOps: inout Int, _ parkKey: inout String?, _ ignoredTypes: inout IgnoredTypeCounts
     ) throws -> Outcome {

@@ -33,6 +33,8 @@ final class RebuildWindow {
     private var index: [Key: Int] = [:]
     /// Each touched row with its state in the window (`nil`: deleted), in first-touch order.
     private var rows: [(key: Key, row: [ViewValue]?)] = []
+    /// The entries of each table a key range was read from (timers), kept from the first such read on.
+    private var entriesByView: [Int: [Int]] = [:]
     private(set) var deadLetters: [DeadLetter] = []
     private(set) var counters = PlanResult.Counters()
     /// The window's ignored events by type name.
@@ -42,8 +44,12 @@ final class RebuildWindow {
     /// The estimated bytes the window holds.
     private(set) var bytes = 0
 
-    init(budget: Int) {
+    /// The key columns of each table of the plan, to order key ranges read through the window.
+    let keyColumns: [[Int]]
+
+    init(budget: Int, views: [ViewDefinition]) {
         self.budget = budget
+        keyColumns = views.map(\.keyColumns)
     }
 
     var isEmpty: Bool { rows.isEmpty && deadLetters.isEmpty && next.isEmpty }
@@ -54,6 +60,12 @@ final class RebuildWindow {
     func row(in view: Int, key: [ViewValue]) -> [ViewValue]?? {
         guard let entry = index[Key(view: view, key: key)] else { return nil }
         return .some(rows[entry].row)
+    }
+
+    /// The window's rows of `view` (`nil`: deleted) with their keys, in first-touch order.
+    func touched(in view: Int) -> [(key: [ViewValue], row: [ViewValue]?)] {
+        if entriesByView[view] == nil { entriesByView[view] = rows.indices.filter { rows[$0].key.view == view } }
+        return entriesByView[view]!.map { (rows[$0].key.key, rows[$0].row) }
     }
 
     /// Folds one evaluated batch in.
@@ -69,6 +81,7 @@ final class RebuildWindow {
                 rows[entry].row = change.row
             } else {
                 bytes += Self.entryOverhead + Self.size(of: change.key) + size
+                if !entriesByView.isEmpty, entriesByView[change.view] != nil { entriesByView[change.view]!.append(next) }
                 rows.append((key, change.row))
             }
         }
@@ -106,6 +119,7 @@ final class RebuildWindow {
     func clear() {
         index.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
+        entriesByView.removeAll()
         deadLetters.removeAll()
         counters = PlanResult.Counters()
         ignoredTypes = [:]
@@ -139,4 +153,23 @@ struct WindowRows: RowReader {
         if let folded = window.row(in: view, key: key) { return folded }
         return try base.row(in: view, key: key)
     }
+
+    /// The store's range with the window's rows of it laid over: what the window changed or
+    /// deleted replaces the stored row, what it added joins, in primary-key order.
+    mutating func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]] {
+        let touched = window.touched(in: view)
+        guard !touched.isEmpty else { return try base.rows(in: view, keyPrefix: keyPrefix, upTo: upTo) }
+        var found: [[ViewValue]] = []
+        for row in try base.rows(in: view, keyPrefix: keyPrefix, upTo: upTo) where window.row(in: view, key: key(of: row, view: view)) == nil {
+            found.append(row)
+        }
+        for (key, row) in touched {
+            guard let row, ViewValue.areIdentical(Array(key.prefix(keyPrefix.count)), keyPrefix),
+                  !ViewValue.precedes([upTo], [key[keyPrefix.count]]) else { continue }
+            found.append(row)
+        }
+        return found.sorted { ViewValue.precedes(key(of: $0, view: view), key(of: $1, view: view)) }
+    }
+
+    private func key(of row: [ViewValue], view: Int) -> [ViewValue] { window.keyColumns[view].map { row[$0] } }
 }

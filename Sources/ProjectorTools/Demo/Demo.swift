@@ -51,7 +51,9 @@ public struct Demo: Sendable {
             for topic in Set(plans.flatMap(\.emitTopics)).sorted() { try cluster.createTopic(topic, partitions: 1) }
             let samples = try sampleEvents(topics: topics)
             let publisher = try EventPublisher(brokers: cluster.bootstrapServers)
-            delivered = try publisher.publish(samples)
+            delivered = try publisher.publish(Self.abandonedOrders.filter { topics.contains($0.topic) })
+            print("Produced \(Self.abandonedOrders.count) orders created 20 minutes ago and never paid (their payment timeouts come due)")
+            delivered.merge(try publisher.publish(samples), uniquingKeysWith: +)
             print("Produced \(samples.count) sample events from \(options.pipelinesDirectory)/samples")
             let started = ContinuousClock.now
             let generated = try publisher.publish(DemoStream(count: options.generatedEvents).lazy.filter { topics.contains($0.topic) })
@@ -66,6 +68,7 @@ public struct Demo: Sendable {
         try project(plans, brokers: cluster.bootstrapServers, delivered: delivered, print: print)
         try show(plans, print: print)
         try showEmitted(plans, brokers: cluster.bootstrapServers, print: print)
+        try showSagas(plans, print: print)
         withExtendedLifetime(cluster) {}
     }
 

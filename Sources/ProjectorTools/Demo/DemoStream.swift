@@ -6,12 +6,15 @@ public struct DemoEvent: Sendable, Hashable {
     public var key: String
     /// The JSON envelope (`eventId`, `eventType`, `timestamp`, `data`).
     public var value: String
+    /// The Kafka timestamp in ms since the epoch, or nil for the producer's clock.
+    public var timestamp: Int64?
 
     /// Creates an event.
-    public init(topic: String, key: String, value: String) {
+    public init(topic: String, key: String, value: String, timestamp: Int64? = nil) {
         self.topic = topic
         self.key = key
         self.value = value
+        self.timestamp = timestamp
     }
 }
 
