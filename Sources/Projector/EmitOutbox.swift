@@ -33,9 +33,11 @@ final class EmitOutbox: OutboxSource {
         let rows = try store.rows(ofView: table, limit: limit + inFlight.count).rows
         var items: [OutboxItem] = []
         for row in rows {
-            guard let record = Self.record(row) else { continue }
-            if inFlight.contains(record.id) { continue }
-            items.append(OutboxItem(key: record.id, message: message(for: record), label: "record \(record.id)"))
+            guard let record = Self.record(row), case .integer(let emit) = row[Outbox.Column.emit] else { continue }
+            // The row's key, not the id: a fired timer's id does not spell its row's key.
+            let key = "\(record.sourceTopic)/\(record.sourcePartition)/\(record.sourceOffset)/\(emit)"
+            if inFlight.contains(key) { continue }
+            items.append(OutboxItem(key: key, message: message(for: record), label: "record \(record.id)"))
             if items.count == limit { break }
         }
         return items
@@ -46,11 +48,11 @@ final class EmitOutbox: OutboxSource {
     func failed(_ item: OutboxItem) {}
 
     func delivered(_ items: [OutboxItem]) throws {
-        // Kafka topic and pipeline names hold no `/`: the id's five parts are the row's key.
+        // Kafka topic names hold no `/`: the item key's four parts are the row's key.
         let changes = items.compactMap { item -> ViewChange? in
             let parts = item.key.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == 5, let partition = Int64(parts[2]), let offset = Int64(parts[3]), let emit = Int64(parts[4]) else { return nil }
-            return ViewChange(view: view, key: [.text(String(parts[1])), .integer(partition), .integer(offset), .integer(emit)], row: nil)
+            guard parts.count == 4, let partition = Int64(parts[1]), let offset = Int64(parts[2]), let emit = Int64(parts[3]) else { return nil }
+            return ViewChange(view: view, key: [.text(String(parts[0])), .integer(partition), .integer(offset), .integer(emit)], row: nil)
         }
         try store.write(pipeline: pipeline, target: .live) { transaction in try transaction.apply(changes) }
     }

@@ -85,7 +85,7 @@ import ProjectorModel
             "customer_stats.yaml": "af6a51691b191a004584e3b5b8f9d6eb399760963896edf7c19ae1dcf1b13ca3",
             "inventory.yaml": "798ad9e86bf8bae1a4d43af55152f9eed16b7665e7117d886fe358b7abe8641b",
             "order_saga.yaml": "4e382e9e3c9ad3352dddb460de10795d9ecdd6cb0ac01c7ed2bd264621b9fb4d",
-            "order_saga_reactor.yaml": "8aa01c6d0460829acb07aa03954b5da19e798c12278a4cb6df463cde07d10f68",  // since its payment timeout (issue 18)
+            "order_saga_reactor.yaml": "ba68020b6216a21bd14ddcbbda42b344aa1a517262498e9f014b57b622b67e9b",  // since its payment timeout (issue 18)
             "order_summary.yaml": "00f4761f730085ac7a7bc74844bf923aeea73ca870832c298260f0dc722be9ed",
         ])
     }

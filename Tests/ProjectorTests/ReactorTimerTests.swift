@@ -32,9 +32,10 @@ struct ReactorTimerTests {
             RebuildSupport.Event(topic: "payments", key: "o-8",
                                  value: #"{"eventId":"t-3","eventType":"PaymentProcessed","data":{"orderId":"o-8","amount":5}}"#,
                                  timestamp: t0 + 2 * minute),
-            // 16 and 17 minutes in: the orders partition passes o-7's deadline (t0 + 15 min) once.
-            Self.order("o-9", "t-4", at: t0 + 16 * minute),
-            Self.order("o-10", "t-5", at: t0 + 17 * minute),
+            // The orders partition passes o-7's deadline (t0 + 15 min), not o-8's (t0 + 16 min): the
+            // worker may apply these before o-8's payment, which is on another topic.
+            Self.order("o-9", "t-4", at: t0 + 15 * minute + 20_000),
+            Self.order("o-10", "t-5", at: t0 + 15 * minute + 40_000),
         ], brokers: brokers)
         let plan = try RebuildSupport.plan("order_saga_reactor")
         let database = try TemporaryDatabase()
@@ -51,6 +52,7 @@ struct ReactorTimerTests {
 
         let store = try SQLiteViewStore(path: database.path)
         let timers = Timers.tableName(pipeline: plan.name)
+        #expect(try store.rows(ofView: Outbox.tableName(pipeline: plan.name)).rows.isEmpty, "every acknowledged record left the outbox")
         let pending = try store.rows(ofView: timers).rows
         #expect(pending.map { $0[Timers.Column.key] } == [.text("o-10"), .text("o-9")], "o-7 fired, o-8 was paid")
         #expect(try StatusReport.make(store: store, brokers: nil).pipelines.first?.pendingTimers == 2)
