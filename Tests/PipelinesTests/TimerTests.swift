@@ -198,10 +198,15 @@ import ProjectorModel
 
         let fail = Plan(try pipeline(failing.replacingOccurrences(of: "on_error: skip", with: "on_error: fail")))
         var failStore = MemoryStore(fail)
-        let stopped = try run(fail, [start, Self.event("Tick", "-", at: 1, 10)], store: &failStore)
-        #expect(stopped.stoppedAt == 1)
+        // b's timer (due first, its handler works) and a's (failing) fire ahead of the same event.
+        var later = start
+        later.offset = 1
+        let early = TestMessage(key: "b", value: #"{"eventType":"Start","n":"ok"}"#, offset: 0, timestamp: Self.t0 - 1_000)
+        let stopped = try run(fail, [early, later, Self.event("Tick", "-", at: 2, 10)], store: &failStore)
+        #expect(stopped.stoppedAt == 2)
         #expect(stopped.errors.first?.message.contains("timer `Timeout` of key `a`") == true, "\(stopped.errors)")
-        #expect(failStore.rows(fail, Timers.tableName(pipeline: "t")).count == 1, "the timer stays for the next run")
+        #expect(failStore.rows(fail, Timers.tableName(pipeline: "t")).count == 2, "both timers stay for the next run")
+        #expect(failStore.rows(fail, Outbox.tableName(pipeline: "t")).isEmpty, "b's firing is undone with a's")
     }
 
     @Test func timersAreInTheHashOnlyWhenUsed() throws {

@@ -116,7 +116,7 @@ extension Plan {
     /// its timestamp, each in its own undo scope, as the pipeline's handler for the timer's event
     /// on a synthetic message (key: the timer's key; value: the type and `data`; timestamp: due).
     /// - Returns: the error that stops the batch before this message (`on_error: fail`; the
-    ///   failing timer stays), or nil. Under `skip` and `dead-letter` a failing timer is dropped
+    ///   timers fired ahead of it stay, to fire again on the next run), or nil. Under `skip` and `dead-letter` a failing timer is dropped
     ///   and counted as skipped: it has no source record to dead-letter.
     /// - Throws: only what `rows` throws.
     func fireTimers(
@@ -136,7 +136,9 @@ extension Plan {
             guard let row = batch.row(next.entry), case .text(let event) = row[Timers.QueueColumn.event],
                   case .text(let key) = row[Timers.QueueColumn.key]
             else { continue }
-            batch.beginEvent()
+            // Under `fail` the firings ahead of one event share an undo scope: a failing one undoes
+            // them all, so a rerun fires them again with the same ids and outbox keys.
+            if pipeline.onError != .fail || ordinal == 0 { batch.beginEvent() }
             let timerEntry = try batch.entry(view: clock.timers, key: [.text(event), .text(key)], rows: &rows)
             batch.set(timerEntry, nil)
             batch.set(next.entry, nil)
