@@ -11,9 +11,11 @@ public import Views
 /// Every answer about a view carries `Projector-Position`, the view's checkpoints as a
 /// `KafkaPosition` token with the generation. A request with `Projector-Min-Position: TOKEN`
 /// (or `?min_position=`) is answered only from a snapshot whose checkpoints reached the token on
-/// every partition it names of the view's pipeline's topics (``pipelineTopics``); with `Prefer: wait=N` the
-/// server polls the store's checkpoints for up to N seconds first, otherwise (or on timeout) it
-/// answers 503 with `Retry-After` and both positions.
+/// every partition it names of the view's pipeline's topics (``pipelineTopics``), or only on the
+/// key's partition for one row of a view keyed by the message key (``messageKeyedViews``,
+/// ``partitioner``); with `Prefer: wait=N` the server polls the store's checkpoints for up to N
+/// seconds first, otherwise (or on timeout) it answers 503 with `Retry-After` and both positions.
+/// A row read by key is tagged (`ETag`) by its stored values, anything else by the position.
 ///
 /// Reads go through `ViewStoreReader.query(_:maxLimit:)`: one snapshot per read, so a rebuild
 /// swapped in is seen whole or not at all. Give it read-only stores of their own (several spread
