@@ -173,6 +173,8 @@ extension ReadServerTests {
                 ("/views/items/rows?min_position=cDE7O29yZGVyczp4PTE", [:], 400, "Projector-Min-Position: not a position token ('x=1' is not partition=offset); pass a Projector-Position or `projector produce` token unchanged"),
                 ("/views/items/rows", ["Projector-Min-Position": ReadFixture.token([0: 1]), "Prefer": "wait=31"], 400, "Prefer: wait=31 is over this server's limit of 30 s; ask for at most wait=30"),
                 ("/views/items/rows", ["Prefer": "wait=soon"], 400, "Prefer: wait=soon: give a number of seconds"),
+                ("/views/items/rows/a%00", [:], 400, "sku: a value cannot contain U+0000 (NUL); remove it"),
+                ("/views/items/rows?name=like.%25%00", [:], 400, "name: a value cannot contain U+0000 (NUL); remove it"),
             ]
             for (path, headers, status, message) in cases {
                 let answer = try fixture.get(path, headers: headers)
