@@ -3,9 +3,9 @@
 ///
 /// Both are the keyed half of librdkafka's partitioners (a message without a key goes to a random
 /// partition, but a row keyed by the message key always has one): `consistent_random`,
-/// librdkafka's default, is the CRC-32 of the key bytes modulo the partition count;
-/// `murmur2_random` is the Java client's default, murmur2 of the key with the sign bit cleared
-/// modulo the count. A producer configured with another partitioner (or its own) makes the
+/// librdkafka's default, is the CRC-32 of the key bytes modulo the partition count (an empty key
+/// goes to a random partition too); `murmur2_random` is the Java client's default, murmur2 of the
+/// key with the sign bit cleared modulo the count. A producer configured with another partitioner (or its own) makes the
 /// server wait on the wrong partition: give the server the producers' partitioner.
 public struct KeyPartitioner: Sendable, Hashable {
     /// The partitioners the server can reproduce, named as librdkafka's `partitioner` property.
@@ -24,11 +24,12 @@ public struct KeyPartitioner: Sendable, Hashable {
         self.algorithm = algorithm
     }
 
-    /// The partition of `key` among `count` partitions (`count` > 0).
-    public func partition(of key: [UInt8], count: Int32) -> Int32 {
+    /// The partition of `key` among `count` partitions (`count` > 0), or `nil` when the producer
+    /// picks one at random (an empty key under `consistent_random`).
+    public func partition(of key: [UInt8], count: Int32) -> Int32? {
         precondition(count > 0, "a topic has at least one partition")
         switch algorithm {
-        case .consistentRandom: return Int32(Self.crc32(key) % UInt32(count))
+        case .consistentRandom: return key.isEmpty ? nil : Int32(Self.crc32(key) % UInt32(count))
         case .murmur2Random: return Int32((Self.murmur2(key) & 0x7fff_ffff) % UInt32(count))
         }
     }

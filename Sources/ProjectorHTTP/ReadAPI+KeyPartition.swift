@@ -31,7 +31,7 @@ extension ReadAPI {
         for (topic, offsets) in minimum.offsets where topics?.contains(topic) ?? true {
             guard let known = partitions[topic], known == Set(0 ..< Int32(known.count)),
                   offsets.keys.allSatisfy({ $0 < Int32(known.count) }) else { return minimum }
-            let partition = partitioner.partition(of: bytes, count: Int32(known.count))
+            guard let partition = partitioner.partition(of: bytes, count: Int32(known.count)) else { return minimum }
             if let offset = offsets[partition] { narrowed[topic] = [partition: offset] }
         }
         return KafkaPosition(offsets: narrowed, generation: minimum.generation)
