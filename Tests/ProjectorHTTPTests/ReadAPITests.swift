@@ -39,6 +39,9 @@ extension ReadServerTests {
             #expect(columns.map { $0["name"]! } == ["sku", "name", "price", "stock", "active", "tags", "note"])
             #expect(columns.map { $0["type"]! } == ["text", "text", "real", "integer", "boolean", "json", "text"])
             #expect((items["generation"] as? String)?.count == 16)
+            // A row's answer is read at the same generation /views lists.
+            let rowPosition = try #require(try fixture.get("/views/items/rows/a-1").headers["projector-position"])
+            #expect(try KafkaPosition(token: rowPosition).generation == items["generation"] as? String)
             let position = try KafkaPosition(token: try #require(items["position"] as? String))
             #expect(position.offsets == ["orders": [0: 10, 1: 4]])
             #expect(try KafkaPosition(token: try #require(answer.headers["projector-position"])).offsets == ["orders": [0: 10, 1: 4]])
