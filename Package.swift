@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "ProjectorModel"], swiftSettings: strictSettings),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "PostgresViews", "ProjectorModel", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorTests", dependencies: ["Projector", "PostgresViews", "ProjectorModel", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ProjectorHTTPTests", dependencies: ["ProjectorHTTP", "Projector", "ProjectorTestSupport", "ProjectorTesting", "ProjectorModel", "KafkaClient", "Views"], swiftSettings: strictSettings),
+        .testTarget(name: "ProjectorHTTPTests", dependencies: ["ProjectorHTTP", "Projector", "ProjectorTestSupport", "ProjectorTesting", "ProjectorModel", "KafkaClient", "Views", "PostgresViews"], swiftSettings: strictSettings),
         .testTarget(name: "ProjectorCLITests", dependencies: ["ProjectorCLI", "PostgresViews", "ProjectorModel", "Pipelines", "KafkaClient", "ProjectorTools", "ProjectorTesting", "ProjectorTestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strictSettings),
     ]
 )

@@ -300,6 +300,12 @@ extension PostgresViewStore {
                 }
             }
             try session.execute(createTableSQL(table: table, view: view), doing: "creating table \(table)")
+            // The read API reports declared types; boolean and json are stored as bigint and text.
+            for column in view.columns {
+                guard let comment = PostgresColumnType.comment(for: column.type) else { continue }
+                try session.execute(
+                    "COMMENT ON COLUMN \(quoted(table)).\(quoted(column.name)) IS '\(comment)'", doing: "recording the type of \(table).\(column.name)")
+            }
             if !isOwned {
                 try session.execute(
                     #"INSERT INTO "_projector_views" ("pipeline", "name", "table_name") VALUES ($1, $2, $3)"#,

@@ -38,16 +38,18 @@ struct OperationsOptions: ParsableArguments {
 
     /// Starts the server when `--http` was given; dead letters are read from `db` (opened with
     /// `database`) at each scrape, and the read API serves its views. `topics` are the source topics
-    /// of the pipelines the process runs, by pipeline name (the partitions a read may wait for).
+    /// of the pipelines the process runs, by pipeline name (the partitions a read may wait for);
+    /// `messageKeyed` their views keyed by the message key (a key's read waits for its partition only).
     /// - Throws: exit 1 when the address cannot be bound.
-    func start(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?, topics: [String: Set<String>] = [:]) throws -> OperationsService? {
-        try serve(metrics: metrics, db: db, database: database, topics: topics)?.service
+    func start(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?, topics: [String: Set<String>] = [:],
+               messageKeyed: Set<String> = []) throws -> OperationsService? {
+        try serve(metrics: metrics, db: db, database: database, topics: topics, messageKeyed: messageKeyed)?.service
     }
 
     /// ``start(metrics:db:database:topics:)``, with the bound port (port 0 picks one).
     func serve(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?,
-               topics: [String: Set<String>] = [:]) throws -> (service: OperationsService, port: Int)? {
-        guard let listener = try listener(metrics: metrics, db: db, database: database, topics: topics) else { return nil }
+               topics: [String: Set<String>] = [:], messageKeyed: Set<String> = []) throws -> (service: OperationsService, port: Int)? {
+        guard let listener = try listener(metrics: metrics, db: db, database: database, topics: topics, messageKeyed: messageKeyed) else { return nil }
         let logger = Logger(label: "projector.http")
         do {
             let (service, bound) = try OperationsService.start(listener.server, host: listener.host, port: listener.port, logger: logger)
@@ -63,10 +65,10 @@ struct OperationsOptions: ParsableArguments {
     /// - Throws: exit 1 when the address cannot be bound; nothing ran then.
     func run<Output: Sendable>(
         metrics: RuntimeMetrics, db: String?, database: DatabaseOptions, topics: [String: Set<String>],
-        work: @escaping @Sendable (ShutdownSignal) -> Output
+        messageKeyed: Set<String> = [], work: @escaping @Sendable (ShutdownSignal) -> Output
     ) throws -> Output {
         let logger = Logger(label: "projector.http")
-        let listener = try listener(metrics: metrics, db: db, database: database, topics: topics)
+        let listener = try listener(metrics: metrics, db: db, database: database, topics: topics, messageKeyed: messageKeyed)
         do {
             return try WorkerLifecycle.run(listener: listener, logger: logger,
                                            onListening: { logListening($0, logger: logger) }, work: work)
@@ -76,17 +78,14 @@ struct OperationsOptions: ParsableArguments {
     }
 
     private func listener(metrics: RuntimeMetrics, db: String?, database: DatabaseOptions?,
-                          topics: [String: Set<String>]) throws -> WorkerLifecycle.Listener? {
+                          topics: [String: Set<String>], messageKeyed: Set<String>) throws -> WorkerLifecycle.Listener? {
         guard let http, let (host, port) = Self.split(http) else { return nil }
-        let readAPI = try db.flatMap { db in servesViews(db) ? try read.makeAPI(db: db, topics: topics) : nil }
+        let readAPI = try db.map { db in try read.makeAPI(db: db, database: database ?? DatabaseOptions.parse([]), topics: topics, messageKeyed: messageKeyed) }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
                                       extraFamilies: { db.flatMap { db in database.map { deadLetterFamilies(db: db, database: $0) } } ?? [] },
                                       readAPI: readAPI)
         return WorkerLifecycle.Listener(server: server, host: host, port: port)
     }
-
-    /// The read API reads SQLite stores; on PostgreSQL the views are tables any SQL client reads.
-    private func servesViews(_ db: String) -> Bool { !PostgresLocation.isPostgresURL(db) }
 
     private func logListening(_ port: Int, logger: Logger) {
         guard let http, let (host, _) = Self.split(http) else { return }

@@ -120,7 +120,8 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         let path = into ?? db!
         let store = try openStore(path, database: database)
         let metrics = operations.makeMetrics()
-        let server = try operations.start(metrics: metrics, db: path, database: database, topics: [plan.name: Set(plan.pipeline.topics)])
+        let server = try operations.start(metrics: metrics, db: path, database: database, topics: [plan.name: Set(plan.pipeline.topics)],
+                                               messageKeyed: plan.pipeline.messageKeyedViews)
         defer { server?.stop() }
         let summary = try runRebuild(plan, store: store, options: RebuildOptions(
             brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart,

@@ -93,7 +93,8 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
         }
         let running = workers
         let topics = Dictionary(plans.map { ($0.name, Set($0.pipeline.topics)) }) { $0.union($1) }
-        let results = try operations.run(metrics: metrics, db: db, database: database, topics: topics) { signal in
+        let messageKeyed = Set(plans.flatMap(\.pipeline.messageKeyedViews))
+        let results = try operations.run(metrics: metrics, db: db, database: database, topics: topics, messageKeyed: messageKeyed) { signal in
             WorkerGroup.run(running, until: signal)
         }
         var exit: ExitCode?

@@ -83,10 +83,17 @@ func openScratchStore(_ path: String) throws -> any ViewStore {
 }
 
 /// Opens `count` read-only connections to the store a `--db` value names, for the read API (each
-/// reads in its own snapshots; SQLite opens them read-only, so no request can write).
-func openReadStores(_ location: String, count: Int = 2) throws -> [any ViewStoreReader] {
+/// reads in its own snapshots; SQLite opens them read-only, PostgreSQL reads in `READ ONLY`
+/// transactions, so no request can write).
+func openReadStores(_ location: String, database: DatabaseOptions, count: Int = 2) throws -> [any ViewStoreReader] {
+    let postgres = try database.postgresLocation(location)
     do {
-        return try (0 ..< count).map { _ in try SQLiteViewStore(path: location, configuration: .init(isReadOnly: true)) }
+        return try (0 ..< count).map { _ in
+            if let postgres {
+                return try PostgresViewStore(location: postgres, configuration: .init(isReadOnly: true))
+            }
+            return try SQLiteViewStore(path: location, configuration: .init(isReadOnly: true))
+        }
     } catch {
         throw failure(ProjectorError(code: .database, message: "\(error)"))
     }

@@ -150,7 +150,11 @@ components:
     MinPosition:
       name: Projector-Min-Position
       in: header
-      description: Answer only from a view that has read up to this position token.
+      description: >-
+        Answer only from a view that has read up to this position token, on the partitions of the
+        pipeline's topics the token names; a read of one row of a view keyed by the message key
+        needs only the key's partition (by the producers' partitioner) when the server knows the
+        pipeline (run, rebuild).
       schema: {type: string}
     MinPositionQuery:
       name: min_position
@@ -165,21 +169,25 @@ components:
     IfNoneMatch:
       name: If-None-Match
       in: header
-      description: An ETag of an earlier answer; 304 when the view has not moved since.
+      description: An ETag of an earlier answer; 304 when the row (a read by key) or the view (a page) has not changed since.
       schema: {type: string}
   headers:
     Position:
       description: The view's position (checkpoints and generation) as an opaque token.
       schema: {type: string}
     ETag:
-      description: The generation and position of the view the answer was read from.
+      description: >-
+        A row read by key: the generation and a digest of the row's stored values, a strong
+        validator that changes exactly when the row changes (no per-row offset is stored: that
+        would add a write per row to every batch). A page or a 404: the generation and position of
+        the view the answer was read from, which move with every commit.
       schema: {type: string}
     PreferenceApplied:
       description: wait=<seconds> when the wait preference was honoured.
       schema: {type: string}
   responses:
     NotModified:
-      description: The view has not moved since the ETag given in If-None-Match.
+      description: The row (or the view) has not changed since the ETag given in If-None-Match.
     Error:
       description: What is wrong and what to do.
       content:

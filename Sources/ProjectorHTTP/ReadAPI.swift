@@ -11,9 +11,11 @@ public import Views
 /// Every answer about a view carries `Projector-Position`, the view's checkpoints as a
 /// `KafkaPosition` token with the generation. A request with `Projector-Min-Position: TOKEN`
 /// (or `?min_position=`) is answered only from a snapshot whose checkpoints reached the token on
-/// every partition it names of the view's pipeline's topics (``pipelineTopics``); with `Prefer: wait=N` the
-/// server polls the store's checkpoints for up to N seconds first, otherwise (or on timeout) it
-/// answers 503 with `Retry-After` and both positions.
+/// every partition it names of the view's pipeline's topics (``pipelineTopics``), or only on the
+/// key's partition for one row of a view keyed by the message key (``messageKeyedViews``,
+/// ``partitioner``); with `Prefer: wait=N` the server polls the store's checkpoints for up to N
+/// seconds first, otherwise (or on timeout) it answers 503 with `Retry-After` and both positions.
+/// A row read by key is tagged (`ETag`) by its stored values, anything else by the position.
 ///
 /// Reads go through `ViewStoreReader.query(_:maxLimit:)`: one snapshot per read, so a rebuild
 /// swapped in is seen whole or not at all. Give it read-only stores of their own (several spread
@@ -28,17 +30,25 @@ public final class ReadAPI: Sendable {
     /// The source topics of each pipeline, when the server knows them (`run`, `rebuild`): a
     /// minimum position is awaited on exactly its partitions of these topics.
     public let pipelineTopics: [String: Set<String>]
+    /// The views whose key is the message key (`Pipeline.messageKeyedViews`, known to `run` and
+    /// `rebuild`): a read of one of their rows waits only for the key's partition.
+    public let messageKeyedViews: Set<String>
+    /// The producers' partitioner, which maps a key of ``messageKeyedViews`` to its partition.
+    public let partitioner: KeyPartitioner
     private let nextStore = Atomic<Int>(0)
     private let waiting = Atomic<Int>(0)
 
     /// Creates the API over `stores` (at least one).
     public init(stores: [any ViewStoreReader], limits: ReadLimits = ReadLimits(), bearerToken: String? = nil,
-                pipelineTopics: [String: Set<String>] = [:]) {
+                pipelineTopics: [String: Set<String>] = [:], messageKeyedViews: Set<String> = [],
+                partitioner: KeyPartitioner = KeyPartitioner()) {
         precondition(!stores.isEmpty, "the read API needs a store")
         self.stores = stores
         self.limits = limits
         self.bearerToken = bearerToken
         self.pipelineTopics = pipelineTopics
+        self.messageKeyedViews = messageKeyedViews
+        self.partitioner = partitioner
     }
 
     /// The topics of `pipeline` whose partitions a minimum position is awaited on: its source
@@ -118,9 +128,10 @@ public final class ReadAPI: Sendable {
         var headers: HTTPFields = [:]
         if let minimum {
             let topics = awaitedTopics(pipeline: page.view.pipeline, checkpoints: page.view.checkpoints)
+            let awaited = awaitedPosition(minimum, query: query, view: page.view, topics: topics)
             var position = Self.position(of: page.view)
-            if !minimum.partitionsAhead(of: position, topics: topics).isEmpty {
-                guard let wait else { return Self.behind(minimum, position, waited: nil) }
+            if !awaited.partitionsAhead(of: position, topics: topics).isEmpty {
+                guard let wait else { return Self.behind(minimum, awaited, position, waited: nil) }
                 guard waiting.add(1, ordering: .relaxed).newValue <= limits.maxConcurrentWaits else {
                     waiting.subtract(1, ordering: .relaxed)
                     throw ReadFailure(.tooManyRequests, "more than \(limits.maxConcurrentWaits) requests are waiting for a position; "
@@ -129,11 +140,11 @@ public final class ReadAPI: Sendable {
                 defer { waiting.subtract(1, ordering: .relaxed) }
                 let deadline = ContinuousClock.now + wait
                 while true {
-                    if ContinuousClock.now >= deadline { return Self.behind(minimum, position, waited: wait) }
+                    if ContinuousClock.now >= deadline { return Self.behind(minimum, awaited, position, waited: wait) }
                     try await Task.sleep(for: limits.pollInterval)
                     let checkpoints = try store.checkpoints(pipeline: page.view.pipeline)
                     position = KafkaPosition(offsets: Self.offsets(checkpoints), generation: page.view.generation)
-                    if minimum.partitionsAhead(of: position, topics: awaitedTopics(pipeline: page.view.pipeline, checkpoints: checkpoints)).isEmpty {
+                    if awaited.partitionsAhead(of: position, topics: awaitedTopics(pipeline: page.view.pipeline, checkpoints: checkpoints)).isEmpty {
                         break
                     }
                 }
@@ -144,9 +155,11 @@ public final class ReadAPI: Sendable {
         }
         let position = Self.position(of: page.view)
         headers[Self.positionHeader] = position.token
-        let tag = Self.entityTag(position)
+        // A row by key: its own stored values; a page or a missing row: the view's position.
+        let tag = query.key != nil && !page.rows.isEmpty
+            ? EntityTag.of(row: page.rows[0], generation: page.view.generation) : EntityTag.of(position)
         headers[.eTag] = tag
-        if let match = request.headers[.ifNoneMatch], Self.matches(match, tag) {
+        if let match = request.headers[.ifNoneMatch], EntityTag.matches(match, tag) {
             return Response(status: .notModified, headers: headers)
         }
         var json = JSONText()
@@ -293,9 +306,10 @@ public final class ReadAPI: Sendable {
         checkpoints.reduce(into: [:]) { $0[$1.topic, default: [:]][$1.partition] = $1.nextOffset }
     }
 
-    /// 503: the view has not reached the requested position (at once, or after waiting).
-    static func behind(_ minimum: KafkaPosition, _ position: KafkaPosition, waited: Duration?) -> Response {
-        let partitions = minimum.partitionsAhead(of: position).map { "\($0.topic)/\($0.partition)" }
+    /// 503: the view has not reached the requested position (at once, or after waiting); `behind`
+    /// lists the partitions of `awaited` (the part of `minimum` the read waits for) still ahead.
+    static func behind(_ minimum: KafkaPosition, _ awaited: KafkaPosition, _ position: KafkaPosition, waited: Duration?) -> Response {
+        let partitions = awaited.partitionsAhead(of: position).map { "\($0.topic)/\($0.partition)" }
         let message = waited.map { "the view did not reach the requested position within \(seconds($0)) s" }
             ?? "the view has not reached the requested position; add Prefer: wait=<seconds> to wait for it"
         var json = JSONText()
@@ -313,21 +327,6 @@ public final class ReadAPI: Sendable {
         json.raw("]}")
         return Self.json(.serviceUnavailable, json.text,
                          headers: [.retryAfter: "1", positionHeader: position.token, minPositionHeader: minimum.token])
-    }
-
-    /// `"<generation>-<16 hex digits of the position>"`: changes with every commit and every swap.
-    static func entityTag(_ position: KafkaPosition) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in position.token.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let digits = String(hash, radix: 16)
-        return "\"\(position.generation ?? "")-\(String(repeating: "0", count: 16 - digits.count) + digits)\""
-    }
-
-    static func matches(_ ifNoneMatch: String, _ tag: String) -> Bool {
-        ifNoneMatch.split(separator: ",").contains { candidate in
-            let trimmed = candidate.trimmingCharacters(in: .whitespaces)
-            return trimmed == "*" || trimmed == tag || trimmed == "W/" + tag
-        }
     }
 
     static func seconds(_ duration: Duration) -> String {

@@ -139,17 +139,19 @@ extension ViewQuery {
             guard column.type == .text else {
                 throw invalid("\(column.name)=like.: like is for text columns; \(column.name) is \(column.type.rawValue)")
             }
-            return .init(column: index, op: .like, values: [.text(filter.value)], isNull: false)
+            return .init(column: index, op: .like, values: [try Self.typed(filter.value, column: column)], isNull: false)
         case .eq, .ne, .lt, .le, .gt, .ge:
             return .init(column: index, op: filter.op, values: [try Self.typed(filter.value, column: column)], isNull: false)
         }
     }
 
     /// A value of `column`'s type from its text: an integer, a real, `true`/`false` (or 1/0) for
-    /// booleans, the text itself for text and json columns.
+    /// booleans, the text itself for text and json columns. Text with U+0000 is refused: no view
+    /// row holds it (PostgreSQL text cannot), and every store answers the same.
     static func typed(_ text: String, column: ViewColumn) throws -> ViewValue {
         switch column.type {
         case .text, .json:
+            guard !text.utf8.contains(0) else { throw invalid("\(column.name): a value cannot contain U+0000 (NUL); remove it") }
             return .text(text)
         case .integer:
             guard let value = Int64(text) else { throw invalid("\(column.name) is an integer column; '\(text)' is not a 64-bit integer") }

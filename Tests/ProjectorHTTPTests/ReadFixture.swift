@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Logging
+import PostgresViews
 import Projector
 import ProjectorHTTP
 import ProjectorModel
@@ -9,8 +10,24 @@ import ProjectorTesting
 import Testing
 import Views
 
-/// A real SQLite file written by a `SQLiteViewStore` and served by the read API on a loopback
-/// port (port 0), read through other, read-only connections, as `projector serve` does.
+/// The stores a read test body runs against: the same requests, the same answers.
+enum ReadStoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    /// A real SQLite file.
+    case sqlite
+    /// A new schema on the test server (`TestPostgres`); in CI a missing server fails the test.
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// The kinds that run here: PostgreSQL only with a server, or in CI (where it then fails).
+    static var allCases: [ReadStoreKind] {
+        TestPostgres.isEnabled ? [.sqlite, .postgres] : [.sqlite]
+    }
+}
+
+/// A real store (an SQLite file, or a schema of the test PostgreSQL server) written as a worker
+/// writes it and served by the read API on a loopback port (port 0), read through other,
+/// read-only connections, as `projector serve` does.
 ///
 /// Pipeline `shop` reads topic `orders` (partitions 0 and 1) and writes:
 /// - `items`: key `sku`; `name` text, `price` real, `stock` integer, `active` boolean, `tags` json, `note` text;
@@ -37,21 +54,31 @@ final class ReadFixture {
         ],
         keyColumns: [0, 1])
 
-    let temporary: TemporaryDatabase
-    let store: SQLiteViewStore
+    let temporary: TemporaryDatabase?
+    let store: any ViewStore
     let service: OperationsService
     let port: Int
-    let readers: [SQLiteViewStore]
+    let readers: [any ViewStoreReader]
 
-    init(limits: ReadLimits = ReadLimits(), bearerToken: String? = nil) throws {
-        let temporary = try TemporaryDatabase()
-        self.temporary = temporary
-        store = try SQLiteViewStore(path: temporary.path)
+    init(_ kind: ReadStoreKind = .sqlite, limits: ReadLimits = ReadLimits(), bearerToken: String? = nil,
+         messageKeyed: Set<String> = [], partitioner: KeyPartitioner = KeyPartitioner()) throws {
+        switch kind {
+        case .sqlite:
+            let temporary = try TemporaryDatabase()
+            self.temporary = temporary
+            store = try SQLiteViewStore(path: temporary.path)
+            readers = try (0 ..< 2).map { _ in try SQLiteViewStore(path: temporary.path, configuration: .init(isReadOnly: true)) }
+        case .postgres:
+            let location = try TestPostgres.newSchema(prefix: "read")
+            temporary = nil
+            store = try PostgresViewStore(location: location)
+            readers = try (0 ..< 2).map { _ in try PostgresViewStore(location: location, configuration: .init(isReadOnly: true)) }
+        }
         try store.prepare(pipeline: "shop", version: 1, hash: "sha256:shop", views: [Self.items, Self.lines])
-        readers = try (0 ..< 2).map { _ in try SQLiteViewStore(path: temporary.path, configuration: .init(isReadOnly: true)) }
         let server = OperationsServer(
             metrics: RuntimeMetrics(), version: "test", readyMaxLagSeconds: nil,
-            readAPI: ReadAPI(stores: readers, limits: limits, bearerToken: bearerToken, pipelineTopics: ["shop": ["orders"]]))
+            readAPI: ReadAPI(stores: readers, limits: limits, bearerToken: bearerToken, pipelineTopics: ["shop": ["orders"]],
+                             messageKeyedViews: messageKeyed, partitioner: partitioner))
         (service, port) = try OperationsService.start(server, host: "127.0.0.1", port: 0, logger: Logger(label: "test.http"))
     }
 

@@ -32,15 +32,15 @@ extension ReadServerTests {
     /// Prefer: wait, the limits on waiting, and reads across a rebuild's swap.
     @Suite("read API: positions, waits and swaps")
     struct ReadPositionTests {
-        static func seeded(limits: ReadLimits = ReadLimits()) throws -> ReadFixture {
-            let fixture = try ReadFixture(limits: limits)
+        static func seeded(_ kind: ReadStoreKind = .sqlite, limits: ReadLimits = ReadLimits()) throws -> ReadFixture {
+            let fixture = try ReadFixture(kind, limits: limits)
             try fixture.write([ReadFixture.item("a-1", "Anvil", price: 1, stock: 1, active: true, tags: nil, note: "old")], checkpoints: [0: 10, 1: 4])
             return fixture
         }
 
-        @Test("a position the view has not reached answers 503 at once without Prefer: wait, with Retry-After and both positions")
-        func behindWithoutWait() throws {
-            let fixture = try Self.seeded()
+        @Test("a position the view has not reached answers 503 at once without Prefer: wait, with Retry-After and both positions", arguments: ReadStoreKind.allCases)
+        func behindWithoutWait(kind: ReadStoreKind) throws {
+            let fixture = try Self.seeded(kind)
             let wanted = ReadFixture.token([0: 11, 1: 2])
             let answer = try fixture.get("/views/items/rows/a-1", headers: ["Projector-Min-Position": wanted])
             #expect(answer.status == 503)
@@ -55,9 +55,9 @@ extension ReadServerTests {
             #expect(try fixture.get("/views/items/rows/a-1?min_position=" + reached).status == 200)
         }
 
-        @Test("Prefer: wait holds the read until a commit reaches the position, then answers with the commit's rows and Preference-Applied")
-        func waitsForTheWrite() throws {
-            let fixture = try Self.seeded()
+        @Test("Prefer: wait holds the read until a commit reaches the position, then answers with the commit's rows and Preference-Applied", arguments: ReadStoreKind.allCases)
+        func waitsForTheWrite(kind: ReadStoreKind) throws {
+            let fixture = try Self.seeded(kind)
             let port = fixture.port
             let wanted = ReadFixture.token([1: 5])
             let read = Background {
@@ -110,9 +110,9 @@ extension ReadServerTests {
             #expect(try first.value().status == 200)
         }
 
-        @Test("reads across a rebuild's swap never fail and never mix generations; a token of the old generation still works")
-        func readsAcrossSwap() throws {
-            let fixture = try ReadFixture()
+        @Test("reads across a rebuild's swap never fail and never mix generations; a token of the old generation still works", arguments: ReadStoreKind.allCases)
+        func readsAcrossSwap(kind: ReadStoreKind) throws {
+            let fixture = try ReadFixture(kind)
             let old = (0 ..< 300).map { ReadFixture.item(String(format: "k-%03d", $0), "old", price: 1, stock: 1, active: true, tags: nil, note: "old") }
             try fixture.write(old, checkpoints: [0: 100])
             let before = try fixture.get("/views/items/rows?limit=1")
