@@ -11,7 +11,7 @@ extension Pipeline {
         // With source.key, $key is an expression of the value, not the message key.
         guard key == nil else { return [] }
         var writers: [Int: Bool] = [:]
-        for operation in handlers.flatMap(\.operations) where operation.kind != .emit {
+        for operation in handlers.flatMap(\.operations) where [.upsert, .update, .delete].contains(operation.kind) {
             let isMessageKey = operation.key.count == 1 && operation.key[0].kind == .meta(.key)
             writers[operation.view] = (writers[operation.view] ?? true) && isMessageKey
         }
