@@ -82,7 +82,7 @@ struct OperationsOptions: ParsableArguments {
         guard let http, let (host, port) = Self.split(http) else { return nil }
         let readAPI = try db.map { db in try read.makeAPI(db: db, database: database ?? DatabaseOptions.parse([]), topics: topics, messageKeyed: messageKeyed) }
         let server = OperationsServer(metrics: metrics, version: projectorVersion, readyMaxLagSeconds: readyMaxLagSeconds,
-                                      extraFamilies: { db.flatMap { db in database.map { deadLetterFamilies(db: db, database: $0) } } ?? [] },
+                                      extraFamilies: { db.flatMap { db in database.map { storeFamilies(db: db, database: $0) } } ?? [] },
                                       readAPI: readAPI)
         return WorkerLifecycle.Listener(server: server, host: host, port: port)
     }
@@ -104,9 +104,9 @@ struct OperationsOptions: ParsableArguments {
     }
 }
 
-/// `projector_dead_letters`, `projector_dead_letters_unpublished`, `projector_outbox_records` and
-/// `projector_outbox_oldest_unsent_age_seconds`, read from the store (the truth).
-private func deadLetterFamilies(db: String, database: DatabaseOptions) -> [MetricFamily] {
+/// `projector_dead_letters`, `projector_dead_letters_unpublished`, `projector_outbox_records`,
+/// `projector_outbox_oldest_unsent_age_seconds` and `projector_timers_pending`, read from the store (the truth).
+private func storeFamilies(db: String, database: DatabaseOptions) -> [MetricFamily] {
     guard let store = database.quietReader(db),
           let pipelines = try? store.pipelines() else { return [] }
     let now = Date().timeIntervalSince1970
@@ -119,6 +119,10 @@ private func deadLetterFamilies(db: String, database: DatabaseOptions) -> [Metri
                      kind: .gauge, samples: emitting.map { pipeline in
                          .init(labels: [("pipeline", pipeline.name)],
                                value: pipeline.oldestUnsentTimestamp.map { max(0, now - Double($0) / 1_000) } ?? 0)
+                     }),
+        MetricFamily(name: "projector_timers_pending", help: "Durable timers scheduled and not yet fired or cancelled.",
+                     kind: .gauge, samples: pipelines.compactMap { pipeline in
+                         pipeline.pendingTimers.map { .init(labels: [("pipeline", pipeline.name)], value: Double($0)) }
                      }),
         MetricFamily(name: "projector_dead_letters", help: "Dead letters stored with the views.", kind: .gauge,
                      samples: pipelines.map { .init(labels: [("pipeline", $0.name)], value: Double($0.deadLetters)) }),
