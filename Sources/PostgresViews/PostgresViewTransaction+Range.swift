@@ -10,17 +10,10 @@ extension PostgresViewTransaction {
             throw ViewStoreError(code: .invalidDefinition, message: "pipeline \(pipeline) has no table #\(view)")
         }
         let table = tables[view]
-        guard keyPrefix.count < table.keyNames.count else {
-            throw ViewStoreError(
-                code: .invalidDefinition,
-                message: "a key range of \(table.name) gives \(keyPrefix.count) of its \(table.keyNames.count) key columns; it needs fewer")
-        }
+        let sql = try KeyRangeSQL.select(columns: table.columnList, from: table.name, keyNames: table.keyNames,
+                                         prefixCount: keyPrefix.count) { "$\($0)" }
         // Key columns are NOT NULL: a null bound matches nothing.
         if keyPrefix.contains(.null) || upTo == .null { return [] }
-        var conditions = keyPrefix.indices.map { "\(table.keyNames[$0]) = $\($0 + 1)" }
-        conditions.append("\(table.keyNames[keyPrefix.count]) <= $\(keyPrefix.count + 1)")
-        let sql = "SELECT \(table.columnList) FROM \(quoted(table.name)) WHERE \(conditions.joined(separator: " AND ")) "
-            + "ORDER BY \(table.keyNames.joined(separator: ", "))"
         var bindings = PostgresBindings(capacity: keyPrefix.count + 1)
         for (value, column) in zip(keyPrefix + [upTo], table.keyColumns) {
             try bindings.append(ColumnArray.Scalar(value: value, type: table.types[column]))

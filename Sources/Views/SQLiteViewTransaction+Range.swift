@@ -11,15 +11,10 @@ extension SQLiteViewTransaction {
             throw ViewStoreError(code: .invalidDefinition, message: "pipeline \(pipeline) has no table #\(view)")
         }
         let table = tables[view]
-        guard keyPrefix.count < table.keyNames.count else {
-            throw ViewStoreError(
-                code: .invalidDefinition,
-                message: "a key range of \(table.name) gives \(keyPrefix.count) of its \(table.keyNames.count) key columns; it needs fewer")
-        }
-        var conditions = keyPrefix.indices.map { "\(table.keyNames[$0]) = ?\($0 + 1)" }
-        conditions.append("\(table.keyNames[keyPrefix.count]) <= ?\(keyPrefix.count + 1)")
-        let sql = "SELECT \(table.columnList) FROM \(quoted(table.name)) WHERE \(conditions.joined(separator: " AND ")) "
-            + "ORDER BY \(table.keyNames.joined(separator: ", "))"
+        let sql = try KeyRangeSQL.select(columns: table.columnList, from: table.name, keyNames: table.keyNames,
+                                         prefixCount: keyPrefix.count) { "?\($0)" }
+        // Key columns are NOT NULL: a null bound matches nothing.
+        if keyPrefix.contains(.null) || upTo == .null { return [] }
         let statement = try db.cachedStatement(sql: sql).sqliteStatement
         try common.arena.bind(keyPrefix + [upTo], in: statement, connection: connection)
         defer { sqlite3_reset(statement) }

@@ -68,13 +68,8 @@ extension PipelineBuilder {
 
         var key: Expr?
         if let keyNode = field("key") {
-            if let (expr, type) = expression(keyNode, what: "`emit.key`", reads: reads) {
-                if type == .boolean || type == .real {
-                    report(.typeMismatch, "`emit.key` must be text or an integer, not \(type.name)", at: keyNode)
-                    failed = true
-                }
-                key = expr
-            } else { failed = true }
+            key = keyExpression(keyNode, what: "`emit.key`", reads: reads)
+            if key == nil { failed = true }
         }
 
         var value: EmitSpec.Template?
@@ -112,6 +107,17 @@ extension PipelineBuilder {
         guard !failed, let value else { return nil }
         let emit = EmitSpec(topic: topic, key: key, value: value, headers: headers, number: number, pipeline: pipelineName)
         return OperationSpec(kind: .emit, view: -1, key: [], set: [], when: when, emit: emit)
+    }
+
+    /// The key of an emitted record or of a timer: an expression of text or an integer, as a Kafka
+    /// message key is; nil (reported) when it does not type-check.
+    mutating func keyExpression(_ node: Node, what: String, reads: ReadPermissions) -> Expr? {
+        guard let (expr, type) = expression(node, what: what, reads: reads) else { return nil }
+        guard type != .boolean && type != .real else {
+            report(.typeMismatch, "\(what) must be text or an integer, not \(type.name)", at: node)
+            return nil
+        }
+        return expr
     }
 
     /// A JSON template: mappings and sequences keep their shape, scalars are expressions.

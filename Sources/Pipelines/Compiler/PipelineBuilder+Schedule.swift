@@ -72,13 +72,8 @@ extension PipelineBuilder {
 
         var key: Expr?
         if let keyNode = field("key") {
-            if let (expr, type) = expression(keyNode, what: "`\(name).key`", reads: reads) {
-                if type == .boolean || type == .real {
-                    report(.typeMismatch, "`\(name).key` must be text or an integer, not \(type.name)", at: keyNode)
-                    failed = true
-                }
-                key = expr
-            } else { failed = true }
+            key = keyExpression(keyNode, what: "`\(name).key`", reads: reads)
+            if key == nil { failed = true }
         } else {
             report(.missingKey, "`\(name)` needs `key` (the message key of the fired event, such as $key)", at: specNode)
             failed = true
