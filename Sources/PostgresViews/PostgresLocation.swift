@@ -32,11 +32,15 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var schema: String
     /// TLS use. Default ``TLSMode/prefer``, as libpq.
     public var tlsMode: TLSMode
+    /// Server settings for every session, as libpq's `options` parameter takes them
+    /// (`-c statement_timeout=5s -c work_mem=64MB`): an operator bounds a worker's statements
+    /// without changing the server. `nil` for none.
+    public var options: String?
 
     /// Creates a location.
     public init(
         host: String, port: Int = 5432, user: String, password: String? = nil, database: String,
-        schema: String = "public", tlsMode: TLSMode = .prefer
+        schema: String = "public", tlsMode: TLSMode = .prefer, options: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -45,6 +49,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.database = database
         self.schema = schema
         self.tlsMode = tlsMode
+        self.options = options
     }
 
     /// Whether a `--db` value names a PostgreSQL store rather than an SQLite file.
@@ -52,7 +57,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         value.hasPrefix("postgres://") || value.hasPrefix("postgresql://")
     }
 
-    /// Parses `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full]`.
+    /// Parses `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full][&options=…]`,
+    /// `options` percent-encoded as libpq takes it (`options=-c%20statement_timeout%3D5s`).
     ///
     /// - Parameter password: used when the URL has none (from `PGPASSWORD` or a password file).
     /// - Throws: ``PostgresLocationError`` naming what is wrong with the URL.
@@ -71,6 +77,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             throw PostgresLocationError(message: "\(Self.redacted(text)) names no database; write postgres://\(user)@\(host):5432/database")
         }
         var mode = TLSMode.prefer
+        var options: String?
         for item in url.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -80,20 +87,28 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                             + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 mode = parsed
+            case "options":
+                guard let value = item.value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+                    throw PostgresLocationError(
+                        message: "options in \(Self.redacted(text)) is empty; write options=-c%20statement_timeout%3D5s")
+                }
+                options = value
             default:
                 throw PostgresLocationError(
-                    message: "\(item.name) in \(Self.redacted(text)) is not a supported parameter; only sslmode is")
+                    message: "\(item.name) in \(Self.redacted(text)) is not a supported parameter; only sslmode and options are")
             }
         }
         self.init(
             host: host, port: url.port ?? 5432, user: user.removingPercentEncoding ?? user,
             password: url.password?.removingPercentEncoding ?? password, database: database.removingPercentEncoding ?? database,
-            schema: schema, tlsMode: mode)
+            schema: schema, tlsMode: mode, options: options)
     }
 
     /// The URL without the password, for messages and logs.
     public var description: String {
-        "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(tlsMode.rawValue)" + (schema == "public" ? "" : " (schema \(schema))")
+        let settings = options.map { "&options=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? $0) } ?? ""
+        return "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(tlsMode.rawValue)\(settings)"
+            + (schema == "public" ? "" : " (schema \(schema))")
     }
 
     static func redacted(_ text: String) -> String {

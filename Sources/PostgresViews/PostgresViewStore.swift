@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Logging
 internal import PostgresNIO
 internal import ProjectorModel
 public import Views
@@ -43,8 +44,10 @@ public final class PostgresViewStore: ViewStore, @unchecked Sendable {
         public var statementTimeout: Duration?
         /// How long connecting may take. Default 10 s.
         public var connectTimeout: Duration
-        /// How long a transaction whose connection was lost before its commit (a server restart)
-        /// is tried again on new connections before its error goes to the caller. Default 60 s.
+        /// How long a transaction or read whose connection was lost (a server restart) is tried
+        /// again on new connections, a commit whose answer was lost is asked about, and opening
+        /// the store waits for a free connection slot, before the error goes to the caller.
+        /// Default 60 s.
         public var reconnectTimeout: Duration
 
         /// Creates a configuration.
@@ -66,6 +69,8 @@ public final class PostgresViewStore: ViewStore, @unchecked Sendable {
     public let configuration: Configuration
 
     let session: PostgresSession
+    /// Says when the connection was lost and found again (the worker's log).
+    let logger = Logger(label: "projector.postgres")
     /// Serializes every use of the one connection.
     let lock = NSRecursiveLock()
     /// Prepared generations by pipeline key (`name` or `name@shadow`).
@@ -87,6 +92,7 @@ public final class PostgresViewStore: ViewStore, @unchecked Sendable {
             setup.append("SET statement_timeout = \(Self.milliseconds(timeout))")
         }
         session = PostgresSession(location: location, setup: setup, connectTimeout: configuration.connectTimeout)
+        try waitForConnectionSlot()
         if configuration.isReadOnly {
             let rows = try session.query(
                 "SELECT to_regclass('_projector_pipelines') IS NOT NULL", doing: "opening the view store \(location)")
@@ -103,6 +109,15 @@ public final class PostgresViewStore: ViewStore, @unchecked Sendable {
                     + "CREATE SCHEMA IF NOT EXISTS \(quoted(location.schema)); \(Self.internalSchema) COMMIT",
                 doing: "creating the internal tables of the view store \(location)")
         }
+    }
+
+    /// Drops the store's schema with everything in it: a scratch store made for one run
+    /// (`projector bench`, `projector demo`) leaves nothing behind. Nobody may use it afterwards.
+    public func dropSchema() throws {
+        try access {
+            try session.script("DROP SCHEMA IF EXISTS \(quoted(location.schema)) CASCADE", doing: "dropping schema \(location.schema)")
+        }
+        generations = [:]
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
@@ -154,54 +169,6 @@ public final class PostgresViewStore: ViewStore, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try body()
-    }
-
-    /// Runs `body` in one transaction that commits when it returns and rolls back when it throws.
-    /// `locking` are pipeline keys whose advisory locks the transaction takes first, in order.
-    ///
-    /// When the connection is lost before COMMIT was sent (a server restart), the server kept
-    /// nothing of the transaction: it runs again on a new connection, with growing pauses, until
-    /// ``Configuration/reconnectTimeout``. A connection lost during COMMIT is not retried (the
-    /// commit may have happened): the error goes to the caller, which resumes from the store.
-    func transaction<T>(locking keys: [String], doing action: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
-        try access {
-            let deadline = ContinuousClock.now + configuration.reconnectTimeout
-            var pause = Duration.milliseconds(50)
-            while true {
-                var isCommitting = false
-                do {
-                    let locks = keys.map { "SELECT pg_advisory_xact_lock(\(Self.lockKey($0)));" }.joined(separator: " ")
-                    try session.script("BEGIN; " + locks, doing: action())
-                    do {
-                        let result = try body()
-                        isCommitting = true
-                        try session.script("COMMIT", doing: action())
-                        return result
-                    } catch {
-                        if !session.lostConnection { try? session.script("ROLLBACK", doing: "rolling back") }
-                        throw error
-                    }
-                } catch where session.lostConnection && !isCommitting && ContinuousClock.now + pause < deadline {
-                    Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18 + Double(pause.components.seconds))
-                    pause = min(pause * 2, .seconds(2))
-                }
-            }
-        }
-    }
-
-    /// Runs `body` in one read-only snapshot (`REPEATABLE READ`).
-    func read<T>(doing action: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
-        try access {
-            try session.script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", doing: action())
-            do {
-                let result = try body()
-                try session.script("COMMIT", doing: action())
-                return result
-            } catch {
-                try? session.script("ROLLBACK", doing: "rolling back")
-                throw error
-            }
-        }
     }
 }
 

@@ -2,9 +2,11 @@ import ArgumentParser
 import Foundation
 import KafkaClient
 import Pipelines
+import PostgresViews
 import Projector
 import ProjectorHTTP
 import ProjectorTools
+import Views
 
 /// `projector bench`: throughput of Projector's consumer (and optionally a pipeline) on a cluster.
 struct BenchCommand: ParsableCommand {
@@ -28,6 +30,9 @@ struct BenchCommand: ParsableCommand {
         error (exit 2) unless --existing reads it as it is. A cluster that cannot create topics \
         (`projector dev-broker`) fails with the command that starts one having the topic.
 
+        With --db postgres://…, the pipeline phase writes into that PostgreSQL server instead, in a \
+        new schema (projector_bench_<random>) that is dropped at the end.
+
         Progress goes to stderr on a terminal only (not with CI=true).
 
         Exit codes: 0 ok, 1 broker or database failure, 2 bad usage.
@@ -36,6 +41,7 @@ struct BenchCommand: ParsableCommand {
           projector bench --messages 200000
           projector bench --brokers kafka:9092 --topic bench --messages 1000000 --partitions 12
           projector bench --brokers kafka:9092 --topic orders --existing --pipeline pipelines/order_summary.yaml
+          projector bench --messages 100000 --pipeline pipelines/order_summary.yaml --db postgres://projector@db:5432/views
         """)
 
     @Option(help: ArgumentHelp("Bootstrap brokers, host:port[,host:port...]; default: start an embedded broker.", valueName: "host:port"))
@@ -60,6 +66,13 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Also project the topic through this pipeline into a temporary SQLite file.", valueName: "file"))
     var pipeline: String?
+
+    @Option(help: ArgumentHelp(
+        "With --pipeline: a postgres://user@host:port/db URL to project into (a new schema, dropped at the end) "
+            + "instead of a temporary SQLite file.", valueName: "url"))
+    var db: String?
+
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: .hidden)
     var events = Bench.Events.synthetic.rawValue
@@ -93,6 +106,15 @@ struct BenchCommand: ParsableCommand {
         if http != nil && pipeline == nil { throw ValidationError("--http measures the pipeline phase: give --pipeline too.") }
         if let http, !http.contains(":") { throw ValidationError("--http expects host:port, e.g. 127.0.0.1:0; got '\(http)'.") }
         guard scrapeInterval > 0, scrapeInterval <= 3_600 else { throw ValidationError("--scrape-interval must be more than 0 and at most 3600 seconds.") }
+        if let db {
+            if pipeline == nil { throw ValidationError("--db is where the pipeline phase writes: give --pipeline too.") }
+            if !PostgresLocation.isPostgresURL(db) {
+                throw ValidationError("--db must be a postgres:// URL; without it the pipeline goes to a temporary SQLite file.")
+            }
+            if database.schema != "public" {
+                throw ValidationError("bench projects into a new schema of its own, dropped at the end: leave out --db-schema.")
+            }
+        }
         if Bench.Events(rawValue: events) == nil {
             throw ValidationError("--events must be one of \(Bench.Events.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -195,25 +217,50 @@ struct BenchCommand: ParsableCommand {
             report(results.last!)
         }
         if let plan {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("projector-bench-\(UUID().uuidString).sqlite").path
-            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-            results.append(try projectServed(plan, options: options, databasePath: path))
+            results.append(try projectServed(plan, options: options))
             report(results.last!)
         }
         withExtendedLifetime(cluster) {}
     }
 
+    /// The pipeline phase into a new store (a temporary SQLite file, or a new schema with --db),
+    /// removed afterwards.
+    private func projectServed(_ plan: Plan, options: Bench.Options) throws -> BenchMeasurement {
+        guard let db, var location = try database.postgresLocation(db) else {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("projector-bench-\(UUID().uuidString).sqlite").path
+            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            let store: any ViewStore
+            do {
+                store = try SQLiteViewStore(path: path)
+            } catch {
+                throw failure(ProjectorError(code: .database, message: "bench: \(error)"))
+            }
+            return try projectServed(plan, options: options, into: store)
+        }
+        location.schema = "projector_bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let store: PostgresViewStore
+        do {
+            store = try PostgresViewStore(location: location)
+        } catch {
+            throw failure(ProjectorError(code: .database, message: "bench: \(error)"))
+        }
+        defer {
+            do { try store.dropSchema() } catch { printError("bench: \(error)") }
+        }
+        return try projectServed(plan, options: options, into: store)
+    }
+
     /// The pipeline phase; with --http, with the operations server up and scraped as Prometheus would.
-    private func projectServed(_ plan: Plan, options: Bench.Options, databasePath: String) throws -> BenchMeasurement {
-        guard http != nil else { return try Bench(options: options).project(plan, databasePath: databasePath) }
+    private func projectServed(_ plan: Plan, options: Bench.Options, into store: any ViewStore) throws -> BenchMeasurement {
+        guard http != nil else { return try Bench(options: options).project(plan, into: store) }
         var served = options
         if served.properties["statistics.interval.ms"] == nil { served.properties["statistics.interval.ms"] = "10000" }
         let operations = try OperationsOptions.parse(["--http", http!])
         let metrics = operations.makeMetrics()
         served.metrics = metrics
-        guard let (server, port) = try operations.serve(metrics: metrics, db: nil, database: nil) else { return try Bench(options: options).project(plan, databasePath: databasePath) }
+        guard let (server, port) = try operations.serve(metrics: metrics, db: nil, database: nil) else { return try Bench(options: options).project(plan, into: store) }
         let scraper = MetricsScraper(port: port, interval: .milliseconds(Int64(scrapeInterval * 1000)))
-        let measurement = try Bench(options: served).project(plan, databasePath: databasePath)
+        let measurement = try Bench(options: served).project(plan, into: store)
         let scrapes = scraper.stop()
         server.stop()
         printError("bench: --http: \(scrapes.ok) scrape(s) of http://127.0.0.1:\(port)/metrics answered 200"

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import PostgresViews
 import Projector
 import ProjectorTools
 
@@ -10,7 +12,9 @@ struct DemoCommand: ParsableCommand {
         discussion: """
         Starts librdkafka's mock cluster on loopback, produces the sample events of \
         pipelines/samples/ and a generated stream of e-commerce events, runs every pipeline of \
-        pipelines/ into one SQLite file, and prints a few rows of each view.
+        pipelines/ into one SQLite file, and prints a few rows of each view. With --db postgres://… \
+        the views go to that PostgreSQL server instead, in the schema --db-schema names (default \
+        projector_demo, never public), which the demo drops and creates again.
 
         With --brokers it is a feed for a real cluster instead: it produces --events generated events \
         (--rate per second; SIGINT/SIGTERM stop it) to the topics inventory, orders and payments, which \
@@ -19,14 +23,17 @@ struct DemoCommand: ParsableCommand {
         Examples:
           projector demo
           projector demo --events 1000000 --partitions 24 --db /tmp/demo.sqlite
+          projector demo --db postgres://projector@db:5432/views --db-schema demo
           projector demo --brokers kafka:9092 --events 10000000 --rate 500
         """)
 
     @Option(help: "The folder with the pipeline files and samples/.")
     var pipelines = "pipelines"
 
-    @Option(help: "The SQLite file for the views (replaced).")
+    @Option(help: "The SQLite file for the views (replaced), or a postgres:// URL (see above).")
     var db = "demo.sqlite"
+
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "How many generated events follow the samples.")
     var events = 100_000
@@ -51,10 +58,13 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         if let brokers { return try feed(brokers) }
-        let demo = Demo(options: .init(pipelinesDirectory: pipelines, databasePath: db,
-                                       generatedEvents: events, partitions: partitions))
+        let options = Demo.Options(pipelinesDirectory: pipelines, databasePath: db, generatedEvents: events, partitions: partitions)
+        if var location = try database.postgresLocation(db) {
+            if location.schema == "public" { location.schema = "projector_demo" }
+            return try runOnPostgres(options, location)
+        }
         do {
-            try demo.run { print($0) }
+            try Demo(options: options).run { print($0) }
         } catch {
             throw failure(error)
         }
@@ -63,6 +73,30 @@ struct DemoCommand: ParsableCommand {
             The views are in \(db); try:
               \(shellCommand(["sqlite3", db, "SELECT * FROM order_summary LIMIT 10"]))
               \(shellCommand([CommandLine.arguments[0], "status", "--db", db]))
+            """)
+    }
+
+    /// The demo into a PostgreSQL schema, dropped and created again first (as the SQLite file is replaced).
+    private func runOnPostgres(_ base: Demo.Options, _ location: PostgresLocation) throws {
+        var options = base
+        options.databasePath = location.description
+        options.openStore = { readOnly in try PostgresViewStore(location: location, configuration: .init(isReadOnly: readOnly)) }
+        do {
+            try PostgresViewStore(location: location).dropSchema()
+            try Demo(options: options).run { print($0) }
+        } catch let error as ProjectorError {
+            throw failure(error)
+        } catch {
+            throw failure(ProjectorError(code: .database, message: "demo: \(error)"))
+        }
+        var url = URLComponents(string: db)
+        url?.password = nil
+        print("""
+
+            The views are in schema \(location.schema) of \(location); try:
+              \(shellCommand(["psql", url?.string ?? db, "-c", "SELECT * FROM \(location.schema).order_summary LIMIT 10"]))
+              \(shellCommand([CommandLine.arguments[0], "status", "--db", db, "--db-schema", location.schema]
+                    + (database.passwordFile.map { ["--db-password-file", $0] } ?? [])))
             """)
     }
 

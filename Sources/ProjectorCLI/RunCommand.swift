@@ -51,8 +51,10 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
     @Option(help: "The most messages in one batch, i.e. one SQLite transaction.")
     var batchSize = 10_000
 
-    @Option(help: ArgumentHelp("Seconds a batch waits for another connection's lock on the SQLite file before the worker fails.",
-                               valueName: "seconds"))
+    @Option(help: ArgumentHelp(
+        "Seconds a batch waits for another connection's lock on the SQLite file before the worker fails; on PostgreSQL, for "
+            + "another worker's lock, a free connection slot, and a new connection after the server went away.",
+        valueName: "seconds"))
     var busyTimeout: Double = 60
 
     @Option(help: ArgumentHelp("Seconds the worker waits for the cluster's first answer before it fails.", valueName: "seconds"))
@@ -130,6 +132,10 @@ struct RunCommand: ParsableCommand, ConfiguresLogging {
             }
             return "hint: start the definition that rebuilt the views (\(file) still holds this worker's); "
                 + "its version and hash: " + shellCommand([CommandLine.arguments[0], "status", "--db", db] + database.arguments)
+        case .database:
+            // The batch in flight rolled back with its checkpoints: the same command goes on from them.
+            return "hint: nothing of the failed batch was stored; to resume from the stored checkpoints: "
+                + shellCommand(CommandLine.arguments)
         default:
             return nil
         }

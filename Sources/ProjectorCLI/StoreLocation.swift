@@ -56,14 +56,16 @@ struct DatabaseOptions: ParsableArguments {
 /// writers wait up to a minute (by default) for the write lock: several pipelines of one process
 /// (or several processes) share one SQLite file and take turns, one batch transaction at a time;
 /// past the timeout a write fails with `.busy`. PostgreSQL writers of one pipeline take turns on
-/// an advisory lock with the same timeout (`lock_timeout`).
+/// an advisory lock with the same timeout (`lock_timeout`), and wait as long for a free connection
+/// slot or, after the server went away, for a new connection.
 func openStore(
     _ location: String, database: DatabaseOptions, readOnly: Bool = false, busyTimeout: Duration = .seconds(60)
 ) throws -> any ViewStore {
     let postgres = try database.postgresLocation(location)
     do {
         if let postgres {
-            return try PostgresViewStore(location: postgres, configuration: .init(isReadOnly: readOnly, lockTimeout: busyTimeout))
+            return try PostgresViewStore(location: postgres, configuration: .init(
+                isReadOnly: readOnly, lockTimeout: busyTimeout, reconnectTimeout: busyTimeout))
         }
         return try SQLiteViewStore(path: location, configuration: .init(isReadOnly: readOnly, busyTimeout: busyTimeout))
     } catch {

@@ -4,7 +4,7 @@ internal import KafkaClient
 public import Logging
 public import Pipelines
 internal import Synchronization
-internal import Views
+public import Views
 internal import ProjectorModel
 
 /// Measures Projector's Kafka paths on a cluster: producing synthetic events, consuming them with
@@ -235,10 +235,21 @@ public struct Bench: Sendable {
     /// - Throws: ``ProjectorError`` `.broker`, `.database`, or `.eventFailed` under `on_error: fail`.
     public func project(_ plan: Plan, databasePath: String) throws(ProjectorError) -> BenchMeasurement {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
-        let renamed = RenamedProjection(plan: plan, topic: options.topic)
         let store: SQLiteViewStore
         do {
             store = try SQLiteViewStore(path: databasePath)
+        } catch {
+            throw ProjectorError(code: .database, message: "bench: \(error)")
+        }
+        return try project(plan, into: store)
+    }
+
+    /// Projects the whole topic through `plan` into `store`, which holds nothing of the pipeline
+    /// yet (a new SQLite file, a new PostgreSQL schema), as ``project(_:databasePath:)`` does.
+    /// - Throws: ``ProjectorError`` `.broker`, `.database`, or `.eventFailed` under `on_error: fail`.
+    public func project(_ plan: Plan, into store: any ViewStore) throws(ProjectorError) -> BenchMeasurement {
+        let renamed = RenamedProjection(plan: plan, topic: options.topic)
+        do {
             try store.prepare(pipeline: renamed.name, version: renamed.version, hash: renamed.definitionHash, views: renamed.views)
         } catch {
             throw ProjectorError(code: .database, message: "bench: \(error)")

@@ -2,7 +2,7 @@ public import Projector
 internal import Foundation
 internal import KafkaClient
 internal import Pipelines
-internal import Views
+public import Views
 internal import Synchronization
 internal import ProjectorModel
 
@@ -13,8 +13,12 @@ public struct Demo: Sendable {
     public struct Options: Sendable {
         /// The folder of pipeline files (`*.yaml`) and `samples/<topic>.jsonl`.
         public var pipelinesDirectory: String
-        /// The SQLite file the views go to; replaced at the start.
+        /// The SQLite file the views go to; replaced at the start. With ``openStore``, the store's
+        /// name in messages.
         public var databasePath: String
+        /// Opens a connection to another store than the SQLite file (`readOnly` for the look at
+        /// the views), one per pipeline; the caller empties it first. `nil` for the SQLite file.
+        public var openStore: (@Sendable (_ readOnly: Bool) throws -> any ViewStore)?
         /// How many generated events follow the samples.
         public var generatedEvents: Int
         /// Partitions per topic on the embedded broker.
@@ -27,6 +31,7 @@ public struct Demo: Sendable {
             self.databasePath = databasePath
             self.generatedEvents = generatedEvents
             self.partitions = partitions
+            openStore = nil
         }
     }
 
@@ -63,8 +68,10 @@ public struct Demo: Sendable {
         } catch {
             throw ProjectorError(code: .broker, message: "demo: \(error)")
         }
-        try? FileManager.default.removeItem(atPath: options.databasePath)
-        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: options.databasePath + suffix) }
+        if options.openStore == nil {
+            try? FileManager.default.removeItem(atPath: options.databasePath)
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: options.databasePath + suffix) }
+        }
         try project(plans, brokers: cluster.bootstrapServers, delivered: delivered, print: print)
         try show(plans, print: print)
         try showEmitted(plans, brokers: cluster.bootstrapServers, print: print)
@@ -116,9 +123,9 @@ public struct Demo: Sendable {
         let totals = DemoTotals(plans.map { plan in plan.topics.reduce(0) { $0 + (delivered[$1] ?? 0) } })
         var workers: [Worker] = []
         for (index, plan) in plans.enumerated() {
-            let store: SQLiteViewStore
+            let store: any ViewStore
             do {
-                store = try SQLiteViewStore(path: options.databasePath, configuration: .init(busyTimeout: .seconds(60)))
+                store = try openStore(readOnly: false)
             } catch {
                 throw ProjectorError(code: .database, message: "demo: \(error)")
             }
@@ -142,9 +149,14 @@ public struct Demo: Sendable {
         print("Projected \(events) events in \(String(format: "%.1f", seconds)) s (\(Int(Double(events) / max(seconds, 0.001))) events/s over all pipelines, group joins included)")
     }
 
+    private func openStore(readOnly: Bool) throws -> any ViewStore {
+        if let open = options.openStore { return try open(readOnly) }
+        return try SQLiteViewStore(path: options.databasePath, configuration: .init(isReadOnly: readOnly, busyTimeout: .seconds(60)))
+    }
+
     private func show(_ plans: [Plan], print: (String) -> Void) throws(ProjectorError) {
         do {
-            let store = try SQLiteViewStore(path: options.databasePath, configuration: .init(isReadOnly: true))
+            let store = try openStore(readOnly: true)
             for plan in plans {
                 for view in plan.pipeline.views {
                     let rows = try store.rows(ofView: view.name, limit: 5)

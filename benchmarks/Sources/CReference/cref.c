@@ -5,6 +5,7 @@
  *
  *   cref consume    --brokers B --topic T [--passes K] [--batch N] [-X k=v]...
  *   cref project    --brokers B --topic T --db FILE [--batch N] [-X k=v]...
+ *   cref project-pg --brokers B --topic T --db postgres://… [--batch N] [-X k=v]...   (cref_postgres.c)
  *   cref produce    --brokers B --topic T --messages N [--size BYTES] [-X k=v]...
  *   cref watermarks --brokers B --topic T
  *
@@ -32,14 +33,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cref.h"
+
 #define MAX_PROPS 64
 
-static const char *brokers, *topic, *db_path;
-static long passes = 1, batch_size = 10000, messages_wanted = 0, value_size = 220;
+const char *brokers, *topic, *db_path;
+long batch_size = 10000;
+static long passes = 1, messages_wanted = 0, value_size = 220;
 static const char *props[MAX_PROPS][2];
 static int prop_count;
 
-static void die(int code, const char *fmt, ...) {
+void die(int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fputs("cref: error: ", stderr);
@@ -49,13 +53,13 @@ static void die(int code, const char *fmt, ...) {
     exit(code);
 }
 
-static double now_seconds(void) {
+double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double cpu_seconds(void) {
+double cpu_seconds(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
@@ -71,7 +75,7 @@ static long max_rss_kb(void) {
 static double *latencies;
 static size_t latency_count, latency_capacity;
 
-static void record_latency(double seconds) {
+void record_latency(double seconds) {
     if (latency_count == latency_capacity) {
         latency_capacity = latency_capacity ? latency_capacity * 2 : 4096;
         latencies = realloc(latencies, latency_capacity * sizeof *latencies);
@@ -92,14 +96,14 @@ static double percentile(double p) {
 }
 
 /* Allocations so far, when libmalloccount.so is preloaded; -1 otherwise. */
-static long long allocations(void) {
+long long allocations(void) {
     uint64_t (*counter)(void) = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "malloccount_total");
     return counter ? (long long)counter() : -1;
 }
 
-static long long allocations_start;
+long long allocations_start;
 
-static void report(const char *mode, long messages, long long bytes, double seconds, double cpu) {
+void report(const char *mode, long messages, long long bytes, double seconds, double cpu) {
     long long allocated = allocations();
     if (allocated >= 0) allocated -= allocations_start;
     printf("{\"tool\":\"c\",\"mode\":\"%s\",\"messages\":%ld,\"bytes\":%lld,\"seconds\":%.6f,\"cpu_seconds\":%.6f,"
@@ -118,7 +122,7 @@ static void apply_props(rd_kafka_conf_t *conf) {
 }
 
 /* The Swift KafkaConsumerConfiguration defaults, key for key. */
-static rd_kafka_t *new_consumer(void) {
+rd_kafka_t *new_consumer(void) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char group[64];
     snprintf(group, sizeof group, "cref-assign-%ld", (long)getpid());
@@ -145,12 +149,7 @@ static rd_kafka_t *new_consumer(void) {
 }
 
 /* Partitions of the topic and their watermarks; fails unless every low watermark is 0. */
-typedef struct {
-    int count;
-    int64_t low[1024], high[1024];
-} topic_info;
-
-static void read_topic(rd_kafka_t *rk, topic_info *info, int require_full) {
+void read_topic(rd_kafka_t *rk, topic_info *info, int require_full) {
     const struct rd_kafka_metadata *md;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
@@ -169,7 +168,7 @@ static void read_topic(rd_kafka_t *rk, topic_info *info, int require_full) {
     }
 }
 
-static void assign_all(rd_kafka_t *rk, const topic_info *info) {
+void assign_all(rd_kafka_t *rk, const topic_info *info) {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(info->count);
     for (int p = 0; p < info->count; p++) rd_kafka_topic_partition_list_add(list, topic, p)->offset = info->low[p];
     rd_kafka_resp_err_t err = rd_kafka_assign(rk, list);
@@ -178,7 +177,7 @@ static void assign_all(rd_kafka_t *rk, const topic_info *info) {
 }
 
 /* One batch: what is queued now, else wait briefly for the first records. */
-static ssize_t next_batch(rd_kafka_queue_t *queue, rd_kafka_message_t **messages) {
+ssize_t next_batch(rd_kafka_queue_t *queue, rd_kafka_message_t **messages) {
     ssize_t n = rd_kafka_consume_batch_queue(queue, 0, messages, batch_size);
     if (n == 0) n = rd_kafka_consume_batch_queue(queue, 1, messages, batch_size);
     if (n < 0) die(1, "consume_batch_queue: %s", rd_kafka_err2str(rd_kafka_last_error()));
@@ -232,10 +231,6 @@ static int mode_consume(void) {
 }
 
 /* ---- A minimal in-place JSON scanner: enough to read the fields order_summary needs. ---- */
-
-typedef struct {
-    const char *p, *end;
-} scanner;
 
 static void skip_ws(scanner *s) {
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\t' || *s->p == '\r')) s->p++;
@@ -293,14 +288,7 @@ static int skip_value(scanner *s) {
     }
 }
 
-typedef struct { const char *start, *end; } span;
-
-typedef struct {
-    span type, timestamp, customer, currency, carrier, total;
-    long items, quantity;
-} order_event;
-
-static int key_is(const char *a, const char *b, const char *name) {
+int key_is(const char *a, const char *b, const char *name) {
     size_t n = strlen(name);
     return (size_t)(b - a) == n && memcmp(a, name, n) == 0;
 }
@@ -350,7 +338,7 @@ static int scan_items(scanner *s, order_event *e) {
     }
 }
 
-static int scan_object(scanner *s, order_event *e, int is_data) {
+int scan_object(scanner *s, order_event *e, int is_data) {
     skip_ws(s);
     if (s->p >= s->end || *s->p != '{') return 0;
     s->p++;
@@ -621,7 +609,7 @@ static int mode_watermarks(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) die(2, "usage: cref consume|project|produce|watermarks --brokers B --topic T [options]");
+    if (argc < 2) die(2, "usage: cref consume|project|project-pg|produce|watermarks --brokers B --topic T [options]");
     const char *mode = argv[1];
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -645,6 +633,7 @@ int main(int argc, char **argv) {
     if (!brokers || !topic) die(2, "--brokers and --topic are required");
     if (!strcmp(mode, "consume")) return mode_consume();
     if (!strcmp(mode, "project")) return mode_project();
+    if (!strcmp(mode, "project-pg")) return mode_project_postgres();
     if (!strcmp(mode, "produce")) return mode_produce();
     if (!strcmp(mode, "watermarks")) return mode_watermarks();
     die(2, "unknown mode %s", mode);
