@@ -22,7 +22,7 @@ extension Demo {
     /// timers still pending.
     func showSagas(_ plans: [Plan], print: (String) -> Void) throws(ProjectorError) {
         do {
-            let store = try SQLiteViewStore(path: options.databasePath, configuration: .init(isReadOnly: true))
+            let store = try openStore(readOnly: true)
             let statuses = try store.pipelines()
             for plan in plans where plan.timersView != nil {
                 let pending = statuses.first { $0.name == plan.name }?.pendingTimers ?? 0

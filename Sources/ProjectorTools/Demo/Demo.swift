@@ -149,7 +149,7 @@ public struct Demo: Sendable {
         print("Projected \(events) events in \(String(format: "%.1f", seconds)) s (\(Int(Double(events) / max(seconds, 0.001))) events/s over all pipelines, group joins included)")
     }
 
-    private func openStore(readOnly: Bool) throws -> any ViewStore {
+    func openStore(readOnly: Bool) throws -> any ViewStore {
         if let open = options.openStore { return try open(readOnly) }
         return try SQLiteViewStore(path: options.databasePath, configuration: .init(isReadOnly: readOnly, busyTimeout: .seconds(60)))
     }
