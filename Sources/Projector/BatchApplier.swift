@@ -106,7 +106,21 @@ package struct BatchApplier: Sendable {
         _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader] = { _ in [] },
         rows: inout some RowReader
     ) throws -> Evaluation {
-        let result = try projection.run(messages, rows: &rows)
+        evaluation(of: try projection.run(messages, rows: &rows), messages, headers: headers)
+    }
+
+    /// Runs the projection over `messages` into `set`, a change set kept across batches (a
+    /// rebuild's window, which writes `set.changes` itself): the evaluation's `changes` are empty.
+    /// - Throws: what `rows` throws.
+    package func evaluate(
+        _ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader, into set: inout ChangeSet
+    ) throws -> Evaluation {
+        evaluation(of: try projection.run(messages, rows: &rows, into: &set), messages, headers: { _ in [] })
+    }
+
+    private func evaluation(
+        of result: PlanResult, _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader]
+    ) -> Evaluation {
         let consumed = result.stoppedAt ?? messages.count
         let checkpoints = Self.checkpoints(after: UnsafeBufferPointer(rebasing: messages[0 ..< consumed]), topics: projection.topics)
         var failure: (EventError, String)?

@@ -47,6 +47,46 @@ extension Projection {
     public var emitTopics: [String] { [] }
 }
 
+extension Projection {
+    /// Runs a batch into `set`, a change set kept across batches (a rebuild's window): the
+    /// result's `changes` are empty, `set.changes` has them. A plan runs on the set itself; any
+    /// other projection reads through it and its changes are folded in.
+    /// - Throws: only what `rows` throws.
+    package func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader, into set: inout ChangeSet) throws -> PlanResult {
+        if let plan = self as? Plan { return try plan.run(messages, rows: &rows, into: &set) }
+        var result: PlanResult
+        do {
+            // Scoped: the reader's copy of the set is gone before the set changes (no copy on write).
+            var reader = ChangeSetRows(set: set, base: rows)
+            result = try run(messages, rows: &reader)
+            rows = reader.base
+        }
+        for change in result.changes {
+            let entry = try set.entry(view: change.view, key: change.key, rows: &rows)
+            set.set(entry, change.row)
+        }
+        set.beginEvent()  // drops the undo log of the fold
+        result.changes = []
+        return result
+    }
+}
+
+/// Reads rows through a change set: what the set holds, else the base reader's row.
+private struct ChangeSetRows<Base: RowReader>: RowReader {
+    let set: ChangeSet
+    var base: Base
+
+    mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
+        if let held = set.held(view: view, key: key) { return held }
+        return try base.row(in: view, key: key)
+    }
+
+    /// The base reader's range: only timers read key ranges, and a projection in Swift has none.
+    mutating func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]] {
+        try base.rows(in: view, keyPrefix: keyPrefix, upTo: upTo)
+    }
+}
+
 extension Plan: Projection {
     /// The pipeline's name.
     public var name: String { pipeline.name }

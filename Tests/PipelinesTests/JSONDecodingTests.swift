@@ -97,6 +97,33 @@ import Testing
         #expect((Self.foundation(json, ["$.a"]) == nil) != lenientInFoundation.contains(json), "Foundation and the scanner disagree on \(json)")
     }
 
+    /// Invalid UTF-8 is an error wherever it sits in a string: in the word that holds the closing
+    /// quote (the scanner once skipped those bytes unchecked when more of the message followed),
+    /// after a whole word, in a member no path reads, or in a member name.
+    @Test func rejectsInvalidUTF8InStringsOfEveryLength() throws {
+        func scans(_ parts: [[UInt8]]) -> Bool {
+            var trie = PathTrie()
+            _ = trie.insert(try! JSONPath.parse("$.a").get())
+            _ = trie.finish()
+            let bytes = parts.flatMap { $0 }
+            return bytes.withUnsafeBufferPointer { buffer in
+                let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: trie.slotCount)
+                defer { slots.deallocate() }
+                var scanner = JSONScanner(buffer)
+                return (try? scanner.scanDocument(trie: trie, slots: slots)) != nil
+            }
+        }
+        let invalid: [[UInt8]] = [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0x80]]
+        for bad in invalid {
+            for text in [bad, Array("12345678".utf8) + bad, bad + Array("x".utf8)] {
+                #expect(!scans([Array(#"{"a":""#.utf8), text, Array(#"","z":12345678}"#.utf8)]), "accepted \(text) in a value read")
+                #expect(!scans([Array(#"{"b":""#.utf8), text, Array(#"","a":12345678}"#.utf8)]), "accepted \(text) in a value skipped")
+                #expect(!scans([Array(#"{""#.utf8), text, Array(#"":12345678}"#.utf8)]), "accepted \(text) in a member name")
+            }
+        }
+        #expect(scans([Array(#"{"a":"é","b":"中","é":"😀"}"#.utf8)]))
+    }
+
     @Test func rejectsNestingBeyondTheLimit() throws {
         let json = #"{"a":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"
         #expect(try Self.scanned(json, ["$.b"]) == nil)

@@ -67,6 +67,32 @@ func event(_ type: String, _ id: String?, _ fields: String = "") -> TestMessage 
         #expect(store.tables[0][[.text("even")]]?[1] == .integer(5))
     }
 
+    /// A rebuild runs batch after batch into one kept change set (its window): the rows it ends
+    /// with are those of one batch over all the messages, each key read once.
+    @Test func batchesRunIntoAKeptChangeSetEqualOneBatch() throws {
+        let plan = try counterPipeline()
+        let messages = (0..<12).map { i in
+            i % 5 == 4 ? event("Remove", "k\(i % 3)") : event(i % 4 == 3 ? "Touch" : "Add", "k\(i % 3)", #""by":\#(i)"#)
+        }
+        var whole = MemoryStore(plan)
+        try run(plan, messages, store: &whole)
+        var kept = MemoryStore(plan)
+        var set = ChangeSet(measuresSize: true)
+        var applied = 0
+        for batch in stride(from: 0, to: messages.count, by: 5).map({ Array(messages[$0..<min($0 + 5, messages.count)]) }) {
+            let result = try run(plan, batch, store: &kept, into: &set)
+            #expect(result.changes.isEmpty)
+            applied += result.counters.applied
+        }
+        #expect(kept.reads.count == 3)
+        kept.apply(set.changes)
+        #expect(kept.tables == whole.tables)
+        #expect(applied == messages.count)
+        #expect(set.estimatedBytes > 0)
+        set.removeAll()
+        #expect(set.isEmpty && set.estimatedBytes == 0)
+    }
+
     /// SQLite compares text keys by their bytes, so the batch does too: "é" written precomposed
     /// and decomposed are two rows, and a text that changes only its normalization is a change.
     @Test func textKeysAndCellsCompareByTheirBytes() throws {

@@ -53,6 +53,18 @@ struct TestMessage {
 /// Runs `messages` through `plan` against `store`, applying the resulting changes.
 @discardableResult
 func run(_ plan: Plan, _ messages: [TestMessage], store: inout MemoryStore, apply: Bool = true) throws -> PlanResult {
+    let result = try withRawMessages(messages) { try plan.run($0, rows: &store) }
+    if apply { store.apply(result.changes) }
+    return result
+}
+
+/// Runs `messages` as one batch into `set`, a change set kept across batches (nothing is applied to `store`).
+func run(_ plan: Plan, _ messages: [TestMessage], store: inout MemoryStore, into set: inout ChangeSet) throws -> PlanResult {
+    try withRawMessages(messages) { try plan.run($0, rows: &store, into: &set) }
+}
+
+/// Calls `body` with the messages as a batch of `RawMessage`s (valid only inside `body`).
+func withRawMessages<R>(_ messages: [TestMessage], _ body: (UnsafeBufferPointer<RawMessage>) throws -> R) throws -> R {
     let keys = messages.map { $0.key.map { Array($0.utf8) } }
     let values = messages.map { $0.value.map { Array($0.utf8) } }
     var raws: [RawMessage] = []
@@ -69,9 +81,7 @@ func run(_ plan: Plan, _ messages: [TestMessage], store: inout MemoryStore, appl
         raws.append(RawMessage(key: copy(keys[i]), value: copy(values[i]), topic: m.topic, partition: m.partition,
                                offset: m.offset, timestamp: m.timestamp))
     }
-    let result = try raws.withUnsafeBufferPointer { try plan.run($0, rows: &store) }
-    if apply { store.apply(result.changes) }
-    return result
+    return try raws.withUnsafeBufferPointer { try body($0) }
 }
 
 func pipeline(_ yaml: String) throws -> Pipeline { try Pipeline(yaml: yaml, file: "test.yaml") }

@@ -35,6 +35,17 @@ enum ConstantValue: Sendable {
 }
 
 extension CompiledExpression {
+    /// Whether the expression reads a column of the operation's row.
+    var readsRow: Bool {
+        switch self {
+        case .column: return true
+        case .unary(_, let operand): return operand.readsRow
+        case .binary(_, let lhs, let rhs): return lhs.readsRow || rhs.readsRow
+        case .call(_, let arguments): return arguments.contains { $0.readsRow }
+        case .constant, .path, .aggregate, .meta, .lookup: return false
+        }
+    }
+
     /// Compiles `expr`: `paths` gives each JSON path its access-table id, `columns` are the row's,
     /// `lookups` registers each `lookup()` (the type checker allows them in operations only).
     static func compile(

@@ -37,6 +37,9 @@ final class CompiledOperation: Sendable {
     let keyColumns: [Int]
     let set: [Assignment]
     let when: CompiledExpression?
+    /// Whether a `set:` expression reads the row (`orders + 1`); when none does, the new row is
+    /// written in place instead of into a copy.
+    let setReadsRow: Bool
     /// A new row before its key and `set:` columns: every column's default.
     let defaults: [ViewValue]
     /// The view's `not_null: true` columns (empty for most views: then nothing is checked).
@@ -83,6 +86,7 @@ final class CompiledOperation: Sendable {
         setNames = op.set.map { view.columns[$0.column].name }
         setTexts = op.set.map(\.expr.canonical)
         when = op.when.map(compile)
+        setReadsRow = set.contains { $0.expression.readsRow }
         whenText = op.when?.canonical ?? ""
         defaults = view.columns.map(\.defaultValue)
         notNullColumns = view.columns.indices.filter { view.columns[$0].notNull }
@@ -114,14 +118,16 @@ final class CompiledOperation: Sendable {
             if let when, try !isTrue(when, context) { return }
             return try schedule.apply(context, &batch, &rows)
         }
-        var key: [ViewValue] = []
-        key.reserveCapacity(self.key.count)
-        for position in self.key.indices {
-            let v = try Evaluator.evaluate(self.key[position], context, row: [])
-            if v.isNull {
-                throw EventFailure(code: .nullKey, message: "key `\(keyNames[position])` of `\(title)` is null")
+        // One allocation of the exact size (`reserveCapacity` then `append` cost two calls into the array's growth path).
+        let key = try [ViewValue](unsafeUninitializedCapacity: self.key.count) { buffer, initialized in
+            for position in self.key.indices {
+                let v = try Evaluator.evaluate(self.key[position], context, row: [])
+                if v.isNull {
+                    throw EventFailure(code: .nullKey, message: "key `\(keyNames[position])` of `\(title)` is null")
+                }
+                (buffer.baseAddress! + position).initialize(to: try v.stored(as: keyTypes[position], column: keyNames[position]))
+                initialized = position + 1
             }
-            key.append(try v.stored(as: keyTypes[position], column: keyNames[position]))
         }
         let entry = try batch.entry(view: view, key: key, rows: &rows)
         var row: [ViewValue]
@@ -152,6 +158,8 @@ final class CompiledOperation: Sendable {
             return
         }
         var updated = row
+        // Then `updated` holds the only reference to the row's storage (a new row's copy of the defaults).
+        if !setReadsRow { row = [] }
         for index in set.indices {
             do {
                 let v = try Evaluator.evaluate(set[index].expression, context, row: row)

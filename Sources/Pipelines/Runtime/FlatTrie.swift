@@ -13,6 +13,8 @@ struct FlatTrie: Sendable {
         var nameStart: Int32
         var nameCount: Int32
         var child: Int32
+        /// The name's first eight bytes as a little-endian word, zero above them (see `JSONScanner.firstWord`).
+        var prefix: UInt64
     }
     struct Index: Sendable {
         var index: Int32
@@ -34,7 +36,9 @@ struct FlatTrie: Sendable {
             entry.memberStart = Int32(members.count)
             entry.memberCount = Int32(node.members.count)
             for (name, child) in node.members {
-                members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child)))
+                var prefix: UInt64 = 0
+                for (i, byte) in name.prefix(8).enumerated() { prefix |= UInt64(byte) << UInt64(i * 8) }
+                members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child), prefix: prefix))
                 names.append(contentsOf: name)
             }
             entry.indexStart = Int32(indexes.count)

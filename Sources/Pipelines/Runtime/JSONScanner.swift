@@ -18,10 +18,12 @@ struct JSONScanner {
 
     @inline(__always) private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
 
+    /// Skips JSON whitespace: one comparison when the next byte is not whitespace, the usual case.
     @inline(__always) mutating func skipWhitespace() {
         while position < bytes.count {
             let c = bytes[position]
-            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { position += 1 } else { return }
+            if c > 0x20 || (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) { return }
+            position += 1
         }
     }
 
@@ -32,21 +34,23 @@ struct JSONScanner {
         for i in slots.indices { slots[i] = .missing }
         skipWhitespace()
         guard position < bytes.count else { throw error("empty value") }
-        let root = try trie.flat.withView { (view) throws(JSONSyntaxError) -> Slot in
-            try value(node: view.entries.isEmpty ? -1 : 0, trie: view, slots: slots, depth: 0)
+        let root = try trie.flat.withView { (view) throws(JSONSyntaxError) -> Slot.Kind in
+            view.entries.isEmpty ? try skipValue(depth: 0) : try value(node: 0, trie: view, slots: slots, depth: 0).kind
         }
         skipWhitespace()
         guard position == bytes.count else { throw error("unexpected data after the JSON value") }
-        return root.kind
+        return root
     }
 
-    /// Scans one value; `node` is the trie node at this position, or -1 when no path goes here.
+    /// Scans one value at trie node `node`, recording the slots of the paths that go through it;
+    /// the members and elements no path enters are validated and skipped by ``skipValue(depth:)``.
     mutating func value(node: Int, trie: TrieView, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Slot {
         guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
-        guard let c = peek() else { throw error("unexpected end of JSON") }
+        guard position < bytes.count else { throw error("unexpected end of JSON") }
+        let entry = trie.entries[node]
         var slot = Slot()
         slot.start = position
-        switch c {
+        switch bytes[position] {
         case UInt8(ascii: "{"):
             position += 1
             slot.kind = .object
@@ -62,39 +66,15 @@ struct JSONScanner {
                     guard peek() == UInt8(ascii: ":") else { throw error("expected `:` after a member name") }
                     position += 1
                     skipWhitespace()
-                    var child = -1
-                    if node >= 0 {
-                        let entry = trie.entries[node]
-                        if entry.memberCount > 0 {
-                            let range = Int(entry.memberStart)..<Int(entry.memberStart + entry.memberCount)
-                            if key.extra == 0 {
-                                let count = key.end - key.start
-                                let name = bytes.baseAddress! + key.start
-                                for i in range {
-                                    let m = trie.members[i]
-                                    if Int(m.nameCount) == count, memcmp(name, trie.names.baseAddress! + Int(m.nameStart), count) == 0 {
-                                        child = Int(m.child)
-                                        break
-                                    }
-                                }
-                            } else {
-                                let decoded = Array(JSONScanner.unescape(UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])).utf8)
-                                for i in range {
-                                    let m = trie.members[i]
-                                    if UnsafeBufferPointer(rebasing: trie.names[Int(m.nameStart)..<Int(m.nameStart + m.nameCount)]).elementsEqual(decoded) {
-                                        child = Int(m.child)
-                                        break
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    let child = entry.memberCount > 0 ? member(key, of: entry, trie) : -1
                     if child >= 0 {
                         // Duplicate members: the last one wins, so forget what an earlier one set.
-                        let entry = trie.entries[child]
-                        for s in Int(entry.slotLower)..<Int(entry.slotUpper) { slots[s] = .missing }
+                        let childEntry = trie.entries[child]
+                        for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
+                        _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                    } else {
+                        _ = try skipValue(depth: depth + 1)
                     }
-                    _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                     skipWhitespace()
                     guard let d = peek() else { throw error("unexpected end of JSON in an object") }
                     position += 1
@@ -115,14 +95,15 @@ struct JSONScanner {
                 while true {
                     skipWhitespace()
                     var child = -1
-                    if node >= 0 {
-                        let entry = trie.entries[node]
-                        for i in Int(entry.indexStart)..<Int(entry.indexStart + entry.indexCount) where trie.indexes[i].index == count {
-                            child = Int(trie.indexes[i].child)
-                            break
-                        }
+                    for i in Int(entry.indexStart)..<Int(entry.indexStart + entry.indexCount) where trie.indexes[i].index == count {
+                        child = Int(trie.indexes[i].child)
+                        break
                     }
-                    _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                    if child >= 0 {
+                        _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                    } else {
+                        _ = try skipValue(depth: depth + 1)
+                    }
                     count += 1
                     skipWhitespace()
                     guard let d = peek() else { throw error("unexpected end of JSON in an array") }
@@ -146,8 +127,109 @@ struct JSONScanner {
             slot = try number()
         }
         if slot.kind != .string { slot.end = position }
-        if node >= 0, trie.entries[node].slot >= 0 { slots[Int(trie.entries[node].slot)] = slot }
+        if entry.slot >= 0 { slots[Int(entry.slot)] = slot }
         return slot
+    }
+
+    /// The trie child of `entry` named by the member name `key` (a string slot), or -1.
+    ///
+    /// Names are compared as a length and a first word (eight bytes) before any `memcmp`.
+    @inline(__always)
+    private func member(_ key: Slot, of entry: FlatTrie.Entry, _ trie: TrieView) -> Int {
+        let range = Int(entry.memberStart)..<Int(entry.memberStart + entry.memberCount)
+        guard key.extra == 0 else {
+            let decoded = Array(JSONScanner.unescape(UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])).utf8)
+            for i in range {
+                let m = trie.members[i]
+                if UnsafeBufferPointer(rebasing: trie.names[Int(m.nameStart)..<Int(m.nameStart + m.nameCount)]).elementsEqual(decoded) {
+                    return Int(m.child)
+                }
+            }
+            return -1
+        }
+        let count = key.end - key.start
+        let name = bytes.baseAddress! + key.start
+        let word = Self.firstWord(name, count: count, readable: bytes.count - key.start)
+        for i in range {
+            let m = trie.members[i]
+            if Int(m.nameCount) == count, m.prefix == word,
+               count <= 8 || memcmp(name + 8, trie.names.baseAddress! + Int(m.nameStart) + 8, count - 8) == 0 {
+                return Int(m.child)
+            }
+        }
+        return -1
+    }
+
+    /// The first `min(count, 8)` bytes at `name` as a little-endian word, zero above them; one
+    /// load when `readable` bytes allow it.
+    @inline(__always)
+    static func firstWord(_ name: UnsafePointer<UInt8>, count: Int, readable: Int) -> UInt64 {
+        if readable >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(name).loadUnaligned(as: UInt64.self))
+            return count >= 8 ? word : word & ((1 &<< UInt64(count &* 8)) &- 1)
+        }
+        var word: UInt64 = 0
+        for i in 0..<min(count, 8) { word |= UInt64(name[i]) &<< UInt64(i &* 8) }
+        return word
+    }
+
+    /// Validates and skips one value that no path of the trie enters; returns its kind.
+    mutating func skipValue(depth: Int) throws(JSONSyntaxError) -> Slot.Kind {
+        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
+        guard position < bytes.count else { throw error("unexpected end of JSON") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            position += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "}") { position += 1; return .object }
+            while true {
+                skipWhitespace()
+                guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                _ = try string()
+                skipWhitespace()
+                guard peek() == UInt8(ascii: ":") else { throw error("expected `:` after a member name") }
+                position += 1
+                skipWhitespace()
+                _ = try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let d = peek() else { throw error("unexpected end of JSON in an object") }
+                position += 1
+                if d == UInt8(ascii: ",") { continue }
+                if d == UInt8(ascii: "}") { return .object }
+                position -= 1
+                throw error("expected `,` or `}` in an object")
+            }
+        case UInt8(ascii: "["):
+            position += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "]") { position += 1; return .array }
+            while true {
+                skipWhitespace()
+                _ = try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let d = peek() else { throw error("unexpected end of JSON in an array") }
+                position += 1
+                if d == UInt8(ascii: ",") { continue }
+                if d == UInt8(ascii: "]") { return .array }
+                position -= 1
+                throw error("expected `,` or `]` in an array")
+            }
+        case UInt8(ascii: "\""):
+            _ = try string()
+            return .string
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .boolean
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .boolean
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
+        default:
+            _ = try number()
+            return .number
+        }
     }
 
     private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
@@ -158,35 +240,43 @@ struct JSONScanner {
         position += count
     }
 
+    @inline(__always) private static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
+
+    /// Scans a number at `position` (which is in the buffer).
     mutating func number() throws(JSONSyntaxError) -> Slot {
+        let base = bytes.baseAddress!
+        let count = bytes.count
         var slot = Slot(kind: .number, start: position, end: 0, extra: 1)
-        if peek() == UInt8(ascii: "-") { position += 1 }
-        guard let first = peek(), first >= 0x30 && first <= 0x39 else { throw error("invalid value") }
-        position += 1
-        if first != 0x30 {
-            while let d = peek(), d >= 0x30 && d <= 0x39 { position += 1 }
+        var p = position
+        if base[p] == UInt8(ascii: "-") { p += 1 }
+        guard p < count, Self.isDigit(base[p]) else { position = p; throw error("invalid value") }
+        p += 1
+        if base[p - 1] != 0x30 {
+            while p < count, Self.isDigit(base[p]) { p += 1 }
         }
-        if peek() == UInt8(ascii: ".") {
-            position += 1
+        if p < count, base[p] == UInt8(ascii: ".") {
+            p += 1
             slot.extra = 0
-            guard let d = peek(), d >= 0x30 && d <= 0x39 else { throw error("expected a digit after `.`") }
-            while let d = peek(), d >= 0x30 && d <= 0x39 { position += 1 }
+            guard p < count, Self.isDigit(base[p]) else { position = p; throw error("expected a digit after `.`") }
+            while p < count, Self.isDigit(base[p]) { p += 1 }
         }
-        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
-            position += 1
+        if p < count, base[p] | 0x20 == UInt8(ascii: "e") {
+            p += 1
             slot.extra = 0
-            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { position += 1 }
-            guard let d = peek(), d >= 0x30 && d <= 0x39 else { throw error("expected a digit in an exponent") }
-            while let d = peek(), d >= 0x30 && d <= 0x39 { position += 1 }
+            if p < count, base[p] == UInt8(ascii: "+") || base[p] == UInt8(ascii: "-") { p += 1 }
+            guard p < count, Self.isDigit(base[p]) else { position = p; throw error("expected a digit in an exponent") }
+            while p < count, Self.isDigit(base[p]) { p += 1 }
         }
-        slot.end = position
+        position = p
+        slot.end = p
         return slot
     }
 
     /// Scans a string at `"`; the slot spans the text between the quotes.
     ///
-    /// The bytes are or-ed together on the way (one instruction per word), so only a string that
-    /// holds a byte of 0x80 or more is checked for well-formed UTF-8, once its end is known.
+    /// Plain bytes are skipped eight at a time and or-ed together on the way (one instruction per
+    /// word), so only a string that holds a byte of 0x80 or more is checked for well-formed UTF-8,
+    /// once its end is known.
     mutating func string() throws(JSONSyntaxError) -> Slot {
         position += 1
         var slot = Slot(kind: .string, start: position, end: 0, extra: 0)
@@ -232,15 +322,15 @@ struct JSONScanner {
                 }
                 continue
             }
-            if c < 0x20 { throw error("control character in a string") }
-            position += 1
+            throw error("control character in a string")
         }
         throw error("unterminated string")
     }
 
     /// Skips plain string bytes eight at a time (SWAR): returns the position of the first `"`, `\`
-    /// or control byte, or of the last, incomplete word when none comes before it.
-    /// Every word skipped is or-ed into `seen`.
+    /// or control byte, or of the last, incomplete word when none comes before it. Every word
+    /// loaded is or-ed into `seen`, the one holding the stop byte included (its bytes before the
+    /// stop are part of the string).
     @inline(__always)
     static func plainRun(_ base: UnsafePointer<UInt8>, from start: Int, count: Int, seen: inout UInt64) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -253,91 +343,13 @@ struct JSONScanner {
             // A byte is flagged when it is zero (`"` or `\` after the xor) or below 0x20. Borrows
             // can flag only bytes above a truly flagged one, so the lowest flag is exact.
             let flags = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & highs
-            if flags != 0 { return position + flags.trailingZeroBitCount >> 3 }
+            // The bytes after the stop byte are or-ed in too: at worst a UTF-8 check of a string
+            // that did not need one, for one instruction instead of a mask.
             seen |= word
+            if flags != 0 { return position + flags.trailingZeroBitCount >> 3 }
             position += 8
         }
         return position
-    }
-
-    /// The offset of the first byte of `base[start..<end]` that does not begin a well-formed UTF-8
-    /// sequence (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or nil.
-    static func firstInvalidUTF8(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
-        var i = start
-        while i < end {
-            let b0 = base[i]
-            if b0 < 0x80 { i += 1; continue }
-            let length: Int
-            var low: UInt8 = 0x80, high: UInt8 = 0xBF
-            switch b0 {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: return i
-            }
-            guard i + length <= end, base[i + 1] >= low, base[i + 1] <= high else { return i }
-            for k in 2..<length where base[i + k] & 0xC0 != 0x80 { return i }
-            i += length
-        }
-        return nil
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt32? {
-        switch c {
-        case 0x30...0x39: return UInt32(c - 0x30)
-        case 0x41...0x46: return UInt32(c - 0x41 + 10)
-        case 0x61...0x66: return UInt32(c - 0x61 + 10)
-        default: return nil
-        }
-    }
-
-    /// Decodes a validated string body with escapes (surrogate pairs joined; a lone surrogate
-    /// becomes U+FFFD, as does invalid UTF-8).
-    static func unescape(_ body: UnsafeBufferPointer<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count)
-        var i = 0
-        func hex4(_ at: Int) -> UInt32 {
-            var v: UInt32 = 0
-            for k in 0..<4 { v = v << 4 | (hexValue(body[at + k]) ?? 0) }
-            return v
-        }
-        func append(_ scalar: UInt32) {
-            let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-            out.append(contentsOf: String(Character(s)).utf8)
-        }
-        while i < body.count {
-            let c = body[i]
-            guard c == UInt8(ascii: "\\"), i + 1 < body.count else { out.append(c); i += 1; continue }
-            let e = body[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                guard i + 4 <= body.count else { append(0xFFFD); continue }
-                let unit = hex4(i)
-                i += 4
-                if unit >= 0xD800 && unit < 0xDC00, i + 6 <= body.count, body[i] == UInt8(ascii: "\\"), body[i + 1] == UInt8(ascii: "u") {
-                    let low = hex4(i + 2)
-                    if low >= 0xDC00 && low < 0xE000 {
-                        i += 6
-                        append(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
-                        continue
-                    }
-                }
-                append(unit >= 0xD800 && unit < 0xE000 ? 0xFFFD : unit)
-            default: out.append(e)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

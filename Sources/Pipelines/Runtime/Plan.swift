@@ -205,6 +205,14 @@ public final class Plan: Sendable {
     /// - Throws: only what `rows` throws.
     public func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult {
         var batch = ChangeSet(expectedRows: messages.count * 2)
+        var result = try run(messages, rows: &rows, into: &batch)
+        result.changes = batch.changes
+        return result
+    }
+
+    /// Runs a batch into `batch`, a change set the caller keeps across batches (a rebuild's window):
+    /// rows it holds are not read again, and the result's `changes` are empty (`batch.changes` has them).
+    package func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader, into batch: inout ChangeSet) throws -> PlanResult {
         var counters = PlanResult.Counters()
         var errors: [EventError] = []
         var stoppedAt: Int?
@@ -247,7 +255,7 @@ public final class Plan: Sendable {
                 if stoppedAt != nil { break }
             }
         }
-        var result = PlanResult(changes: batch.changes, errors: errors, stoppedAt: stoppedAt, counters: counters)
+        var result = PlanResult(changes: [], errors: errors, stoppedAt: stoppedAt, counters: counters)
         if counters.ignoredUnknownType > 0 { result.ignoredTypes = ignoredTypes.byName }
         return result
     }

@@ -65,6 +65,9 @@ struct TimerClock {
     let timers: Int
     let queue: Int
     var partitions: [Partition] = []
+    /// How many of the change set's `scheduled` entries are in the heaps: none when a batch starts,
+    /// so a rebuild window's earlier batches' timers, which the store does not hold yet, join too.
+    private var collected = 0
 
     /// A clock for `messages`, with the plan's timers table (the queue table follows it).
     init(timers: Int, messages: UnsafeBufferPointer<RawMessage>) {
@@ -81,16 +84,18 @@ struct TimerClock {
         }
     }
 
-    /// Moves the queue entries `schedule:` set into their partitions' heaps.
+    /// Moves the queue entries `schedule:` set since the clock last looked into their
+    /// partitions' heaps.
     mutating func collect(_ batch: inout ChangeSet, topics: [String]) {
-        for entry in batch.scheduled {
+        while collected < batch.scheduled.count {
+            let entry = batch.scheduled[collected]
+            collected += 1
             guard let row = batch.row(entry), case .text(let topic) = row[Timers.QueueColumn.sourceTopic],
                   case .integer(let partition) = row[Timers.QueueColumn.sourcePartition],
                   let index = partitions.firstIndex(where: { topics.indices.contains($0.topic) && topics[$0.topic] == topic && Int64($0.partition) == partition })
             else { continue }
             partitions[index].push(Pending(order: Self.order(of: row), entry: entry))
         }
-        batch.scheduled.removeAll(keepingCapacity: true)
     }
 
     /// Reads the partition's stored due timers, the first time the batch reaches it.

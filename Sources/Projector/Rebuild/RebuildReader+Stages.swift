@@ -220,9 +220,7 @@ extension RebuildReader {
         let name = projection.name
         let result = try catchUp(signal: signal, deadline: nil) { messages in
             let evaluation = try store.write(pipeline: name, target: .shadow) { transaction in
-                var rows = WindowRows(window: window, base: transaction)
-                defer { transaction = rows.base }
-                return try applier.evaluate(messages, rows: &rows)
+                try applier.evaluate(messages, rows: &transaction, into: &window.changes)
             }
             window.add(evaluation)
             // A failing event stops the rebuild: the shadow keeps everything before it.

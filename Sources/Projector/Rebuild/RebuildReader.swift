@@ -64,7 +64,7 @@ struct RebuildReader {
         logger[metadataKey: "pipeline"] = .string(name)
         self.logger = logger
         applier = BatchApplier(projection: projection, store: store, target: .shadow)
-        window = RebuildWindow(budget: options.memoryBudget, views: projection.views)
+        window = RebuildWindow(budget: options.memoryBudget)
         var partitions: [KafkaTopicPartition] = []
         var slots: [[Int]] = []
         var low: [Int64] = []
