@@ -33,4 +33,22 @@ extension PostgresViewStore {
             }
         }
     }
+
+    /// The live checkpoints of the pipeline with their epochs, ordered by topic and partition.
+    public func claims(pipeline: String) throws -> [PartitionClaim] {
+        try read(doing: "reading the claims of pipeline \(pipeline)") {
+            try session.query(
+                """
+                SELECT "topic", "partition", "next_offset", "epoch" FROM "_projector_checkpoints"
+                WHERE "pipeline" = $1 ORDER BY "topic" COLLATE "C", "partition"
+                """,
+                binds(pipeline), doing: "reading the claims of pipeline \(pipeline)"
+            ).map { row in
+                let cells = Array(row)
+                return PartitionClaim(
+                    topic: cells[0].text ?? "", partition: Int32(cells[1].integer ?? 0),
+                    nextOffset: cells[2].integer ?? 0, epoch: cells[3].integer ?? 0)
+            }
+        }
+    }
 }

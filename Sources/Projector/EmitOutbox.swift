@@ -37,7 +37,9 @@ final class EmitOutbox: OutboxSource {
             // The row's key, not the id: a fired timer's id does not spell its row's key.
             let key = "\(record.sourceTopic)/\(record.sourcePartition)/\(record.sourceOffset)/\(emit)"
             if inFlight.contains(key) { continue }
-            items.append(OutboxItem(key: key, message: message(for: record), label: "record \(record.id)"))
+            items.append(OutboxItem(
+                key: key, message: message(for: record), label: "record \(record.id)",
+                partition: KafkaTopicPartition(topic: record.sourceTopic, partition: record.sourcePartition)))
             if items.count == limit { break }
         }
         return items

@@ -11,6 +11,9 @@ struct OutboxItem {
     var message: KafkaProducerMessage
     /// The record in error messages (`dead letter 7 (orders/0/12)`).
     var label: String
+    /// The source partition whose batch wrote the record: only the worker holding that
+    /// partition's claim produces it (``OutboxFence``); nil for a record any worker may produce.
+    var partition: KafkaTopicPartition? = nil
 }
 
 /// Where a relay takes its records from and marks them delivered: the dead-letter table
@@ -52,6 +55,8 @@ final class OutboxRelay {
     /// How long a record may take to be acknowledged (librdkafka `message.timeout.ms`), and how
     /// long ``drain()`` waits.
     let deliveryTimeout: Duration
+    /// Which records this worker may produce; nil when it produces every pending record.
+    private var fence: OutboxFence?
     /// Records sent and not yet acknowledged, by the delivery report's correlation id.
     private var inFlight: [UInt: OutboxItem] = [:]
     private var inFlightKeys: Set<String> = []
@@ -63,9 +68,10 @@ final class OutboxRelay {
     /// Creates the relay and its idempotent producer.
     /// - Throws: ``ProjectorError`` `.broker` when librdkafka rejects the configuration.
     init(pipeline: String, source: any OutboxSource, configuration: WorkerConfiguration,
-         deliveryTimeout: Duration = .seconds(30)) throws(ProjectorError) {
+         fence: OutboxFence? = nil, deliveryTimeout: Duration = .seconds(30)) throws(ProjectorError) {
         self.pipeline = pipeline
         self.source = source
+        self.fence = fence
         self.deliveryTimeout = deliveryTimeout
         var producer = KafkaProducerConfiguration(bootstrapServers: configuration.brokers)
         producer.clientID = "projector.\(pipeline).\(source.clientSuffix)"
@@ -82,20 +88,28 @@ final class OutboxRelay {
     /// Notes that a committed batch wrote records to the outbox.
     func noteNewRecords() { mayHavePending = true }
 
+    /// Keeps the worker's current claims for ``drain()``: closing the consumer forgets them, yet
+    /// the records of the last batches are still this worker's to produce (unless another worker
+    /// claims their partitions meanwhile, which the stored epochs still tell).
+    func keepClaims() { fence?.keepClaims() }
+
     /// Marks the records acknowledged since the last call delivered and sends the pending ones
-    /// not sent yet; never waits for the broker.
+    /// not sent yet, of the partitions this worker holds (``OutboxFence``); never waits for the broker.
     /// - Throws: ``ProjectorError`` `.broker` when a record was not delivered (it stays pending and
     ///   is sent again by the next call), `.database` when the store fails.
     func publish() throws(ProjectorError) {
         if !inFlight.isEmpty { try settle(try reports(timeout: .zero)) }
+        // A new claim may have made records held back for another owner this worker's.
+        if fence?.claimsChanged() == true { mayHavePending = true }
         guard mayHavePending else { return }
-        let items: [OutboxItem]
+        var items: [OutboxItem]
         do {
             items = try source.pending(limit: Self.chunk, inFlight: inFlightKeys)
+            mayHavePending = items.count == Self.chunk
+            if let fence { items = try fence.owned(items) }
         } catch {
             throw ProjectorError(wrapping: error, doing: "pipeline \(pipeline): reading the records to produce to \(source.destination)")
         }
-        mayHavePending = items.count == Self.chunk
         for item in items {
             let id = nextID
             do {

@@ -86,7 +86,9 @@ public final class Worker: Sendable {
                                 configuration: configuration)
             }
             emits = try projection.outboxView.map { (view) throws(ProjectorError) in
-                try OutboxRelay(pipeline: name, source: EmitOutbox(pipeline: name, store: store, view: view), configuration: configuration)
+                // Only the current owner of a source partition produces its records.
+                try OutboxRelay(pipeline: name, source: EmitOutbox(pipeline: name, store: store, view: view), configuration: configuration,
+                                fence: OutboxFence(pipeline: name, store: store, held: { tracker.epochs }))
             }
             while !signal.isTriggered {
                 let deadLettered = loop.progress.counters.deadLettered
@@ -107,6 +109,7 @@ public final class Worker: Sendable {
             failure = error
         }
         metrics?.attach(endOffsets: nil)
+        emits?.keepClaims()
         do {
             try consumer.close()
         } catch {

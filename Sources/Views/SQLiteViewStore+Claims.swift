@@ -26,4 +26,18 @@ extension SQLiteViewStore {
             return claims
         }
     }
+
+    /// The live checkpoints of the pipeline with their epochs, ordered by topic and partition.
+    public func claims(pipeline: String) throws -> [PartitionClaim] {
+        try read(doing: "reading the claims of pipeline \(pipeline)") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT "topic", "partition", "next_offset", "epoch" FROM "_projector_checkpoints"
+                    WHERE "pipeline" = ? ORDER BY "topic", "partition"
+                    """,
+                arguments: [pipeline]
+            ).map { PartitionClaim(topic: $0["topic"], partition: $0["partition"], nextOffset: $0["next_offset"], epoch: $0["epoch"]) }
+        }
+    }
 }

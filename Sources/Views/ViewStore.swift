@@ -199,6 +199,11 @@ public protocol ViewStore: ViewStoreReader {
     /// one at the given `nextOffset` (where reading starts). Returns each partition's stored
     /// checkpoint and new epoch, in the order given.
     func claim(pipeline: String, owner: String, partitions: [Checkpoint]) throws -> [PartitionClaim]
+
+    /// The live checkpoints of the pipeline with the epoch each was last claimed at, ordered by
+    /// topic and partition: what the outbox relay compares its worker's claims with before it
+    /// produces a partition's records (only the partition's current owner publishes them).
+    func claims(pipeline: String) throws -> [PartitionClaim]
 }
 
 extension ViewStore {

@@ -1,0 +1,90 @@
+import KafkaClient
+import PostgresViews
+@testable import Projector
+import ProjectorModel
+import ProjectorTestSupport
+import ProjectorTesting
+import Testing
+import Views
+
+/// The outbox relay checks the partition fence: only the worker holding a source partition's
+/// current claim produces that partition's emitted records; a zombie leaves them for the owner.
+@Suite("reliability: the outbox relay publishes only claimed partitions")
+struct OutboxFenceTests {
+    typealias Kind = EpochFenceTests.Kind
+
+    static let pipeline = "fence_relay"
+    static let source = "orders-fence"
+
+    /// Two connections to one new store (two workers), the pipeline's outbox prepared on both.
+    static func stores(_ kind: Kind) throws -> (any ViewStore, any ViewStore, TemporaryDatabase?) {
+        let first: any ViewStore, second: any ViewStore
+        var database: TemporaryDatabase?
+        switch kind {
+        case .sqlite:
+            database = try TemporaryDatabase()
+            first = try SQLiteViewStore(path: database!.path)
+            second = try SQLiteViewStore(path: database!.path)
+        case .postgres:
+            let location = try TestPostgres.newSchema(prefix: "outboxfence")
+            first = try PostgresViewStore(location: location)
+            second = try PostgresViewStore(location: location)
+        }
+        for store in [first, second] {
+            try store.prepare(pipeline: pipeline, version: 1, hash: "h", views: [Outbox.definition(pipeline: pipeline)])
+        }
+        return (first, second, database)
+    }
+
+    /// An outbox row emitted by the event at `partition`/`offset` of the source topic, to `topic`.
+    static func row(partition: Int32, offset: Int64, topic: String) -> ViewChange {
+        let key: [ViewValue] = [.text(source), .integer(Int64(partition)), .integer(offset), .integer(0)]
+        let id = Outbox.id(pipeline: pipeline, topic: source, partition: partition, offset: offset, emit: 0)
+        return ViewChange(view: 0, key: key, row: key + [.text(id), .text(topic), .text("k"), .text("{}"), .null, .null])
+    }
+
+    static func produced(_ topic: String, brokers: String) throws -> Int64 {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: brokers))
+        defer { try? consumer.close() }
+        return try consumer.watermarks(KafkaTopicPartition(topic: topic, partition: 0), timeout: .seconds(10)).high
+    }
+
+    static func relay(_ store: any ViewStore, brokers: String, held: [KafkaTopicPartition: Int64]) throws -> OutboxRelay {
+        try OutboxRelay(
+            pipeline: pipeline, source: EmitOutbox(pipeline: pipeline, store: store, view: 0),
+            configuration: WorkerConfiguration(brokers: brokers),
+            fence: OutboxFence(pipeline: pipeline, store: store, held: { held }), deliveryTimeout: .seconds(10))
+    }
+
+    @Test("a zombie's relay leaves the records of a partition another worker claimed; the new owner produces them", arguments: Kind.enabled)
+    func zombieRelayLeavesTakenPartition(kind: Kind) throws {
+        let cluster = try MockClusterFixture(brokerCount: 1)
+        let emitted = try cluster.makeTopic("fence-out", partitions: 1)
+        let (zombie, successor, _) = try Self.stores(kind)
+        let zero = KafkaTopicPartition(topic: Self.source, partition: 0)
+        let one = KafkaTopicPartition(topic: Self.source, partition: 1)
+        let start = [zero, one].map { Checkpoint(topic: $0.topic, partition: $0.partition, nextOffset: 0) }
+        let claims = try zombie.claim(pipeline: Self.pipeline, owner: "zombie", partitions: start)
+        #expect(claims.map(\.epoch) == [1, 1])
+        // The zombie committed records of both partitions, then stalled; the group gave partition 0
+        // to another worker, which claimed it.
+        try zombie.write(pipeline: Self.pipeline, target: .live) { transaction in
+            try transaction.apply([Self.row(partition: 0, offset: 0, topic: emitted), Self.row(partition: 0, offset: 1, topic: emitted),
+                                   Self.row(partition: 1, offset: 0, topic: emitted)])
+        }
+        let taken = try successor.claim(pipeline: Self.pipeline, owner: "successor", partitions: [start[0]])
+        #expect(taken.map(\.epoch) == [2])
+        #expect(try successor.claims(pipeline: Self.pipeline).map(\.epoch) == [2, 1])
+
+        // The zombie wakes up still believing it holds both at epoch 1: it produces partition 1's record only.
+        try Self.relay(zombie, brokers: cluster.bootstrapServers, held: [zero: 1, one: 1]).drain()
+        #expect(try Self.produced(emitted, brokers: cluster.bootstrapServers) == 1)
+        let left = try successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows
+        #expect(left.map { $0[Outbox.Column.sourcePartition] } == [.integer(0), .integer(0)], "partition 0's records stay for its owner")
+
+        // The owner's relay produces them.
+        try Self.relay(successor, brokers: cluster.bootstrapServers, held: [zero: 2]).drain()
+        #expect(try Self.produced(emitted, brokers: cluster.bootstrapServers) == 3)
+        #expect(try successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows.isEmpty)
+    }
+}
