@@ -31,6 +31,9 @@ final class PostgresSession: @unchecked Sendable {
     private(set) var lostConnection = false
     /// The SQLSTATE of the last failure the server reported, if any (`53300`: no free connection slot).
     private(set) var lastSQLState: String?
+    /// Statements that read view rows for a batch (one per single key, one per prefetched
+    /// table), counted for ``PostgresViewStore/rowReads``.
+    var rowReads = 0
     /// Whether BEGIN was sent and neither COMMIT nor ROLLBACK since.
     private var isInTransaction = false
     private let logger: Logger

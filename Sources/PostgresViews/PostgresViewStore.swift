@@ -200,6 +200,9 @@ struct TableSQL {
     var upsert: String
     /// `DELETE … WHERE (key) IN (SELECT * FROM unnest(…))`
     var delete: String
+    /// `SELECT n, columns … FROM unnest(key arrays) WITH ORDINALITY JOIN table ON key`: many keys'
+    /// rows in one statement, each row with the 1-based position of the key that found it.
+    var prefetch: String
 
     init(table: String, definition: ViewDefinition) {
         name = table
@@ -222,5 +225,10 @@ struct TableSQL {
             + "ON CONFLICT (\(keys.joined(separator: ", "))) DO \(action)"
         let keyArrays = definition.keyColumns.enumerated().map { "$\($0 + 1)::\(types[$1].arraySQL)" }.joined(separator: ", ")
         delete = "DELETE FROM \(quoted(table)) WHERE (\(keys.joined(separator: ", "))) IN (SELECT * FROM unnest(\(keyArrays)))"
+        let askedNames = keys.indices.map { "\"k\($0)\"" }
+        prefetch = "SELECT \"_projector_asked\".\"n\", " + columns.map { "\"_projector_row\".\($0)" }.joined(separator: ", ")
+            + " FROM unnest(\(keyArrays)) WITH ORDINALITY AS \"_projector_asked\"(\(askedNames.joined(separator: ", ")), \"n\")"
+            + " JOIN \(quoted(table)) AS \"_projector_row\" ON "
+            + zip(keys, askedNames).map { "\"_projector_row\".\($0) = \"_projector_asked\".\($1)" }.joined(separator: " AND ")
     }
 }

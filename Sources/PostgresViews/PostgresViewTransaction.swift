@@ -18,8 +18,11 @@ struct PostgresViewTransaction: ViewTransaction {
     let storageKey: String
     let session: PostgresSession
     let tables: [TableSQL]
+    /// Rows read ahead by ``prefetch(_:)`` (`nil` for a key with no row), each taken out when
+    /// ``row(in:key:)`` answers it and all dropped by ``apply(_:)``: never older than the last write.
+    var prefetched: [PrefetchedKey: [ViewValue]?] = [:]
 
-    private func table(_ view: Int) throws -> TableSQL {
+    func table(_ view: Int) throws -> TableSQL {
         guard tables.indices.contains(view) else {
             throw ViewStoreError(
                 code: .invalidDefinition,
@@ -29,7 +32,7 @@ struct PostgresViewTransaction: ViewTransaction {
         return tables[view]
     }
 
-    private func checkKey(_ key: [ViewValue], of table: TableSQL) throws {
+    func checkKey(_ key: [ViewValue], of table: TableSQL) throws {
         guard key.count == table.keyColumns.count else {
             throw ViewStoreError(
                 code: .invalidDefinition,
@@ -42,6 +45,8 @@ struct PostgresViewTransaction: ViewTransaction {
         try checkKey(key, of: table)
         // Key columns are NOT NULL: no row has a null key.
         if key.contains(.null) { return nil }
+        if let row = prefetched.removeValue(forKey: PrefetchedKey(view: view, key: key)) { return row }
+        session.rowReads += 1
         var bindings = PostgresBindings(capacity: key.count)
         for (value, column) in zip(key, table.keyColumns) {
             try bindings.append(ColumnArray.Scalar(value: value, type: table.types[column]))
@@ -51,6 +56,7 @@ struct PostgresViewTransaction: ViewTransaction {
     }
 
     mutating func apply(_ changes: [ViewChange]) throws {
+        prefetched.removeAll()
         // Per table: the last change of each key, split into rows to upsert and keys to delete.
         var latest: [[[ViewValue]: Int]] = Array(repeating: [:], count: tables.count)
         for index in changes.indices {

@@ -106,7 +106,8 @@ package struct BatchApplier: Sendable {
         _ messages: UnsafeBufferPointer<RawMessage>, headers: (Int) -> [DeadLetterHeader] = { _ in [] },
         rows: inout some RowReader
     ) throws -> Evaluation {
-        evaluation(of: try projection.run(messages, rows: &rows), messages, headers: headers)
+        try prefetch(messages, rows: &rows)
+        return evaluation(of: try projection.run(messages, rows: &rows), messages, headers: headers)
     }
 
     /// Runs the projection over `messages` into `set`, a change set kept across batches (a
@@ -115,7 +116,8 @@ package struct BatchApplier: Sendable {
     package func evaluate(
         _ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader, into set: inout ChangeSet
     ) throws -> Evaluation {
-        evaluation(of: try projection.run(messages, rows: &rows, into: &set), messages, headers: { _ in [] })
+        try prefetch(messages, rows: &rows, held: set)
+        return evaluation(of: try projection.run(messages, rows: &rows, into: &set), messages, headers: { _ in [] })
     }
 
     private func evaluation(

@@ -14,4 +14,23 @@ public protocol RowReader {
     /// partition and batch (`Timers`).
     /// - Throws: the store's error when the read fails.
     mutating func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]]
+
+    /// Whether reading many keys in one request is much cheaper than reading them one by one (a
+    /// store across a network). The batch applier then collects a batch's keys before running it
+    /// and hands them to ``prefetch(_:)``. Default `false`: an in-process store reads singly.
+    var prefersPrefetch: Bool { get }
+
+    /// Reads the rows of `keys` (key lists by table index into `Plan.views`) ahead of the batch, so
+    /// that ``row(in:key:)`` answers them without a request of its own. Only a hint: a key not
+    /// prefetched is read singly, so correctness never depends on it.
+    /// - Throws: the store's error when the read fails.
+    mutating func prefetch(_ keys: [Int: [[ViewValue]]]) throws
+}
+
+extension RowReader {
+    /// Reads singly unless the store says otherwise.
+    public var prefersPrefetch: Bool { false }
+
+    /// Does nothing: the store reads each key when it is asked.
+    public mutating func prefetch(_ keys: [Int: [[ViewValue]]]) throws {}
 }
