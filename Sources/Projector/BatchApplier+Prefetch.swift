@@ -1,4 +1,4 @@
-internal import Pipelines
+package import Pipelines
 internal import ProjectorModel
 
 /// Answers every row as absent and every key range as empty, and keeps the keys asked: a dry run
@@ -15,6 +15,17 @@ private struct KeyRecorder: RowReader {
     func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]] { [] }
 }
 
+/// A projection that runs a compiled pipeline — `Plan` itself, or a wrapper around one such as
+/// the bench's — so a batch can be dry-run to list the rows it reads.
+package protocol PlanBacked {
+    /// The compiled pipeline the projection runs.
+    var plan: Plan { get }
+}
+
+extension Plan: PlanBacked {
+    package var plan: Plan { self }
+}
+
 extension BatchApplier {
     /// When `rows` prefers it (a store across a network), runs the plan once over `messages` into
     /// a throwaway change set to collect the keys the batch reads, and prefetches them: one
@@ -25,7 +36,7 @@ extension BatchApplier {
     func prefetch(
         _ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader, held: ChangeSet? = nil
     ) throws {
-        guard rows.prefersPrefetch, let plan = projection as? Plan, !messages.isEmpty else { return }
+        guard rows.prefersPrefetch, let plan = (projection as? any PlanBacked)?.plan, !messages.isEmpty else { return }
         var recorder = KeyRecorder()
         var dryRun = ChangeSet(expectedRows: messages.count * 2)
         _ = try plan.run(messages, rows: &recorder, into: &dryRun)

@@ -353,7 +353,7 @@ public struct Bench: Sendable {
 
 /// A plan whose first source topic is read from another topic: `projector bench --pipeline`
 /// feeds the bench topic to any pipeline.
-private struct RenamedProjection: Projection {
+private struct RenamedProjection: Projection, PlanBacked {
     let plan: Plan
     let topics: [String]
     /// Value bytes of every batch run, for MB/s (one addition per batch).
