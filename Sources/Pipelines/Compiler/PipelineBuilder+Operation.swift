@@ -11,6 +11,17 @@ extension PipelineBuilder {
         return nil
     }
 
+    /// An operation's `when:`: a boolean expression (or one whose type is known only per event);
+    /// nil, reported, when it is not.
+    mutating func condition(_ node: Node, reads: ReadPermissions) -> Expr? {
+        guard let (expr, type) = expression(node, what: "`when`", reads: reads) else { return nil }
+        guard type == .boolean || type == .unknown || type == .null else {
+            report(.typeMismatch, "`when` must be a boolean expression, not \(type.name)", at: node)
+            return nil
+        }
+        return expr
+    }
+
     mutating func buildOperation(_ node: Node, views: [ViewDefinition], tombstone: Bool) -> OperationSpec? {
         let allowed = ["upsert", "update", "delete", "key", "set", "when"]
         guard let pairs = mapping(node, what: "an operation", allowed: allowed) else { return nil }
@@ -94,13 +105,8 @@ extension PipelineBuilder {
         }
         var when: Expr?
         if let whenNode = value("when") {
-            if let (expr, type) = expression(whenNode, what: "`when`", reads: rowReads) {
-                if type != .boolean && type != .unknown && type != .null {
-                    report(.typeMismatch, "`when` must be a boolean expression, not \(type.name)", at: whenNode)
-                    failed = true
-                }
-                when = expr
-            } else { failed = true }
+            when = condition(whenNode, reads: rowReads)
+            if when == nil { failed = true }
         }
         if failed { return nil }
         return OperationSpec(kind: kind, view: viewIndex, key: keyExprs.map { $0! }, set: assignments, when: when)

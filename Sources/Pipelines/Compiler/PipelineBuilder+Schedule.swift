@@ -97,13 +97,8 @@ extension PipelineBuilder {
 
         var when: Expr?
         if let whenNode = pairs.first(where: { $0.key == "when" })?.value {
-            if let (expr, type) = expression(whenNode, what: "`when`", reads: reads) {
-                if type != .boolean && type != .unknown && type != .null {
-                    report(.typeMismatch, "`when` must be a boolean expression, not \(type.name)", at: whenNode)
-                    failed = true
-                }
-                when = expr
-            } else { failed = true }
+            when = condition(whenNode, reads: reads)
+            if when == nil { failed = true }
         }
         guard !failed, let key else { return nil }
         let spec = ScheduleSpec(event: event, key: key, after: after, data: data, pipeline: pipelineName)
