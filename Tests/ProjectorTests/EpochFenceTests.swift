@@ -18,6 +18,18 @@ struct EpochFenceTests {
         case sqlite, postgres
         var testDescription: String { rawValue }
         static var enabled: [Kind] { TestPostgres.isEnabled ? [.sqlite, .postgres] : [.sqlite] }
+
+        /// Two connections to one new store of this kind (two workers); PostgreSQL in a new schema.
+        func twoConnections(schemaPrefix: String) throws -> (any ViewStore, any ViewStore, TemporaryDatabase?) {
+            switch self {
+            case .sqlite:
+                let database = try TemporaryDatabase()
+                return (try SQLiteViewStore(path: database.path), try SQLiteViewStore(path: database.path), database)
+            case .postgres:
+                let location = try TestPostgres.newSchema(prefix: schemaPrefix)
+                return (try PostgresViewStore(location: location), try PostgresViewStore(location: location), nil)
+            }
+        }
     }
 
     static let topic = "ledger-epoch"
@@ -26,18 +38,7 @@ struct EpochFenceTests {
     /// Two connections to one new store (two workers), the ledger pipeline prepared on both.
     static func stores(_ kind: Kind) throws -> (any ViewStore, any ViewStore, Plan, TemporaryDatabase?) {
         let plan = Plan(try Pipeline(yaml: ReferenceLedger.pipeline(topic: topic), file: "ledger.yaml"))
-        let first: any ViewStore, second: any ViewStore
-        var database: TemporaryDatabase?
-        switch kind {
-        case .sqlite:
-            database = try TemporaryDatabase()
-            first = try SQLiteViewStore(path: database!.path)
-            second = try SQLiteViewStore(path: database!.path)
-        case .postgres:
-            let location = try TestPostgres.newSchema(prefix: "epoch")
-            first = try PostgresViewStore(location: location)
-            second = try PostgresViewStore(location: location)
-        }
+        let (first, second, database) = try kind.twoConnections(schemaPrefix: "epoch")
         for store in [first, second] {
             try store.prepare(pipeline: plan.name, version: plan.version, hash: plan.definitionHash, views: plan.views)
         }

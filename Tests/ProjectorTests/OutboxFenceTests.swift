@@ -18,18 +18,7 @@ struct OutboxFenceTests {
 
     /// Two connections to one new store (two workers), the pipeline's outbox prepared on both.
     static func stores(_ kind: Kind) throws -> (any ViewStore, any ViewStore, TemporaryDatabase?) {
-        let first: any ViewStore, second: any ViewStore
-        var database: TemporaryDatabase?
-        switch kind {
-        case .sqlite:
-            database = try TemporaryDatabase()
-            first = try SQLiteViewStore(path: database!.path)
-            second = try SQLiteViewStore(path: database!.path)
-        case .postgres:
-            let location = try TestPostgres.newSchema(prefix: "outboxfence")
-            first = try PostgresViewStore(location: location)
-            second = try PostgresViewStore(location: location)
-        }
+        let (first, second, database) = try kind.twoConnections(schemaPrefix: "outboxfence")
         for store in [first, second] {
             try store.prepare(pipeline: pipeline, version: 1, hash: "h", views: [Outbox.definition(pipeline: pipeline)])
         }
