@@ -75,12 +75,7 @@ import ProjectorModel
 
     @Test(arguments: cases)
     func reportsCodeAndPosition(_ testCase: InvalidCase) throws {
-        let (text, line, column) = testCase.parts
-        let found = problems(text)
-        let problem = try #require(found.first, "expected \(testCase.code)")
-        #expect(problem.code == testCase.code, "\(found)")
-        #expect(testCase.messageContains.isEmpty || problem.message.contains(testCase.messageContains), "\(problem.message)")
-        #expect((problem.line, problem.column) == (line, column), "\(problem)")
+        try testCase.expectFirstProblem()
     }
 
     static let yaml = emitHeader + """

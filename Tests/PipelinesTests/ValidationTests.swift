@@ -22,6 +22,16 @@ struct InvalidCase: CustomTestStringConvertible, Sendable {
         }
         return (text, found.0, found.1)
     }
+
+    /// Validates the YAML and expects its first problem to have this case's code, position and message.
+    func expectFirstProblem() throws {
+        let (text, line, column) = parts
+        let found = problems(text)
+        let problem = try #require(found.first, "expected \(code)")
+        #expect(problem.code == code, "\(found)")
+        #expect(messageContains.isEmpty || problem.message.contains(messageContains), "\(problem.message)")
+        #expect((problem.line, problem.column) == (line, column), "\(problem)")
+    }
 }
 
 let header = """
