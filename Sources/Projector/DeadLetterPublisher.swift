@@ -8,12 +8,14 @@ internal import ProjectorModel
 /// Letters are written in their batch's transaction marked pending (`_projector_dead_letters.published = 0`);
 /// the relay sends the pending letters in id order (original key, value and headers, plus
 /// `projector.error`, `projector.pipeline`, `projector.topic`, `projector.partition`,
-/// `projector.offset`) and marks each acknowledged letter published.
+/// `projector.offset`) and marks each acknowledged letter published. Only the worker holding the
+/// letter's source partition publishes it (``OutboxFence``), as for emitted records.
 final class DeadLetterOutbox: OutboxSource {
     let pipeline: String
     let topic: String
     let store: any ViewStore
-    /// The highest letter id sent; pending letters after it are sent next.
+    /// The highest letter id sent; pending letters after it are sent next (letters before it that
+    /// the fence passed over are read again after ``rewind()``).
     private var lastSent: Int64 = 0
 
     init(pipeline: String, topic: String, store: any ViewStore) {
@@ -26,17 +28,22 @@ final class DeadLetterOutbox: OutboxSource {
     var clientSuffix: String { "dead-letters" }
 
     func pending(limit: Int, inFlight: Set<String>) throws -> [OutboxItem] {
-        try store.deadLettersToPublish(pipeline: pipeline, after: lastSent, limit: limit).map { stored in
+        try store.deadLettersToPublish(pipeline: pipeline, after: lastSent, limit: limit).compactMap { stored in
             let letter = stored.letter
+            let key = String(stored.id)
+            guard !inFlight.contains(key) else { return nil }
             return OutboxItem(
-                key: String(stored.id), message: message(for: stored),
-                label: "dead letter \(stored.id) (\(letter.topic)/\(letter.partition)/\(letter.offset))")
+                key: key, message: message(for: stored),
+                label: "dead letter \(stored.id) (\(letter.topic)/\(letter.partition)/\(letter.offset))",
+                partition: KafkaTopicPartition(topic: letter.topic, partition: letter.partition))
         }
     }
 
     func sent(_ item: OutboxItem) { lastSent = max(lastSent, Int64(item.key)!) }
 
     func failed(_ item: OutboxItem) { lastSent = min(lastSent, Int64(item.key)! - 1) }
+
+    func rewind() { lastSent = 0 }
 
     func delivered(_ items: [OutboxItem]) throws {
         try store.markDeadLettersPublished(ids: items.map { Int64($0.key)! })

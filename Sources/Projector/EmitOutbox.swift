@@ -49,6 +49,9 @@ final class EmitOutbox: OutboxSource {
 
     func failed(_ item: OutboxItem) {}
 
+    /// Every read starts from the outbox's first row: nothing to rewind.
+    func rewind() {}
+
     func delivered(_ items: [OutboxItem]) throws {
         // Kafka topic names hold no `/`: the item key's four parts are the row's key.
         let changes = items.compactMap { item -> ViewChange? in

@@ -32,6 +32,9 @@ protocol OutboxSource: AnyObject {
     func sent(_ item: OutboxItem)
     /// Notes that `item` was not delivered: it is produced again.
     func failed(_ item: OutboxItem)
+    /// Reads every pending record again from the next ``pending(limit:inFlight:)``: records passed
+    /// over for another partition owner may be this worker's after a change of claims.
+    func rewind()
     /// Marks acknowledged records delivered in the store.
     func delivered(_ items: [OutboxItem]) throws
 }
@@ -100,7 +103,10 @@ final class OutboxRelay {
     func publish() throws(ProjectorError) {
         if !inFlight.isEmpty { try settle(try reports(timeout: .zero)) }
         // A new claim may have made records held back for another owner this worker's.
-        if fence?.claimsChanged() == true { mayHavePending = true }
+        if fence?.claimsChanged() == true {
+            mayHavePending = true
+            source.rewind()
+        }
         guard mayHavePending else { return }
         var items: [OutboxItem]
         do {

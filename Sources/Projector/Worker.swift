@@ -82,8 +82,9 @@ public final class Worker: Sendable {
         var emits: OutboxRelay?
         do {
             deadLetters = try projection.deadLetterTopic.map { (topic) throws(ProjectorError) in
+                // Only the current owner of a source partition publishes its dead letters, as its emits.
                 try OutboxRelay(pipeline: name, source: DeadLetterOutbox(pipeline: name, topic: topic, store: store),
-                                configuration: configuration)
+                                configuration: configuration, fence: OutboxFence(pipeline: name, store: store, held: { tracker.epochs }))
             }
             emits = try projection.outboxView.map { (view) throws(ProjectorError) in
                 // Only the current owner of a source partition produces its records.
@@ -109,6 +110,7 @@ public final class Worker: Sendable {
             failure = error
         }
         metrics?.attach(endOffsets: nil)
+        deadLetters?.keepClaims()
         emits?.keepClaims()
         do {
             try consumer.close()

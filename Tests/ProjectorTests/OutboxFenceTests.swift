@@ -76,4 +76,48 @@ struct OutboxFenceTests {
         #expect(try Self.produced(emitted, brokers: cluster.bootstrapServers) == 3)
         #expect(try successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows.isEmpty)
     }
+
+    static func letter(partition: Int32, offset: Int64) -> DeadLetter {
+        DeadLetter(topic: source, partition: partition, offset: offset, key: Array("k".utf8), value: Array("{".utf8),
+                   error: "malformedJSON", publication: .pending)
+    }
+
+    static func letterRelay(_ store: any ViewStore, brokers: String, topic: String,
+                            held: @escaping () -> [KafkaTopicPartition: Int64]) throws -> OutboxRelay {
+        try OutboxRelay(
+            pipeline: pipeline, source: DeadLetterOutbox(pipeline: pipeline, topic: topic, store: store),
+            configuration: WorkerConfiguration(brokers: brokers),
+            fence: OutboxFence(pipeline: pipeline, store: store, held: held), deliveryTimeout: .seconds(10))
+    }
+
+    @Test("dead letters too: a zombie publishes only its partitions' letters; given a partition back, it reads the passed-over ones again",
+          arguments: Kind.enabled)
+    func zombieLeavesDeadLettersOfTakenPartition(kind: Kind) throws {
+        let cluster = try MockClusterFixture(brokerCount: 1)
+        let dlq = try cluster.makeTopic("fence-dlq", partitions: 1)
+        let (zombie, successor, _) = try Self.stores(kind)
+        let zero = KafkaTopicPartition(topic: Self.source, partition: 0)
+        let one = KafkaTopicPartition(topic: Self.source, partition: 1)
+        let start = [zero, one].map { Checkpoint(topic: $0.topic, partition: $0.partition, nextOffset: 0) }
+        _ = try zombie.claim(pipeline: Self.pipeline, owner: "zombie", partitions: start)
+        // Letter ids 1 and 3 come from partition 0, id 2 from partition 1: the zombie's cursor passes id 1.
+        try zombie.write(pipeline: Self.pipeline, target: .live) { transaction in
+            try transaction.addDeadLetters([Self.letter(partition: 0, offset: 0), Self.letter(partition: 1, offset: 0),
+                                            Self.letter(partition: 0, offset: 1)])
+        }
+        _ = try successor.claim(pipeline: Self.pipeline, owner: "successor", partitions: [start[0]])
+
+        var held: [KafkaTopicPartition: Int64] = [zero: 1, one: 1]
+        let zombieRelay = try Self.letterRelay(zombie, brokers: cluster.bootstrapServers, topic: dlq) { held }
+        try zombieRelay.drain()
+        #expect(try Self.produced(dlq, brokers: cluster.bootstrapServers) == 1, "only partition 1's letter")
+        #expect(try successor.deadLetters().map(\.letter.publication) == [.pending, .published, .pending])
+
+        // Partition 0 comes back to the old worker (epoch 3): its relay reads the letters it passed over.
+        _ = try zombie.claim(pipeline: Self.pipeline, owner: "zombie", partitions: [start[0]])
+        held = [zero: 3, one: 1]
+        try zombieRelay.drain()
+        #expect(try Self.produced(dlq, brokers: cluster.bootstrapServers) == 3)
+        #expect(try successor.deadLetters().allSatisfy { $0.letter.publication == .published })
+    }
 }
