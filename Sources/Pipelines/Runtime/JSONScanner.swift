@@ -27,6 +27,22 @@ struct JSONScanner {
         }
     }
 
+    /// Moves past `byte` when it comes next, after any whitespace, and returns true; otherwise
+    /// stops at the first byte that is not whitespace. One compare when `byte` follows at once.
+    @inline(__always) mutating func consume(_ byte: UInt8) -> Bool {
+        if position < bytes.count, bytes[position] == byte { position &+= 1; return true }
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == byte { position &+= 1; return true }
+        return false
+    }
+
+    /// Whether `byte` comes next after any whitespace (which it skips); does not move past it.
+    @inline(__always) mutating func isNext(_ byte: UInt8) -> Bool {
+        if position < bytes.count, bytes[position] == byte { return true }
+        skipWhitespace()
+        return position < bytes.count && bytes[position] == byte
+    }
+
     func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, offset: position) }
 
     /// Scans the whole document, filling `slots` for the trie's paths; returns the root's kind.
@@ -54,13 +70,9 @@ struct JSONScanner {
         case UInt8(ascii: "{"):
             position += 1
             slot.kind = .object
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") {
-                position += 1
-            } else {
+            if !consume(UInt8(ascii: "}")) {
                 while true {
-                    skipWhitespace()
-                    guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                    guard isNext(UInt8(ascii: "\"")) else { throw error("expected a member name") }
                     let child = try memberChild(of: entry, trie)
                     if child >= 0 {
                         // Duplicate members: the last one wins, so forget what an earlier one set
@@ -73,23 +85,16 @@ struct JSONScanner {
                     } else {
                         _ = try skipValue(depth: depth + 1)
                     }
-                    skipWhitespace()
-                    guard let d = peek() else { throw error("unexpected end of JSON in an object") }
-                    position += 1
-                    if d == UInt8(ascii: ",") { continue }
-                    if d == UInt8(ascii: "}") { break }
-                    position -= 1
-                    throw error("expected `,` or `}` in an object")
+                    if consume(UInt8(ascii: ",")) { continue }
+                    if consume(UInt8(ascii: "}")) { break }
+                    throw error(position < bytes.count ? "expected `,` or `}` in an object" : "unexpected end of JSON in an object")
                 }
             }
         case UInt8(ascii: "["):
             position += 1
             slot.kind = .array
-            skipWhitespace()
             var count = 0
-            if peek() == UInt8(ascii: "]") {
-                position += 1
-            } else {
+            if !consume(UInt8(ascii: "]")) {
                 while true {
                     skipWhitespace()
                     var child = -1
@@ -103,13 +108,9 @@ struct JSONScanner {
                         _ = try skipValue(depth: depth + 1)
                     }
                     count += 1
-                    skipWhitespace()
-                    guard let d = peek() else { throw error("unexpected end of JSON in an array") }
-                    position += 1
-                    if d == UInt8(ascii: ",") { continue }
-                    if d == UInt8(ascii: "]") { break }
-                    position -= 1
-                    throw error("expected `,` or `]` in an array")
+                    if consume(UInt8(ascii: ",")) { continue }
+                    if consume(UInt8(ascii: "]")) { break }
+                    throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
                 }
             }
             slot.extra = count
@@ -154,9 +155,7 @@ struct JSONScanner {
             let key = try string()
             if entry.memberCount > 0 { child = member(key, of: entry, trie) }
         }
-        skipWhitespace()
-        guard peek() == UInt8(ascii: ":") else { throw error("expected `:` after a member name") }
-        position &+= 1
+        guard consume(UInt8(ascii: ":")) else { throw error("expected `:` after a member name") }
         skipWhitespace()
         return child
     }
@@ -210,39 +209,26 @@ struct JSONScanner {
         switch bytes[position] {
         case UInt8(ascii: "{"):
             position += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") { position += 1; return .object }
+            if consume(UInt8(ascii: "}")) { return .object }
             while true {
-                skipWhitespace()
-                guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                guard isNext(UInt8(ascii: "\"")) else { throw error("expected a member name") }
                 _ = try string()
-                skipWhitespace()
-                guard peek() == UInt8(ascii: ":") else { throw error("expected `:` after a member name") }
-                position += 1
+                guard consume(UInt8(ascii: ":")) else { throw error("expected `:` after a member name") }
                 skipWhitespace()
                 _ = try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard let d = peek() else { throw error("unexpected end of JSON in an object") }
-                position += 1
-                if d == UInt8(ascii: ",") { continue }
-                if d == UInt8(ascii: "}") { return .object }
-                position -= 1
-                throw error("expected `,` or `}` in an object")
+                if consume(UInt8(ascii: ",")) { continue }
+                if consume(UInt8(ascii: "}")) { return .object }
+                throw error(position < bytes.count ? "expected `,` or `}` in an object" : "unexpected end of JSON in an object")
             }
         case UInt8(ascii: "["):
             position += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "]") { position += 1; return .array }
+            if consume(UInt8(ascii: "]")) { return .array }
             while true {
                 skipWhitespace()
                 _ = try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard let d = peek() else { throw error("unexpected end of JSON in an array") }
-                position += 1
-                if d == UInt8(ascii: ",") { continue }
-                if d == UInt8(ascii: "]") { return .array }
-                position -= 1
-                throw error("expected `,` or `]` in an array")
+                if consume(UInt8(ascii: ",")) { continue }
+                if consume(UInt8(ascii: "]")) { return .array }
+                throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
             }
         case UInt8(ascii: "\""):
             _ = try string()
