@@ -28,14 +28,15 @@ import ProjectorModel
     }
 
     /// UTF-8 is checked where a byte of 0x80 or more stops the word-at-a-time run, at any offset:
-    /// well-formed sequences decode, broken ones are rejected, in values and in member names; and
+    /// well-formed sequences decode, broken ones are rejected, in values and in member names;
+    /// names of every length up to three words are told apart by their last byte; and
     /// every proper prefix of a document (a string or a name running into the message's end,
     /// where the last word is read short) is rejected.
     @Test func nonASCIIAndMessageEndsAtEveryOffset() throws {
         for length in [0, 1, 6, 7, 8, 9, 15, 16, 17] {
             let prefix = String(repeating: "k", count: length)
             for text in ["é", "中", "😀", "é中😀é"] {
-                let json = #"{"a":""# + prefix + text + prefix + #"",""# + prefix + text + #"":1,""# + prefix + #"z":2}"#
+                let json = #"{"a":""# + prefix + text + prefix + #"",""# + prefix + text + #"":1,""# + prefix + #"y":3,""# + prefix + #"z":2}"#
                 let mine = try #require(try JSONDecodingTests.scanned(json, ["$.a", "$." + prefix + "z"]), "\(json)")
                 #expect(mine[0] as? String == prefix + text + prefix)
                 #expect((mine[1] as? NSNumber)?.intValue == 2)

@@ -133,8 +133,8 @@ struct JSONScanner {
     /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
     /// of `entry` it names, or -1.
     ///
-    /// A plain name of up to seven bytes is read and looked up with one word: its length and its
-    /// bytes, compared with each member's.
+    /// A plain name of up to fifteen bytes is read and looked up with two words at most: its
+    /// length and its bytes, compared with each member's.
     @inline(__always)
     private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
         let base = bytes.baseAddress!
@@ -142,14 +142,27 @@ struct JSONScanner {
         let start = position &+ 1
         let word = SWAR.word(base, at: start, count: count)
         let stops = SWAR.stringStops(word)
+        var length = -1
+        var second: UInt64 = 0
+        if stops != 0 {
+            let end = start &+ SWAR.first(stops)
+            if end < count, base[end] == UInt8(ascii: "\"") { length = end &- start }
+        } else {
+            let next = SWAR.word(base, at: start &+ 8, count: count)
+            let nextStops = SWAR.stringStops(next)
+            let end = start &+ 8 &+ SWAR.first(nextStops)
+            if nextStops != 0, end < count, base[end] == UInt8(ascii: "\"") {
+                length = end &- start
+                second = next & Self.lowBytes(length &- 8)
+            }
+        }
         var child = -1
-        let length = SWAR.first(stops)
-        if stops != 0, start &+ length < count, base[start &+ length] == UInt8(ascii: "\"") {
+        if length >= 0 {
             position = start &+ length &+ 1
-            let prefix = word & ((1 &<< UInt64(length &* 8)) &- 1)
+            let prefix = length >= 8 ? word : word & Self.lowBytes(length)
             for i in Int(entry.memberStart) ..< Int(entry.memberStart &+ entry.memberCount) {
                 let m = trie.members[i]
-                if Int(m.nameCount) == length, m.prefix == prefix { child = Int(m.child); break }
+                if Int(m.nameCount) == length, m.prefix == prefix, m.second == second { child = Int(m.child); break }
             }
         } else {
             let key = try string()
@@ -188,6 +201,10 @@ struct JSONScanner {
         }
         return -1
     }
+
+    /// A mask of the low `count` bytes of a word (`count` below 8).
+    @inline(__always)
+    static func lowBytes(_ count: Int) -> UInt64 { (1 &<< UInt64(count &* 8)) &- 1 }
 
     /// The first `min(count, 8)` bytes at `name` as a little-endian word, zero above them; one
     /// load when `readable` bytes allow it.
