@@ -3,23 +3,27 @@
 extension JSONScanner {
     /// Scans a string at `"`; the slot spans the text between the quotes (`extra` 1 when it has escapes).
     ///
-    /// A string that ends within the first eight bytes of its text, plain ASCII, costs one word
-    /// test and no call; longer ones go on in ``longString(from:start:)``.
+    /// A plain ASCII string that ends within the first sixteen bytes of its text costs one or two
+    /// word tests and no call; longer ones go on in ``longString(from:start:)``.
     @inline(__always)
     mutating func string() throws(JSONSyntaxError) -> Slot {
         let base = bytes.baseAddress!
         let count = bytes.count
         let start = position &+ 1
-        let stops = SWAR.stringStops(SWAR.word(base, at: start, count: count))
-        if stops != 0 {
-            let end = start &+ SWAR.first(stops)
-            if end < count, base[end] == UInt8(ascii: "\"") {
-                position = end &+ 1
-                return Slot(kind: .string, start: start, end: end, extra: 0)
+        var from = start
+        for _ in 0 ..< 2 {
+            let stops = SWAR.stringStops(SWAR.word(base, at: from, count: count))
+            if stops != 0 {
+                let end = from &+ SWAR.first(stops)
+                if end < count, base[end] == UInt8(ascii: "\"") {
+                    position = end &+ 1
+                    return Slot(kind: .string, start: start, end: end, extra: 0)
+                }
+                return try longString(from: from, start: start)
             }
-            return try longString(from: start, start: start)
+            from &+= 8
         }
-        return try longString(from: start &+ 8, start: start)
+        return try longString(from: from, start: start)
     }
 
     /// The rest of a string whose text begins at `start`, from `from` on: runs of plain bytes eight
