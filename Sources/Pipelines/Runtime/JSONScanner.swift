@@ -281,6 +281,7 @@ struct JSONScanner {
     @inline(__always) private static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
 
     /// Scans a number at `position` (which is in the buffer).
+    @inline(__always)
     mutating func number() throws(JSONSyntaxError) -> Slot {
         let base = bytes.baseAddress!
         let count = bytes.count
