@@ -27,6 +27,49 @@ import ProjectorModel
         }
     }
 
+    /// UTF-8 is checked where a byte of 0x80 or more stops the word-at-a-time run, at any offset:
+    /// well-formed sequences decode, broken ones are rejected, in values and in member names;
+    /// names of every length up to three words are told apart by their last byte; and
+    /// every proper prefix of a document (a string or a name running into the message's end,
+    /// where the last word is read short) is rejected.
+    @Test func nonASCIIAndMessageEndsAtEveryOffset() throws {
+        for length in [0, 1, 6, 7, 8, 9, 15, 16, 17] {
+            let prefix = String(repeating: "k", count: length)
+            for text in ["é", "中", "😀", "é中😀é"] {
+                let json = #"{"a":""# + prefix + text + prefix + #"",""# + prefix + text + #"":1,""# + prefix + #"y":3,""# + prefix + #"z":2}"#
+                let mine = try #require(try JSONDecodingTests.scanned(json, ["$.a", "$." + prefix + "z"]), "\(json)")
+                #expect(mine[0] as? String == prefix + text + prefix)
+                #expect((mine[1] as? NSNumber)?.intValue == 2)
+            }
+            for bad: [UInt8] in [[0xC3], [0xE4, 0xB8], [0xF0, 0x9F, 0x98], [0x80], [0xC0, 0xAF], [0xED, 0xB0, 0x80], [0xF4, 0x90, 0x80, 0x80]] {
+                let k = Array(prefix.utf8)
+                for document in [Array(#"{"a":""#.utf8) + k + bad + k + Array(#""}"#.utf8), Array(#"{"b":""#.utf8) + k + bad + Array(#""}"#.utf8),
+                                 Array(#"{""#.utf8) + k + bad + Array(#"":1}"#.utf8)] {
+                    #expect(!Self.scans(document), "accepted \(document)")
+                }
+            }
+            let document = Array((#"{"a":""# + prefix + #"",""# + prefix + #"":[true,false,null,-1.5e3,{"x":""# + prefix + #"é"}]}"#).utf8)
+            #expect(Self.scans(document))
+            for end in 0 ..< document.count {
+                #expect(!Self.scans(Array(document[..<end])), "accepted \(String(decoding: document[..<end], as: UTF8.self))")
+            }
+        }
+    }
+
+    /// Whether the scanner accepts `bytes` (reading `$.a`), from a buffer of exactly that size.
+    static func scans(_ bytes: [UInt8]) -> Bool {
+        var trie = PathTrie()
+        _ = trie.insert(try! JSONPath.parse("$.a").get())
+        _ = trie.finish()
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        defer { buffer.deallocate() }
+        _ = buffer.initialize(from: bytes)
+        let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: trie.slotCount)
+        defer { slots.deallocate() }
+        var scanner = JSONScanner(UnsafeBufferPointer(start: buffer.baseAddress, count: bytes.count))
+        return (try? scanner.scanDocument(trie: trie, slots: slots)) != nil
+    }
+
     /// Plain decimals take the fast path and equal `strtod` to the bit; other shapes fall back.
     @Test func exactDecimalsEqualStrtod() {
         var generator = SystemRandomNumberGenerator()
@@ -49,14 +92,16 @@ import ProjectorModel
         }
     }
 
-    static let nested = #"{"eventType":"E","m":[[1,2],[3],[]],"d":[{"q":1,"q":4},{ "q" : 2 }],"e":[{"k\u0065y":5},{"key":6}],"t":[{"v":[10,20]},{"v":[30]}],"w":[ 1 , null , 2.5 ],"s":["x"]}"#
+    static let nested = #"{"eventType":"E","m":[[1,2],[3],[]],"d":[{"q":1,"q":4},{ "q" : 2 }],"e":[{"k\u0065y":5},{"key":6}],"t":[{"v":[10,20]},{"v":[30]}],"w":[ 1 , null , 2.5 ],"s":["x"],"u":[{"skip":{"q":9},"q":1,"x":[{"q":5}]},{"q":2,"q":3},7,[{"q":8}]],"n":[{"a":{"b":1},"a":{"b":2}},{"a":{"c":1}},{"a":5}]}"#
 
     /// `[*]` walks: nested wildcards, an index after a wildcard, duplicate and escaped member
-    /// names, whitespace, nulls.
+    /// names (the last duplicate wins, a leaf or an object walked further), containers skipped
+    /// on the way, elements of another shape, whitespace, nulls.
     @Test(arguments: [
         ("sum($.m[*][*])", "6"), ("count($.m[*])", "3"), ("count($.m[*][*])", "3"), ("sum($.d[*].q)", "6"),
         ("sum($.e[*].key)", "11"), ("sum($.t[*].v[1])", "20"), ("count($.t[*].v[*])", "3"), ("sum($.w[*])", "3.5"),
-        ("count($.w[*])", "2"), ("sum($.t[*].missing)", "0"),
+        ("count($.w[*])", "2"), ("sum($.t[*].missing)", "0"), ("sum($.u[*].q)", "4"), ("count($.u[*])", "4"),
+        ("sum($.n[*].a.b)", "2"), ("count($.n[*].a)", "3"), ("sum($.u[*].x[*].q)", "5"), ("sum($.u[*][0].q)", "8"),
     ])
     func wildcardWalks(_ expression: String, _ expected: String) throws {
         #expect(try evaluate(expression, event: Self.nested) == .stored(.text(expected)), "\(expression)")

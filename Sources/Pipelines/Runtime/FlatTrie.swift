@@ -15,6 +15,8 @@ struct FlatTrie: Sendable {
         var child: Int32
         /// The name's first eight bytes as a little-endian word, zero above them (see `JSONScanner.firstWord`).
         var prefix: UInt64
+        /// Its next eight bytes the same way (zero for names of eight bytes or fewer).
+        var second: UInt64
     }
     struct Index: Sendable {
         var index: Int32
@@ -36,9 +38,11 @@ struct FlatTrie: Sendable {
             entry.memberStart = Int32(members.count)
             entry.memberCount = Int32(node.members.count)
             for (name, child) in node.members {
-                var prefix: UInt64 = 0
+                var prefix: UInt64 = 0, second: UInt64 = 0
                 for (i, byte) in name.prefix(8).enumerated() { prefix |= UInt64(byte) << UInt64(i * 8) }
-                members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child), prefix: prefix))
+                for (i, byte) in name.dropFirst(8).prefix(8).enumerated() { second |= UInt64(byte) << UInt64(i * 8) }
+                members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child),
+                                      prefix: prefix, second: second))
                 names.append(contentsOf: name)
             }
             entry.indexStart = Int32(indexes.count)

@@ -1,31 +1,5 @@
-/// The text helpers of the scanner: UTF-8 checks and unescaping of string bodies it validated.
+/// The text helpers of the scanner: unescaping of string bodies it validated.
 extension JSONScanner {
-    /// The offset of the first byte of `base[start..<end]` that does not begin a well-formed UTF-8
-    /// sequence (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or nil.
-    static func firstInvalidUTF8(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
-        var i = start
-        while i < end {
-            let b0 = base[i]
-            if b0 < 0x80 { i += 1; continue }
-            let length: Int
-            var low: UInt8 = 0x80, high: UInt8 = 0xBF
-            switch b0 {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: return i
-            }
-            guard i + length <= end, base[i + 1] >= low, base[i + 1] <= high else { return i }
-            for k in 2..<length where base[i + k] & 0xC0 != 0x80 { return i }
-            i += length
-        }
-        return nil
-    }
-
     static func hexValue(_ c: UInt8) -> UInt32? {
         switch c {
         case 0x30...0x39: return UInt32(c - 0x30)

@@ -27,7 +27,23 @@ struct JSONScanner {
         }
     }
 
-    private func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, offset: position) }
+    /// Moves past `byte` when it comes next, after any whitespace, and returns true; otherwise
+    /// stops at the first byte that is not whitespace. One compare when `byte` follows at once.
+    @inline(__always) mutating func consume(_ byte: UInt8) -> Bool {
+        if position < bytes.count, bytes[position] == byte { position &+= 1; return true }
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == byte { position &+= 1; return true }
+        return false
+    }
+
+    /// Whether `byte` comes next after any whitespace (which it skips); does not move past it.
+    @inline(__always) mutating func isNext(_ byte: UInt8) -> Bool {
+        if position < bytes.count, bytes[position] == byte { return true }
+        skipWhitespace()
+        return position < bytes.count && bytes[position] == byte
+    }
+
+    func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, offset: position) }
 
     /// Scans the whole document, filling `slots` for the trie's paths; returns the root's kind.
     mutating func scanDocument(trie: PathTrie, slots: UnsafeMutableBufferPointer<Slot>) throws(JSONSyntaxError) -> Slot.Kind {
@@ -54,44 +70,31 @@ struct JSONScanner {
         case UInt8(ascii: "{"):
             position += 1
             slot.kind = .object
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") {
-                position += 1
-            } else {
+            if !consume(UInt8(ascii: "}")) {
                 while true {
-                    skipWhitespace()
-                    guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
-                    let key = try string()
-                    skipWhitespace()
-                    guard peek() == UInt8(ascii: ":") else { throw error("expected `:` after a member name") }
-                    position += 1
-                    skipWhitespace()
-                    let child = entry.memberCount > 0 ? member(key, of: entry, trie) : -1
+                    guard isNext(UInt8(ascii: "\"")) else { throw error("expected a member name") }
+                    let child = try memberChild(of: entry, trie)
                     if child >= 0 {
-                        // Duplicate members: the last one wins, so forget what an earlier one set.
+                        // Duplicate members: the last one wins, so forget what an earlier one set
+                        // below it (a leaf's own slot is always overwritten).
                         let childEntry = trie.entries[child]
-                        for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
+                        if childEntry.slotUpper &- childEntry.slotLower > (childEntry.slot >= 0 ? 1 : 0) {
+                            for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
+                        }
                         _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                     } else {
                         _ = try skipValue(depth: depth + 1)
                     }
-                    skipWhitespace()
-                    guard let d = peek() else { throw error("unexpected end of JSON in an object") }
-                    position += 1
-                    if d == UInt8(ascii: ",") { continue }
-                    if d == UInt8(ascii: "}") { break }
-                    position -= 1
-                    throw error("expected `,` or `}` in an object")
+                    if consume(UInt8(ascii: ",")) { continue }
+                    if consume(UInt8(ascii: "}")) { break }
+                    throw error(position < bytes.count ? "expected `,` or `}` in an object" : "unexpected end of JSON in an object")
                 }
             }
         case UInt8(ascii: "["):
             position += 1
             slot.kind = .array
-            skipWhitespace()
             var count = 0
-            if peek() == UInt8(ascii: "]") {
-                position += 1
-            } else {
+            if !consume(UInt8(ascii: "]")) {
                 while true {
                     skipWhitespace()
                     var child = -1
@@ -105,30 +108,69 @@ struct JSONScanner {
                         _ = try skipValue(depth: depth + 1)
                     }
                     count += 1
-                    skipWhitespace()
-                    guard let d = peek() else { throw error("unexpected end of JSON in an array") }
-                    position += 1
-                    if d == UInt8(ascii: ",") { continue }
-                    if d == UInt8(ascii: "]") { break }
-                    position -= 1
-                    throw error("expected `,` or `]` in an array")
+                    if consume(UInt8(ascii: ",")) { continue }
+                    if consume(UInt8(ascii: "]")) { break }
+                    throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
                 }
             }
             slot.extra = count
         case UInt8(ascii: "\""):
             slot = try string()
         case UInt8(ascii: "t"):
-            try literal("true"); slot.kind = .boolean; slot.extra = 1
+            try literal(); slot.kind = .boolean; slot.extra = 1
         case UInt8(ascii: "f"):
-            try literal("false"); slot.kind = .boolean
+            try literal(); slot.kind = .boolean
         case UInt8(ascii: "n"):
-            try literal("null"); slot.kind = .null
+            try literal(); slot.kind = .null
         default:
             slot = try number()
         }
         if slot.kind != .string { slot.end = position }
         if entry.slot >= 0 { slots[Int(entry.slot)] = slot }
         return slot
+    }
+
+    /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
+    /// of `entry` it names, or -1.
+    ///
+    /// A plain name of up to fifteen bytes is read and looked up with two words at most: its
+    /// length and its bytes, compared with each member's.
+    @inline(__always)
+    private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
+        let base = bytes.baseAddress!
+        let count = bytes.count
+        let start = position &+ 1
+        let word = SWAR.word(base, at: start, count: count)
+        let stops = SWAR.stringStops(word)
+        var length = -1
+        var second: UInt64 = 0
+        if stops != 0 {
+            let end = start &+ SWAR.first(stops)
+            if end < count, base[end] == UInt8(ascii: "\"") { length = end &- start }
+        } else {
+            let next = SWAR.word(base, at: start &+ 8, count: count)
+            let nextStops = SWAR.stringStops(next)
+            let end = start &+ 8 &+ SWAR.first(nextStops)
+            if nextStops != 0, end < count, base[end] == UInt8(ascii: "\"") {
+                length = end &- start
+                second = next & Self.lowBytes(length &- 8)
+            }
+        }
+        var child = -1
+        if length >= 0 {
+            position = start &+ length &+ 1
+            let prefix = length >= 8 ? word : word & Self.lowBytes(length)
+            for i in Int(entry.memberStart) ..< Int(entry.memberStart &+ entry.memberCount) {
+                let m = trie.members[i]
+                if Int(m.nameCount) == length, m.prefix == prefix, m.second == second { child = Int(m.child); break }
+            }
+        } else {
+            let key = try string()
+            if entry.memberCount > 0 { child = member(key, of: entry, trie) }
+        }
+        guard consume(UInt8(ascii: ":")) else { throw error("expected `:` after a member name") }
+        skipWhitespace()
+        return child
     }
 
     /// The trie child of `entry` named by the member name `key` (a string slot), or -1.
@@ -160,6 +202,10 @@ struct JSONScanner {
         return -1
     }
 
+    /// A mask of the low `count` bytes of a word (`count` below 8).
+    @inline(__always)
+    static func lowBytes(_ count: Int) -> UInt64 { (1 &<< UInt64(count &* 8)) &- 1 }
+
     /// The first `min(count, 8)` bytes at `name` as a little-endian word, zero above them; one
     /// load when `readable` bytes allow it.
     @inline(__always)
@@ -180,51 +226,38 @@ struct JSONScanner {
         switch bytes[position] {
         case UInt8(ascii: "{"):
             position += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") { position += 1; return .object }
+            if consume(UInt8(ascii: "}")) { return .object }
             while true {
-                skipWhitespace()
-                guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                guard isNext(UInt8(ascii: "\"")) else { throw error("expected a member name") }
                 _ = try string()
-                skipWhitespace()
-                guard peek() == UInt8(ascii: ":") else { throw error("expected `:` after a member name") }
-                position += 1
+                guard consume(UInt8(ascii: ":")) else { throw error("expected `:` after a member name") }
                 skipWhitespace()
                 _ = try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard let d = peek() else { throw error("unexpected end of JSON in an object") }
-                position += 1
-                if d == UInt8(ascii: ",") { continue }
-                if d == UInt8(ascii: "}") { return .object }
-                position -= 1
-                throw error("expected `,` or `}` in an object")
+                if consume(UInt8(ascii: ",")) { continue }
+                if consume(UInt8(ascii: "}")) { return .object }
+                throw error(position < bytes.count ? "expected `,` or `}` in an object" : "unexpected end of JSON in an object")
             }
         case UInt8(ascii: "["):
             position += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "]") { position += 1; return .array }
+            if consume(UInt8(ascii: "]")) { return .array }
             while true {
                 skipWhitespace()
                 _ = try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard let d = peek() else { throw error("unexpected end of JSON in an array") }
-                position += 1
-                if d == UInt8(ascii: ",") { continue }
-                if d == UInt8(ascii: "]") { return .array }
-                position -= 1
-                throw error("expected `,` or `]` in an array")
+                if consume(UInt8(ascii: ",")) { continue }
+                if consume(UInt8(ascii: "]")) { return .array }
+                throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
             }
         case UInt8(ascii: "\""):
             _ = try string()
             return .string
         case UInt8(ascii: "t"):
-            try literal("true")
+            try literal()
             return .boolean
         case UInt8(ascii: "f"):
-            try literal("false")
+            try literal()
             return .boolean
         case UInt8(ascii: "n"):
-            try literal("null")
+            try literal()
             return .null
         default:
             _ = try number()
@@ -232,17 +265,23 @@ struct JSONScanner {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
-        let count = word.utf8CodeUnitCount
-        guard position + count <= bytes.count else { throw error("invalid literal") }
-        let p = word.utf8Start
-        for i in 0..<count where bytes[position + i] != p[i] { throw error("invalid literal") }
-        position += count
+    /// Checks the literal at `position` (`true`, `false` or `null`, told by its first byte) with one
+    /// four-byte compare, and moves past it.
+    private mutating func literal() throws(JSONSyntaxError) {
+        let first = bytes[position]
+        // "true", "fals" and "null" as little-endian words.
+        let expected: UInt32 = first == UInt8(ascii: "t") ? 0x6575_7274 : first == UInt8(ascii: "f") ? 0x736C_6166 : 0x6C6C_756E
+        let length = first == UInt8(ascii: "f") ? 5 : 4
+        guard position &+ length <= bytes.count,
+              UInt32(littleEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt32.self)) == expected,
+              length == 4 || bytes[position &+ 4] == UInt8(ascii: "e") else { throw error("invalid literal") }
+        position &+= length
     }
 
     @inline(__always) private static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
 
     /// Scans a number at `position` (which is in the buffer).
+    @inline(__always)
     mutating func number() throws(JSONSyntaxError) -> Slot {
         let base = bytes.baseAddress!
         let count = bytes.count
@@ -270,86 +309,6 @@ struct JSONScanner {
         position = p
         slot.end = p
         return slot
-    }
-
-    /// Scans a string at `"`; the slot spans the text between the quotes.
-    ///
-    /// Plain bytes are skipped eight at a time and or-ed together on the way (one instruction per
-    /// word), so only a string that holds a byte of 0x80 or more is checked for well-formed UTF-8,
-    /// once its end is known.
-    mutating func string() throws(JSONSyntaxError) -> Slot {
-        position += 1
-        var slot = Slot(kind: .string, start: position, end: 0, extra: 0)
-        let base = bytes.baseAddress!
-        let count = bytes.count
-        var seen: UInt64 = 0
-        while position < count {
-            position = Self.plainRun(base, from: position, count: count, seen: &seen)
-            if position == count { break }
-            // Byte by byte from there: the stop byte itself, or the last, incomplete word.
-            var c = base[position]
-            while c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c >= 0x20 {
-                seen |= UInt64(c)
-                position += 1
-                if position == count { throw error("unterminated string") }
-                c = base[position]
-            }
-            if c == UInt8(ascii: "\"") {
-                slot.end = position
-                if seen & 0x8080_8080_8080_8080 != 0,
-                   let invalid = Self.firstInvalidUTF8(base, from: slot.start, to: position) {
-                    throw JSONSyntaxError(message: "invalid UTF-8 in a string", offset: invalid)
-                }
-                position += 1
-                return slot
-            }
-            if c == UInt8(ascii: "\\") {
-                slot.extra = 1
-                position += 1
-                guard let e = peek() else { break }
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    position += 1
-                case UInt8(ascii: "u"):
-                    position += 1
-                    for _ in 0..<4 {
-                        guard let h = peek(), JSONScanner.hexValue(h) != nil else { throw error("invalid \\u escape") }
-                        position += 1
-                    }
-                default:
-                    throw error("invalid escape in a string")
-                }
-                continue
-            }
-            throw error("control character in a string")
-        }
-        throw error("unterminated string")
-    }
-
-    /// Skips plain string bytes eight at a time (SWAR): returns the position of the first `"`, `\`
-    /// or control byte, or of the last, incomplete word when none comes before it. Every word
-    /// loaded is or-ed into `seen`, the one holding the stop byte included (its bytes before the
-    /// stop are part of the string).
-    @inline(__always)
-    static func plainRun(_ base: UnsafePointer<UInt8>, from start: Int, count: Int, seen: inout UInt64) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        var position = start
-        while position + 8 <= count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            // A byte is flagged when it is zero (`"` or `\` after the xor) or below 0x20. Borrows
-            // can flag only bytes above a truly flagged one, so the lowest flag is exact.
-            let flags = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & highs
-            // The bytes after the stop byte are or-ed in too: at worst a UTF-8 check of a string
-            // that did not need one, for one instruction instead of a mask.
-            seen |= word
-            if flags != 0 { return position + flags.trailingZeroBitCount >> 3 }
-            position += 8
-        }
-        return position
     }
 }
 

@@ -46,56 +46,89 @@ struct WildcardWalk: Sendable {
     }
 }
 
-/// One walk's unmanaged view of its steps.
+/// One walk's unmanaged view of its steps. It reads each value once: an array's elements and an
+/// object's members are walked where they stand, each found value's end being where the next
+/// one starts, instead of finding an element's end first and then reading it again.
 private struct Walker {
     let bytes: UnsafeBufferPointer<UInt8>
     let steps: UnsafeBufferPointer<WildcardWalk.Step>
     let names: UnsafeBufferPointer<UInt8>
 
+    /// Visits `slot` (a value the scan found) or what the steps reach below it.
     func visit<V: SlotVisitor>(_ slot: Slot, step: Int, _ visitor: inout V) throws(EventFailure) {
         guard step < steps.count else { try visitor.visit(slot); return }
+        guard slot.kind == .array || slot.kind == .object else { return }
+        var scanner = JSONScanner(bytes)
+        scanner.position = slot.start
+        try walk(&scanner, step: step, &visitor)
+    }
+
+    /// Visits what the steps from `step` reach in the value at the scanner's position, and leaves
+    /// the scanner after that value.
+    private func walk<V: SlotVisitor>(_ scanner: inout JSONScanner, step: Int, _ visitor: inout V) throws(EventFailure) {
+        guard step < steps.count else {
+            if let value = scanner.validatedValue() { try visitor.visit(value) }
+            return
+        }
         switch steps[step] {
         case .wildcard:
-            guard slot.kind == .array else { return }
-            var scanner = JSONScanner(bytes)
-            scanner.position = slot.start + 1
-            while let element = next(in: &scanner, closing: UInt8(ascii: "]")) {
-                try visit(element, step: step + 1, &visitor)
+            guard bytes[scanner.position] == UInt8(ascii: "[") else { _ = scanner.validatedValue(); return }
+            scanner.position += 1
+            while enter(&scanner, closing: UInt8(ascii: "]")) {
+                try walk(&scanner, step: step + 1, &visitor)
             }
         case .index(let wanted):
-            guard slot.kind == .array else { return }
-            var scanner = JSONScanner(bytes)
-            scanner.position = slot.start + 1
+            guard bytes[scanner.position] == UInt8(ascii: "[") else { _ = scanner.validatedValue(); return }
+            scanner.position += 1
             var index = 0
-            while let element = next(in: &scanner, closing: UInt8(ascii: "]")) {
-                if index == wanted { try visit(element, step: step + 1, &visitor); return }
+            while enter(&scanner, closing: UInt8(ascii: "]")) {
+                if index == wanted { try walk(&scanner, step: step + 1, &visitor) } else { _ = scanner.validatedValue() }
                 index += 1
             }
         case .member(let start, let count):
-            guard slot.kind == .object else { return }
-            var scanner = JSONScanner(bytes)
-            scanner.position = slot.start + 1
+            guard bytes[scanner.position] == UInt8(ascii: "{") else { _ = scanner.validatedValue(); return }
+            scanner.position += 1
+            // The last duplicate wins: a leaf is kept as its slot, a value to walk further as its offset.
+            let leaf = step + 1 == steps.count
             var found: Slot?
-            while let key = nextKey(in: &scanner), let value = next(in: &scanner, closing: UInt8(ascii: "}")) {
-                if matches(key, start: start, count: count) { found = value }  // the last duplicate wins
+            var foundAt = -1
+            while let key = nextKey(in: &scanner) {
+                if matches(key, start: start, count: count) {
+                    if leaf {
+                        found = scanner.validatedValue()
+                        continue
+                    }
+                    foundAt = scanner.position
+                }
+                _ = scanner.validatedValue()
             }
-            if let found { try visit(found, step: step + 1, &visitor) }
+            if let found { try visitor.visit(found) }
+            if foundAt >= 0 {
+                var inner = JSONScanner(bytes)
+                inner.position = foundAt
+                try walk(&inner, step: step + 1, &visitor)
+            }
         }
     }
 
-    /// The next value of an array, or of an object after its key; nil at the closing bracket.
-    private func next(in scanner: inout JSONScanner, closing: UInt8) -> Slot? {
+    /// Moves to the next element of an array (past whitespace and a `,`); false at the closing
+    /// bracket, which it moves past.
+    private func enter(_ scanner: inout JSONScanner, closing: UInt8) -> Bool {
         skipSeparator(&scanner)
-        if bytes[scanner.position] == closing { return nil }
-        return scanner.validatedValue()
+        guard bytes[scanner.position] != closing else { scanner.position += 1; return false }
+        return true
     }
 
-    /// The next member name of an object, past its `:`; nil at `}`.
+    /// The next member name of an object, past its `:`; nil at `}`, which it moves past.
     private func nextKey(in scanner: inout JSONScanner) -> Slot? {
         skipSeparator(&scanner)
-        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string() else { return nil }
+        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string() else {
+            scanner.position += 1
+            return nil
+        }
         scanner.skipWhitespace()
         scanner.position += 1
+        scanner.skipWhitespace()
         return key
     }
 
