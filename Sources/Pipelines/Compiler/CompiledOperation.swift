@@ -148,7 +148,8 @@ final class CompiledOperation: Sendable {
             var initialized = 0
             defer { values.baseAddress!.deinitialize(count: initialized) }
             try evaluateSet(context, row: setReadsRow ? batch.row(entry)! : [], into: values.baseAddress!, &initialized)
-            for index in set.indices { batch.set(entry, column: set[index].column, values[index]) }
+            initialized = 0
+            for index in set.indices { batch.set(entry, column: set[index].column, (values.baseAddress! + index).move()) }
         }
         for column in notNullColumns where batch.cell(entry, column) == .null { try notNullFailure(column) }
     }
@@ -166,7 +167,8 @@ final class CompiledOperation: Sendable {
             var initialized = 0
             defer { values.baseAddress!.deinitialize(count: initialized) }
             try evaluateSet(context, row: row, into: values.baseAddress!, &initialized)
-            for index in set.indices { updated[set[index].column] = values[index] }
+            initialized = 0
+            for index in set.indices { updated[set[index].column] = (values.baseAddress! + index).move() }
         }
         for column in notNullColumns where updated[column] == .null { try notNullFailure(column) }
         batch.set(entry, updated)
