@@ -4,8 +4,8 @@ extension ViewValue {
     ///
     /// Cheaper than feeding a `Hasher` (SipHash): integers are mixed directly and text eight
     /// bytes at a time, so a batch's change set can hash each key once and compare stored hashes
-    /// before comparing keys. Not seeded per process: use it where equal hashes cost only a
-    /// comparison, never where an attacker's keys could fill one bucket of a long-lived table.
+    /// before comparing keys. Where the keys come from events, pass a random per-process `seed`
+    /// so that nobody can choose keys that collide.
     public static func identityHash(of values: UnsafeBufferPointer<ViewValue>, seed: UInt64 = 0) -> UInt64 {
         var hash = seed &+ 0x243F_6A88_85A3_08D3
         for index in values.indices {
@@ -19,7 +19,7 @@ extension ViewValue {
         return mix(hash, UInt64(values.count))
     }
 
-    /// ``identityHash(of:seed:)`` of an array.
+    /// The identity hash of an array's values, equal to that of the same values in a buffer.
     public static func identityHash(of values: [ViewValue], seed: UInt64 = 0) -> UInt64 {
         values.withUnsafeBufferPointer { identityHash(of: $0, seed: seed) }
     }

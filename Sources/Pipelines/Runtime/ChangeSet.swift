@@ -106,8 +106,12 @@ package struct ChangeSet {
 
     // MARK: The index
 
+    /// Random per process, so that keys an event's author chose cannot be made to collide in the
+    /// table on purpose; entries keep first-touch order, so it changes no result.
+    private static let seed = UInt64.random(in: .min ... .max)
+
     private static func hash(_ view: Int, _ key: UnsafeBufferPointer<ViewValue>) -> UInt64 {
-        ViewValue.identityHash(of: key, seed: UInt64(truncatingIfNeeded: view))
+        ViewValue.identityHash(of: key, seed: seed &+ UInt64(truncatingIfNeeded: view))
     }
 
     private func find(_ view: Int, _ key: UnsafeBufferPointer<ViewValue>, _ hash: UInt64) -> Int? {
