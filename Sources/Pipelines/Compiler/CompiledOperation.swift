@@ -118,62 +118,94 @@ final class CompiledOperation: Sendable {
             if let when, try !isTrue(when, context) { return }
             return try schedule.apply(context, &batch, &rows)
         }
-        // One allocation of the exact size (`reserveCapacity` then `append` cost two calls into the array's growth path).
-        let key = try [ViewValue](unsafeUninitializedCapacity: self.key.count) { buffer, initialized in
-            for position in self.key.indices {
-                let v = try Evaluator.evaluate(self.key[position], context, row: [])
+        // The key is built in scratch memory: the change set copies it into an array only for a
+        // key the batch has not touched yet.
+        let entry = try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: key.count) { buffer in
+            var initialized = 0
+            defer { buffer.baseAddress!.deinitialize(count: initialized) }
+            for position in key.indices {
+                let v = try Evaluator.evaluate(key[position], context, row: [])
                 if v.isNull {
                     throw EventFailure(code: .nullKey, message: "key `\(keyNames[position])` of `\(title)` is null")
                 }
                 (buffer.baseAddress! + position).initialize(to: try v.stored(as: keyTypes[position], column: keyNames[position]))
                 initialized = position + 1
             }
+            return try batch.entry(view: view, key: UnsafeBufferPointer(buffer), rows: &rows)
         }
-        let entry = try batch.entry(view: view, key: key, rows: &rows)
-        var row: [ViewValue]
-        if let current = batch.row(entry) {
-            row = current
-        } else if kind == .upsert {
-            row = defaults
-            for (position, column) in keyColumns.enumerated() { row[column] = key[position] }
-        } else {
-            noOps += 1
-            return
+        guard batch.holdsRow(entry) else {
+            guard kind == .upsert else { noOps += 1; return }
+            return try insert(entry, context, &batch)
         }
-        if let when {
-            let result: Value
-            do {
-                result = try Evaluator.evaluate(when, context, row: row)
-            } catch {
-                throw EventFailure(code: error.code, message: "`when` of `\(title)` (\(whenText)): \(error.message)")
-            }
-            switch result {
-            case .boolean(true): break
-            case .boolean(false), .null: return
-            case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `\(title)` gave \(other.typeName), not a boolean")
-            }
-        }
+        if let when, try !holds(when, context, row: batch.row(entry)!) { return }
         if kind == .delete {
             batch.set(entry, nil)
             return
         }
+        // The new values are computed against the row as it was, then set cell by cell: the row is
+        // changed in place, not copied (the undo log keeps the replaced cells).
+        try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
+            var initialized = 0
+            defer { values.baseAddress!.deinitialize(count: initialized) }
+            try evaluateSet(context, row: setReadsRow ? batch.row(entry)! : [], into: values.baseAddress!, &initialized)
+            initialized = 0
+            for index in set.indices { batch.set(entry, column: set[index].column, (values.baseAddress! + index).move()) }
+        }
+        for column in notNullColumns where batch.cell(entry, column) == .null { try notNullFailure(column) }
+    }
+
+    /// A new row of an `upsert`: the defaults, the key and the `set:` columns.
+    private func insert(_ entry: Int, _ context: EvaluationContext, _ batch: inout ChangeSet) throws {
+        var row = defaults
+        let key = batch.key(entry)
+        for (position, column) in keyColumns.enumerated() { row[column] = key[position] }
+        if let when, try !holds(when, context, row: row) { return }
         var updated = row
-        // Then `updated` holds the only reference to the row's storage (a new row's copy of the defaults).
+        // Then `updated` holds the only reference to the row's storage.
         if !setReadsRow { row = [] }
+        try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
+            var initialized = 0
+            defer { values.baseAddress!.deinitialize(count: initialized) }
+            try evaluateSet(context, row: row, into: values.baseAddress!, &initialized)
+            initialized = 0
+            for index in set.indices { updated[set[index].column] = (values.baseAddress! + index).move() }
+        }
+        for column in notNullColumns where updated[column] == .null { try notNullFailure(column) }
+        batch.set(entry, updated)
+    }
+
+    /// Evaluates the `set:` expressions against `row` into `values`, counting those initialized.
+    private func evaluateSet(_ context: EvaluationContext, row: [ViewValue], into values: UnsafeMutablePointer<ViewValue>, _ initialized: inout Int) throws {
         for index in set.indices {
             do {
                 let v = try Evaluator.evaluate(set[index].expression, context, row: row)
-                updated[set[index].column] = try v.stored(as: set[index].type, column: setNames[index])
+                (values + index).initialize(to: try v.stored(as: set[index].type, column: setNames[index]))
+                initialized = index + 1
             } catch {
                 throw EventFailure(code: error.code, message: "`set.\(setNames[index])` of `\(title)` (\(setTexts[index])): \(error.message)")
             }
         }
-        for column in notNullColumns where updated[column] == .null {
-            let how = set.firstIndex { $0.column == column }.map { "`set.\(setNames[$0])` \(setTexts[$0]) gave null" }
-                ?? "the new row's default is null and `set` does not give it"
-            throw EventFailure(code: .notNull, message: "`\(title)`: column `\(viewColumnName(column))` is not_null but \(how)")
+    }
+
+    /// Whether the operation's `when` holds for `row`.
+    private func holds(_ when: CompiledExpression, _ context: EvaluationContext, row: [ViewValue]) throws -> Bool {
+        let result: Value
+        do {
+            result = try Evaluator.evaluate(when, context, row: row)
+        } catch {
+            throw EventFailure(code: error.code, message: "`when` of `\(title)` (\(whenText)): \(error.message)")
         }
-        batch.set(entry, updated)
+        switch result {
+        case .boolean(let value): return value
+        case .null: return false
+        case let other: throw EventFailure(code: .typeMismatch, message: "`when` of `\(title)` gave \(other.typeName), not a boolean")
+        }
+    }
+
+    private func notNullFailure(_ column: Int) throws -> Never {
+        let how = set.firstIndex { $0.column == column }.map { "`set.\(setNames[$0])` \(setTexts[$0]) gave null" }
+            ?? "the new row's default is null and `set` does not give it"
+        throw EventFailure(code: .notNull, message: "`\(title)`: column `\(viewColumnName(column))` is not_null but \(how)")
     }
 
     /// `emit: inventory-commands` or `schedule: PaymentTimeout`, for error messages.

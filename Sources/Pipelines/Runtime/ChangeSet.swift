@@ -17,22 +17,10 @@ package import ProjectorModel
 /// A rebuild keeps one set across the batches of its window (``Plan/run(_:rows:into:)``), so a
 /// row is hashed and read once per window, not once per batch and again when the window folds it.
 package struct ChangeSet {
-    /// A row's identity in the batch: equal when SQLite's BINARY collation would find the same
-    /// row (``ViewValue/isIdentical(to:)``).
-    private struct Key: Hashable {
-        var view: Int
-        var key: [ViewValue]
-
-        static func == (a: Key, b: Key) -> Bool { a.view == b.view && ViewValue.areIdentical(a.key, b.key) }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(view)
-            ViewValue.hashIdentity(of: key, into: &hasher)
-        }
-    }
-
     private struct Entry {
         var view: Int
+        /// ``ViewValue/identityHash(of:seed:)`` of the key, seeded with the view.
+        var hash: UInt64
         var key: [ViewValue]
         var original: [ViewValue]?
         var current: [ViewValue]?
@@ -40,9 +28,20 @@ package struct ChangeSet {
         var sized: Bool
     }
 
-    private var index: [Key: Int] = [:]
+    /// What ``rollbackEvent()`` restores: a whole row (`column` < 0) or one cell of it.
+    private struct Undo {
+        var entry: Int
+        var column: Int
+        var row: [ViewValue]?
+        var cell: ViewValue
+    }
+
+    /// Open addressing over ``entries``: each slot holds an entry's number plus one (0: empty);
+    /// the count is a power of two, at most half full. A probe compares the stored hash first,
+    /// so a key is hashed once per lookup and compared in full only on a hash match.
+    private var table: [Int]
     private var entries: [Entry] = []
-    private var undo: [(entry: Int, previous: [ViewValue]?)] = []
+    private var undo: [Undo] = []
     /// The timer firing whose handler runs now, if any: its emits take the timer's ids.
     var firing: TimerFiring?
     /// Timer queue entries that `schedule:` set into this set, in order: a batch's, or a rebuild
@@ -59,49 +58,102 @@ package struct ChangeSet {
     /// Creates an empty set with room for `expectedRows` rows; `measuresSize` keeps ``estimatedBytes``.
     package init(expectedRows: Int = 0, measuresSize: Bool = false) {
         self.measuresSize = measuresSize
-        index.reserveCapacity(expectedRows)
+        var slots = 16
+        while slots < expectedRows * 2 { slots *= 2 }
+        table = Array(repeating: 0, count: slots)
         entries.reserveCapacity(expectedRows)
     }
 
     /// The entry of a row, reading it from `rows` the first time the batch touches its key.
     /// - Throws: what `rows` throws.
     package mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
-        let lookup = Key(view: view, key: key)
-        // One hash and probe: a new key is inserted with the next entry's number right away.
-        let next = entries.count
-        let found = Self.value(&index[lookup, default: next])
-        if found < next { return found }
-        let row: [ViewValue]?
-        do {
-            row = try rows.row(in: view, key: key)
-        } catch {
-            index[lookup] = nil
-            throw error
-        }
-        if measuresSize { estimatedBytes += Self.entryOverhead + Self.size(of: key) + Self.size(of: row) }
-        entries.append(Entry(view: view, key: key, original: row, current: row, sized: row != nil || !measuresSize))
-        return next
+        let hash = key.withUnsafeBufferPointer { Self.hash(view, $0) }
+        if let found = key.withUnsafeBufferPointer({ find(view, $0, hash) }) { return found }
+        return insert(view, hash, key, try rows.row(in: view, key: key))
+    }
+
+    /// ``entry(view:key:rows:)`` for a key the caller built in scratch memory: copied into an
+    /// array only when the set does not hold it yet (a key seen before in the batch costs no allocation).
+    /// - Throws: what `rows` throws.
+    mutating func entry(view: Int, key: UnsafeBufferPointer<ViewValue>, rows: inout some RowReader) throws -> Int {
+        let hash = Self.hash(view, key)
+        if let found = find(view, key, hash) { return found }
+        let owned = Array(key)
+        return insert(view, hash, owned, try rows.row(in: view, key: owned))
     }
 
     /// The entry of a row whose stored state the caller read already (a key range), without
     /// reading it again; a row the batch touched before keeps its state in the batch.
     mutating func entry(view: Int, key: [ViewValue], stored: [ViewValue]?) -> Int {
-        let next = entries.count
-        let found = Self.value(&index[Key(view: view, key: key), default: next])
-        if found < next { return found }
-        if measuresSize { estimatedBytes += Self.entryOverhead + Self.size(of: key) + Self.size(of: stored) }
-        entries.append(Entry(view: view, key: key, original: stored, current: stored, sized: stored != nil || !measuresSize))
-        return next
+        let hash = key.withUnsafeBufferPointer { Self.hash(view, $0) }
+        if let found = key.withUnsafeBufferPointer({ find(view, $0, hash) }) { return found }
+        return insert(view, hash, key, stored)
     }
-
-    @inline(__always) private static func value(_ slot: inout Int) -> Int { slot }
 
     /// The row's current state when the set holds its key (`.some(nil)`: absent or deleted), else
     /// nil; reads nothing.
     package func held(view: Int, key: [ViewValue]) -> [ViewValue]?? {
-        guard let entry = index[Key(view: view, key: key)] else { return nil }
+        let hash = key.withUnsafeBufferPointer { Self.hash(view, $0) }
+        guard let entry = key.withUnsafeBufferPointer({ find(view, $0, hash) }) else { return nil }
         return .some(entries[entry].current)
     }
+
+    /// The key of an entry.
+    func key(_ entry: Int) -> [ViewValue] { entries[entry].key }
+
+    /// Whether the row exists in the batch (not absent, not deleted), without copying it.
+    func holdsRow(_ entry: Int) -> Bool { entries[entry].current != nil }
+
+    // MARK: The index
+
+    /// Random per process, so that keys an event's author chose cannot be made to collide in the
+    /// table on purpose; entries keep first-touch order, so it changes no result.
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    private static func hash(_ view: Int, _ key: UnsafeBufferPointer<ViewValue>) -> UInt64 {
+        ViewValue.identityHash(of: key, seed: seed &+ UInt64(truncatingIfNeeded: view))
+    }
+
+    private func find(_ view: Int, _ key: UnsafeBufferPointer<ViewValue>, _ hash: UInt64) -> Int? {
+        let mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = table[slot]
+            if stored == 0 { return nil }
+            let entry = stored - 1
+            if entries[entry].hash == hash && entries[entry].view == view && Self.identical(entries[entry].key, key) { return entry }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private static func identical(_ a: [ViewValue], _ b: UnsafeBufferPointer<ViewValue>) -> Bool {
+        guard a.count == b.count else { return false }
+        for index in b.indices where !a[index].isIdentical(to: b[index]) { return false }
+        return true
+    }
+
+    /// Adds an entry the index does not hold, growing the table past half full.
+    private mutating func insert(_ view: Int, _ hash: UInt64, _ key: [ViewValue], _ row: [ViewValue]?) -> Int {
+        let entry = entries.count
+        if measuresSize { estimatedBytes += Self.entryOverhead + Self.size(of: key) + Self.size(of: row) }
+        entries.append(Entry(view: view, hash: hash, key: key, original: row, current: row, sized: row != nil || !measuresSize))
+        if entries.count * 2 > table.count {
+            table = Array(repeating: 0, count: table.count * 2)
+            for index in entries.indices { place(index) }
+        } else {
+            place(entry)
+        }
+        return entry
+    }
+
+    private mutating func place(_ entry: Int) {
+        let mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: entries[entry].hash) & mask
+        while table[slot] != 0 { slot = (slot + 1) & mask }
+        table[slot] = entry + 1
+    }
+
+    // MARK: Rows
 
     /// The row's current state in the batch (`nil`: absent or deleted).
     package func row(_ entry: Int) -> [ViewValue]? { entries[entry].current }
@@ -111,20 +163,39 @@ package struct ChangeSet {
 
     /// Sets the row's state (`nil` deletes it), remembering the previous state for ``rollbackEvent()``.
     package mutating func set(_ entry: Int, _ row: [ViewValue]?) {
-        undo.append((entry, entries[entry].current))
         if !entries[entry].sized, row != nil {
             estimatedBytes += Self.size(of: row)
             entries[entry].sized = true
         }
-        entries[entry].current = row
+        var row = row
+        swap(&row, &entries[entry].current)
+        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null))
     }
+
+    /// Sets one column of a row the batch holds (``holdsRow(_:)``), in place when nothing else
+    /// holds the row's storage (the first change of a row read from the store copies it once, as
+    /// the stored state is kept); ``rollbackEvent()`` restores the previous value.
+    mutating func set(_ entry: Int, column: Int, _ value: ViewValue) {
+        var value = value
+        swap(&value, &entries[entry].current![column])
+        undo.append(Undo(entry: entry, column: column, row: nil, cell: value))
+    }
+
+    /// A column of a row the batch holds (``holdsRow(_:)``), without copying the row.
+    func cell(_ entry: Int, _ column: Int) -> ViewValue { entries[entry].current![column] }
 
     /// Starts an event: later ``rollbackEvent()`` calls undo only what follows.
     package mutating func beginEvent() { undo.removeAll(keepingCapacity: true) }
 
     /// Undoes every change since ``beginEvent()``.
     package mutating func rollbackEvent() {
-        while let (entry, previous) = undo.popLast() { entries[entry].current = previous }
+        while let step = undo.popLast() {
+            if step.column < 0 {
+                entries[step.entry].current = step.row
+            } else {
+                entries[step.entry].current![step.column] = step.cell
+            }
+        }
     }
 
     /// Whether the set holds no row.
@@ -132,7 +203,7 @@ package struct ChangeSet {
 
     /// Forgets every row (a rebuild's window, once written), keeping the capacity.
     package mutating func removeAll() {
-        index.removeAll(keepingCapacity: true)
+        table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         entries.removeAll(keepingCapacity: true)
         undo.removeAll(keepingCapacity: true)
         scheduled.removeAll(keepingCapacity: true)
@@ -147,8 +218,8 @@ package struct ChangeSet {
 
     // MARK: Size
 
-    /// A dictionary slot, an entry and the key and row array headers (hash table at ~75 % load).
-    private static let entryOverhead = 96
+    /// Two table slots, an entry and the key and row array headers.
+    private static let entryOverhead = 104
 
     /// The estimated heap bytes of a row's or key's values.
     private static func size(of values: [ViewValue]?) -> Int {

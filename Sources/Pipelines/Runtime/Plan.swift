@@ -333,9 +333,10 @@ public final class Plan: Sendable {
             if try !passesFilter(context) { return .filtered }
             throw EventFailure(code: .unknownType, message: "no handler for event type `\(String(decoding: typeBytes, as: UTF8.self))`")
         }
-        let routed = handlers[specific ?? wildcard!]
-        var access = routed.identity
-        if !routed.byVersion.isEmpty, let versionSlot {
+        // The handler by index: copying its struct would retain and release each of its arrays.
+        let routed = specific ?? wildcard!
+        var access = handlers[routed].identity
+        if !handlers[routed].byVersion.isEmpty, let versionSlot {
             let slot = slots[versionSlot]
             var version: Int64 = 1
             switch slot.kind {
@@ -346,7 +347,7 @@ public final class Plan: Sendable {
             default:
                 throw EventFailure(code: .invalidVersion, message: "the version `\(pipeline.versionPath!)` is a \(slot.kind), not an integer")
             }
-            if let table = routed.byVersion[Int(clamping: version)] { access = table }
+            if let table = handlers[routed].byVersion[Int(clamping: version)] { access = table }
         }
         var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
@@ -355,14 +356,14 @@ public final class Plan: Sendable {
             let v = try Evaluator.evaluate(key, context, row: [])
             if v.isNull {
                 // A required path missing is the better reason when it is what made the key null.
-                if !routed.required.isEmpty { try checkRequired(routed.required, context) }
+                if !handlers[routed].required.isEmpty { try checkRequired(handlers[routed].required, context) }
                 throw EventFailure(code: .nullKey, message: "`source.key` (\(pipeline.key!.canonical)) is null")
             }
             context.key = v
             if parkedKeysView != nil { try checkParked(v, &parkKey, &batch, &rows) }
         }
         // After the key, so that under `park_key` an event missing a required path parks its key.
-        if !routed.required.isEmpty { try checkRequired(routed.required, context) }
+        if !handlers[routed].required.isEmpty { try checkRequired(handlers[routed].required, context) }
         var seen: (entry: Int, id: String)?
         if let dedupe, let dedupeView {
             let v = try Evaluator.evaluate(dedupe, context, row: [])

@@ -1,0 +1,93 @@
+import Testing
+@testable import Pipelines
+import ProjectorModel
+
+/// A store of one table per view that counts its reads.
+private struct CountingRows: RowReader {
+    var stored: [ViewChange] = []
+    var reads = 0
+
+    mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
+        reads += 1
+        return stored.first { $0.view == view && ViewValue.areIdentical($0.key, key) }?.row
+    }
+
+    mutating func rows(in view: Int, keyPrefix: [ViewValue], upTo: ViewValue) throws -> [[ViewValue]] { [] }
+}
+
+@Suite struct ChangeSetTests {
+    /// The index finds a key by SQLite's identity (text by bytes, 0.0 and -0.0 alike, an integer
+    /// never equal to a real), per view, across the table's growth from its first 16 slots.
+    @Test func findsEachKeyOnceByIdentityAcrossGrowth() throws {
+        var rows = CountingRows(stored: [ViewChange(view: 1, key: [.text("k7"), .integer(7)], row: [.text("stored")])])
+        var set = ChangeSet()
+        var entries: [Int] = []
+        for i in 0..<200 {
+            entries.append(try set.entry(view: i % 2, key: [.text("k\(i / 2)"), .integer(Int64(i / 2))], rows: &rows))
+        }
+        #expect(rows.reads == 200)
+        for i in 0..<200 {
+            #expect(try set.entry(view: i % 2, key: [.text("k\(i / 2)"), .integer(Int64(i / 2))], rows: &rows) == entries[i])
+        }
+        #expect(rows.reads == 200)
+        #expect(set.row(entries[15]) == [.text("stored")])
+        #expect(set.held(view: 0, key: [.text("k7"), .integer(7)]) == .some(nil))
+        #expect(set.held(view: 2, key: [.text("k7"), .integer(7)]) == nil)
+
+        let zero = try set.entry(view: 0, key: [.real(0)], rows: &rows)
+        #expect(try set.entry(view: 0, key: [.real(-0.0)], rows: &rows) == zero)
+        #expect(try set.entry(view: 0, key: [.integer(0)], rows: &rows) != zero)
+        let composed = try set.entry(view: 0, key: [.text("caf\u{e9}")], rows: &rows)
+        #expect(try set.entry(view: 0, key: [.text("cafe\u{301}")], rows: &rows) != composed)
+        #expect(rows.reads == 204)
+    }
+
+    /// Identical keys hash alike; the view is part of the hash.
+    @Test func identityHashFollowsIdentity() {
+        #expect(ViewValue.identityHash(of: [.real(0)]) == ViewValue.identityHash(of: [.real(-0.0)]))
+        #expect(ViewValue.identityHash(of: [.text("ab"), .text("c")]) != ViewValue.identityHash(of: [.text("a"), .text("bc")]))
+        #expect(ViewValue.identityHash(of: [.text("a-long-key-of-19-b")], seed: 0) != ViewValue.identityHash(of: [.text("a-long-key-of-19-b")], seed: 1))
+        #expect(ViewValue.identityHash(of: [.text("")]) != ViewValue.identityHash(of: [.null]))
+    }
+
+    /// Cells set in place are restored by a rollback, whole rows too, in reverse order; the
+    /// stored state stays what was read.
+    @Test func rollbackRestoresCellsAndRows() throws {
+        var rows = CountingRows(stored: [ViewChange(view: 0, key: [.text("a")], row: [.text("a"), .integer(1)])])
+        var set = ChangeSet()
+        set.beginEvent()
+        let a = try set.entry(view: 0, key: [.text("a")], rows: &rows)
+        set.set(a, column: 1, .integer(2))
+        set.beginEvent()
+        set.set(a, column: 1, .integer(3))
+        set.set(a, nil)
+        let b = try set.entry(view: 0, key: [.text("b")], rows: &rows)
+        set.set(b, [.text("b"), .integer(9)])
+        set.set(b, column: 1, .integer(10))
+        set.rollbackEvent()
+        #expect(set.row(a) == [.text("a"), .integer(2)])
+        #expect(set.stored(a) == [.text("a"), .integer(1)])
+        #expect(set.row(b) == nil)
+        #expect(set.changes == [ViewChange(view: 0, key: [.text("a")], row: [.text("a"), .integer(2)])])
+    }
+
+    /// A failing event leaves a row another event of the batch changed in place as that event left it.
+    @Test func aFailedEventKeepsTheRowsOfTheEventsBefore() throws {
+        let plan = try counterPipeline(onError: "skip", handlers: """
+              Add:
+                - upsert: c
+                  key: {id: $.id}
+                  set: {n: n + $.by, a: a + 1}
+                - upsert: c
+                  key: {id: $.other}
+                  set: {b: b + 1}
+            """)
+        var store = MemoryStore(plan)
+        let result = try run(plan, [
+            event("Add", "x", #""by":2,"other":"y""#), event("Add", "x", #""by":5"#), event("Add", "x", #""by":7,"other":"y""#),
+        ], store: &store)
+        #expect(result.counters.skipped == 1)
+        #expect(store.tables[0][[.text("x")]] == [.text("x"), .integer(9), .integer(2), .integer(0), .text("-")])
+        #expect(store.tables[0][[.text("y")]] == [.text("y"), .integer(0), .integer(0), .integer(2), .text("-")])
+    }
+}
