@@ -5,23 +5,34 @@ internal import ProjectorModel
 /// Writing a batch's rows: runs of changes to one table are written ``TableStatements/rowsPerBulk``
 /// rows a statement (multi-row upserts, `DELETE … IN (…)`), the rest one row a statement.
 ///
-/// Changes are applied in their order: a run ends where the table or the kind (upsert, delete)
+/// Each table's changes are applied in their order: a run ends where the kind (upsert, delete)
 /// changes, and within one statement SQLite writes the rows in order, so a key given twice ends as
 /// its last row, as with one statement per row. A failing statement changes nothing of its rows,
 /// and the store rolls the whole batch back.
 extension SQLiteViewTransaction {
     mutating func apply(_ changes: [ViewChange]) throws {
-        var start = changes.startIndex
-        while start < changes.endIndex {
-            let view = changes[start].view
+        // Table by table, each table's changes in their order: a batch's changes interleave its
+        // tables in first-touch order (an order_summary event touches both views), which would
+        // leave runs of ~3 rows. Tables are independent, so only each table's own order matters.
+        var order: [Int] = []
+        order.reserveCapacity(changes.count)
+        for view in tables.indices {
+            for index in changes.indices where changes[index].view == view { order.append(index) }
+        }
+        if order.count < changes.count, let stray = changes.first(where: { !tables.indices.contains($0.view) }) {
+            _ = try table(stray.view)  // throws: the change names a table the pipeline lacks
+        }
+        var start = 0
+        while start < order.count {
+            let view = changes[order[start]].view
             let table = try table(view)
-            let upserts = changes[start].row != nil
+            let upserts = changes[order[start]].row != nil
             var end = start + 1
-            while end < changes.endIndex, changes[end].view == view, (changes[end].row != nil) == upserts { end += 1 }
+            while end < order.count, changes[order[end]].view == view, (changes[order[end]].row != nil) == upserts { end += 1 }
             if upserts {
-                try upsert(changes, start..<end, into: table)
+                try upsert(changes, order[start..<end], into: table)
             } else {
-                try delete(changes, start..<end, from: table)
+                try delete(changes, order[start..<end], from: table)
             }
             start = end
         }
@@ -30,30 +41,30 @@ extension SQLiteViewTransaction {
     // By index, passing the arrays in place: binding each change to a local would retain and
     // release its key and row once more per row.
 
-    private func upsert(_ changes: [ViewChange], _ run: Range<Int>, into table: TableStatements) throws {
-        var first = run.lowerBound
+    private func upsert(_ changes: [ViewChange], _ run: ArraySlice<Int>, into table: TableStatements) throws {
+        var first = run.startIndex
         if let bulk = table.bulkUpsert?.sqliteStatement {
             let rows = table.rowsPerBulk
             let width = Int(table.columnCount)
-            while run.upperBound - first >= rows {
+            while run.endIndex - first >= rows {
                 let chunk = first..<first + rows
                 var bytes = 0
-                for index in chunk {
+                for index in run[chunk] {
                     try check(changes[index].row!, of: table)
                     bytes += BindArena.textBytes(changes[index].row!)
                 }
                 common.arena.reserve(bytes)
-                for index in chunk {
-                    try common.arena.append(changes[index].row!, from: Int32((index - first) * width + 1), in: bulk,
-                                            connection: connection)
+                for position in chunk {
+                    try common.arena.append(changes[run[position]].row!, from: Int32((position - first) * width + 1),
+                                            in: bulk, connection: connection)
                 }
                 try execute(bulk, connection: connection, doing: "upserting \(rows) rows of \(table.name)")
-                for index in chunk { remember(changes[index].key, in: table) }
+                for index in run[chunk] { remember(changes[index].key, in: table) }
                 first += rows
             }
         }
         let statement = table.upsert.sqliteStatement
-        for index in first..<run.upperBound {
+        for index in run[first...] {
             try check(changes[index].row!, of: table)
             try common.arena.bind(changes[index].row!, in: statement, connection: connection)
             try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
@@ -61,27 +72,28 @@ extension SQLiteViewTransaction {
         }
     }
 
-    private func delete(_ changes: [ViewChange], _ run: Range<Int>, from table: TableStatements) throws {
-        var first = run.lowerBound
+    private func delete(_ changes: [ViewChange], _ run: ArraySlice<Int>, from table: TableStatements) throws {
+        var first = run.startIndex
         if let bulk = table.bulkDelete?.sqliteStatement {
             let rows = table.rowsPerBulk
-            while run.upperBound - first >= rows {
+            while run.endIndex - first >= rows {
                 let chunk = first..<first + rows
                 var bytes = 0
-                for index in chunk {
+                for index in run[chunk] {
                     try checkKey(changes[index].key, of: table)
                     bytes += BindArena.textBytes(changes[index].key)
                 }
                 common.arena.reserve(bytes)
-                for index in chunk {
-                    try common.arena.append(changes[index].key, from: Int32(index - first + 1), in: bulk, connection: connection)
+                for position in chunk {
+                    try common.arena.append(changes[run[position]].key, from: Int32(position - first + 1), in: bulk,
+                                            connection: connection)
                 }
                 try execute(bulk, connection: connection, doing: "deleting \(rows) rows of \(table.name)")
                 first += rows
             }
         }
         let statement = table.delete.sqliteStatement
-        for index in first..<run.upperBound {
+        for index in run[first...] {
             try bindKey(changes[index].key, of: table, in: statement)
             try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
         }
