@@ -2,57 +2,6 @@ internal import GRDB
 internal import GRDBSQLite
 internal import ProjectorModel
 
-/// The prepared statements of one table, cached for the store's life (until a swap or drop
-/// replaces the table).
-final class TableStatements {
-    let name: String
-    let columnCount: Int32
-    let keyColumns: [Int]
-    /// The quoted column names, comma-separated, and the quoted key column names in key order.
-    let columnList: String
-    let keyNames: [String]
-    let select: Statement
-    let upsert: Statement
-    let delete: Statement
-    /// The keys written since the table was found empty (nil: unknown, every read queries).
-    var knownKeys: KnownKeys?
-    /// SQLite's `data_version` when `knownKeys` started: another connection's commit changes it.
-    let knownSince: Int64
-
-    /// Prepares the statements; call inside a transaction, so that whether the table is empty and
-    /// the `data_version` are read together.
-    init(table: String, definition: ViewDefinition, style: SQLiteViewStore.UpsertStyle, db: Database) throws {
-        name = table
-        knownSince = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
-        let hasRows = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(quoted(table)))") ?? true
-        knownKeys = hasRows ? nil : KnownKeys()
-        columnCount = Int32(definition.columns.count)
-        keyColumns = definition.keyColumns
-        let columns = definition.columns.map { quoted($0.name) }
-        let keys = definition.keyColumns.map { columns[$0] }
-        columnList = columns.joined(separator: ", ")
-        keyNames = keys
-        let keyMatch = keys.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: " AND ")
-        let values = (1...columns.count).map { "?\($0)" }.joined(separator: ", ")
-        select = try db.makeStatement(
-            sql: "SELECT \(columns.joined(separator: ", ")) FROM \(quoted(table)) WHERE \(keyMatch)")
-        delete = try db.makeStatement(sql: "DELETE FROM \(quoted(table)) WHERE \(keyMatch)")
-        switch style {
-        case .replace:
-            upsert = try db.makeStatement(
-                sql: "INSERT OR REPLACE INTO \(quoted(table)) (\(columns.joined(separator: ", "))) VALUES (\(values))")
-        case .onConflict:
-            let updates = definition.columns.indices
-                .filter { !definition.keyColumns.contains($0) }
-                .map { "\(columns[$0]) = excluded.\(columns[$0])" }
-            let action = updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
-            upsert = try db.makeStatement(
-                sql: "INSERT INTO \(quoted(table)) (\(columns.joined(separator: ", "))) VALUES (\(values)) "
-                    + "ON CONFLICT (\(keys.joined(separator: ", "))) DO \(action)")
-        }
-    }
-}
-
 /// Statements every pipeline shares, cached for the store's life.
 final class CommonStatements {
     let begin: Statement
@@ -121,7 +70,7 @@ struct SQLiteViewTransaction: ViewTransaction {
     let tables: [TableStatements]
     let common: CommonStatements
 
-    private func table(_ view: Int) throws -> TableStatements {
+    func table(_ view: Int) throws -> TableStatements {
         guard tables.indices.contains(view) else {
             throw ViewStoreError(
                 code: .invalidDefinition,
@@ -131,13 +80,17 @@ struct SQLiteViewTransaction: ViewTransaction {
         return tables[view]
     }
 
-    private func bindKey(_ key: [ViewValue], of table: TableStatements, in statement: OpaquePointer) throws {
+    func bindKey(_ key: [ViewValue], of table: TableStatements, in statement: OpaquePointer) throws {
+        try checkKey(key, of: table)
+        try common.arena.bind(key, in: statement, connection: connection)
+    }
+
+    func checkKey(_ key: [ViewValue], of table: TableStatements) throws {
         guard key.count == table.keyColumns.count else {
             throw ViewStoreError(
                 code: .invalidDefinition,
                 message: "a key of \(table.name) has \(key.count) values but the table's key has \(table.keyColumns.count)")
         }
-        try common.arena.bind(key, in: statement, connection: connection)
     }
 
     mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
@@ -158,29 +111,6 @@ struct SQLiteViewTransaction: ViewTransaction {
             return nil
         case let code:
             throw sqliteError(code: code, connection: connection, doing: "reading a row of \(table.name)")
-        }
-    }
-
-    mutating func apply(_ changes: [ViewChange]) throws {
-        // By index, passing the arrays in place: binding each change to a local would retain and
-        // release its key and row once more per row.
-        for index in changes.indices {
-            let table = try table(changes[index].view)
-            if let count = changes[index].row?.count {
-                guard count == Int(table.columnCount) else {
-                    throw ViewStoreError(
-                        code: .invalidDefinition,
-                        message: "a row of \(table.name) has \(count) values but the table has \(table.columnCount) columns")
-                }
-                let statement = table.upsert.sqliteStatement
-                try common.arena.bind(changes[index].row!, in: statement, connection: connection)
-                try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
-                if table.knownKeys?.insert(changes[index].key) == false { table.knownKeys = nil }
-            } else {
-                let statement = table.delete.sqliteStatement
-                try bindKey(changes[index].key, of: table, in: statement)
-                try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
-            }
         }
     }
 

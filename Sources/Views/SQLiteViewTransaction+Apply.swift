@@ -1,0 +1,114 @@
+internal import GRDB
+internal import GRDBSQLite
+internal import ProjectorModel
+
+/// Writing a batch's rows: runs of changes to one table are written ``TableStatements/rowsPerBulk``
+/// rows a statement (multi-row upserts, `DELETE … IN (…)`), the rest one row a statement.
+///
+/// Each table's changes are applied in their order: a run ends where the kind (upsert, delete)
+/// changes, and within one statement SQLite writes the rows in order, so a key given twice ends as
+/// its last row, as with one statement per row. A failing statement changes nothing of its rows,
+/// and the store rolls the whole batch back.
+extension SQLiteViewTransaction {
+    mutating func apply(_ changes: [ViewChange]) throws {
+        // Table by table, each table's changes in their order: a batch's changes interleave its
+        // tables in first-touch order (an order_summary event touches both views), which would
+        // leave runs of ~3 rows. Tables are independent, so only each table's own order matters.
+        var order: [Int] = []
+        order.reserveCapacity(changes.count)
+        for view in tables.indices {
+            for index in changes.indices where changes[index].view == view { order.append(index) }
+        }
+        if order.count < changes.count, let stray = changes.first(where: { !tables.indices.contains($0.view) }) {
+            _ = try table(stray.view)  // throws: the change names a table the pipeline lacks
+        }
+        var start = 0
+        while start < order.count {
+            let view = changes[order[start]].view
+            let table = try table(view)
+            let upserts = changes[order[start]].row != nil
+            var end = start + 1
+            while end < order.count, changes[order[end]].view == view, (changes[order[end]].row != nil) == upserts { end += 1 }
+            if upserts {
+                try upsert(changes, order[start..<end], into: table)
+            } else {
+                try delete(changes, order[start..<end], from: table)
+            }
+            start = end
+        }
+    }
+
+    // By index, passing the arrays in place: binding each change to a local would retain and
+    // release its key and row once more per row.
+
+    private func upsert(_ changes: [ViewChange], _ run: ArraySlice<Int>, into table: TableStatements) throws {
+        var first = run.startIndex
+        if let bulk = table.bulkUpsert?.sqliteStatement {
+            let rows = table.rowsPerBulk
+            let width = Int(table.columnCount)
+            while run.endIndex - first >= rows {
+                let chunk = first..<first + rows
+                var bytes = 0
+                for index in run[chunk] {
+                    try check(changes[index].row!, of: table)
+                    bytes += BindArena.textBytes(changes[index].row!)
+                }
+                common.arena.reserve(bytes)
+                for position in chunk {
+                    try common.arena.append(changes[run[position]].row!, from: Int32((position - first) * width + 1),
+                                            in: bulk, connection: connection)
+                }
+                try execute(bulk, connection: connection, doing: "upserting \(rows) rows of \(table.name)")
+                for index in run[chunk] { remember(changes[index].key, in: table) }
+                first += rows
+            }
+        }
+        let statement = table.upsert.sqliteStatement
+        for index in run[first...] {
+            try check(changes[index].row!, of: table)
+            try common.arena.bind(changes[index].row!, in: statement, connection: connection)
+            try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
+            remember(changes[index].key, in: table)
+        }
+    }
+
+    private func delete(_ changes: [ViewChange], _ run: ArraySlice<Int>, from table: TableStatements) throws {
+        var first = run.startIndex
+        if let bulk = table.bulkDelete?.sqliteStatement {
+            let rows = table.rowsPerBulk
+            while run.endIndex - first >= rows {
+                let chunk = first..<first + rows
+                var bytes = 0
+                for index in run[chunk] {
+                    try checkKey(changes[index].key, of: table)
+                    bytes += BindArena.textBytes(changes[index].key)
+                }
+                common.arena.reserve(bytes)
+                for position in chunk {
+                    try common.arena.append(changes[run[position]].key, from: Int32(position - first + 1), in: bulk,
+                                            connection: connection)
+                }
+                try execute(bulk, connection: connection, doing: "deleting \(rows) rows of \(table.name)")
+                first += rows
+            }
+        }
+        let statement = table.delete.sqliteStatement
+        for index in run[first...] {
+            try bindKey(changes[index].key, of: table, in: statement)
+            try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
+        }
+    }
+
+    private func check(_ row: [ViewValue], of table: TableStatements) throws {
+        guard row.count == Int(table.columnCount) else {
+            throw ViewStoreError(
+                code: .invalidDefinition,
+                message: "a row of \(table.name) has \(row.count) values but the table has \(table.columnCount) columns")
+        }
+    }
+
+    /// Records a written key; past ``KnownKeys/limit`` the table forgets them and queries every read.
+    private func remember(_ key: [ViewValue], in table: TableStatements) {
+        if table.knownKeys?.insert(key) == false { table.knownKeys = nil }
+    }
+}
