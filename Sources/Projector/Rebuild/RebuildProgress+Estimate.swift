@@ -8,7 +8,10 @@ extension RebuildProgress {
     /// extrapolation then promises a fraction of the time actually left. The estimator models the
     /// pace (seconds per event) as a straight line in the events done, which is elapsed time as a
     /// parabola in the events done, fitted by least squares over the whole run so far, and adds up
-    /// the fitted pace over the events left. Before the fit it caps each stretch's pace at four
+    /// the fitted pace over the events left. The curvature is kept only where it explains most of
+    /// what a straight line (a constant pace) leaves (residuals under a quarter of the line's): a
+    /// smooth decay, not the bursts of a run on a busy machine, which a fit would follow and an
+    /// average dilutes. Before the fit it caps each stretch's pace at four
     /// times the median, so one stall (a broker failing over, a long checkpoint) does not bend
     /// the line for the rest of the run; the pace at the end stays between half and four times
     /// the pace now.
@@ -125,6 +128,25 @@ extension RebuildProgress {
             }
             let meanPace = seconds / (points[points.count - 1].events - points[0].events)
             guard let solution = solve(s, rhs) else { return Fit(a: meanPace, b: 0, meanPace: meanPace) }
+            // A straight line through the same capped curve: keep the curvature only where it
+            // explains most of what the line leaves (a smooth decay), not a burst.
+            let n = s[0], sx = s[1], sxx = s[4], sy = rhs[0], sxy = rhs[1]
+            let slope = (n * sxy - sx * sy) / max(n * sxx - sx * sx, 1e-12)
+            let intercept = (sy - slope * sx) / n
+            var lineError = 0.0
+            var curveError = 0.0
+            seconds = 0
+            for index in points.indices {
+                if index > 0 {
+                    seconds += min(paces[index - 1], cap) * (points[index].events - points[index - 1].events)
+                }
+                let x = points[index].events / scale
+                let line = seconds - (intercept + slope * x)
+                let curve: Double = seconds - (solution[0] + solution[1] * x + solution[2] * x * x / 2)
+                lineError += line * line
+                curveError += curve * curve
+            }
+            if curveError > lineError / 4 { return Fit(a: slope / scale, b: 0, meanPace: meanPace) }
             // d seconds / d events = (a_x + b_x · x) / scale.
             return Fit(a: solution[1] / scale, b: solution[2] / (scale * scale), meanPace: meanPace)
         }
