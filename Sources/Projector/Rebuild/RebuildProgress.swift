@@ -44,7 +44,8 @@ public struct RebuildProgress: Sendable {
     }
 
     /// The estimated time left, or nil before there is a rate: the pace fitted over the run so
-    /// far as it changed with progress (``Estimator``), not a constant-rate extrapolation.
+    /// far as it changed with progress (RebuildProgress+Estimate.swift), not a constant-rate
+    /// extrapolation.
     public var eta: Duration?
 
     /// One line: total, rate and ETA, then each partition's percentage, e.g.
