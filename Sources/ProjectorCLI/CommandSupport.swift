@@ -61,12 +61,15 @@ func stopOnSignals(_ signal: ShutdownSignal) -> Thread {
 }
 
 /// Runs a rebuild with a progress line and stop signals, or exits with the rebuild's error;
-/// `metrics`, when given, follows its progress for `--http`.
-func runRebuild(_ plan: Plan, store: any ViewStore, options: RebuildOptions, metrics: RuntimeMetrics? = nil) throws -> Rebuild.Summary {
+/// `metrics`, when given, follows its progress for `--http`; `progress` overrides the progress
+/// line's mode (default: from the environment, see ``ProgressLine/environmentMode(withoutTerminal:)``).
+func runRebuild(
+    _ plan: Plan, store: any ViewStore, options: RebuildOptions, metrics: RuntimeMetrics? = nil, progress mode: ProgressLine.Mode? = nil
+) throws -> Rebuild.Summary {
     let signal = ShutdownSignal()
     let sources = stopOnSignals(signal)
     defer { withExtendedLifetime(sources) {} }
-    let progress = ProgressLine()
+    let progress = ProgressLine(mode: mode)
     let rebuild = Rebuild(projection: plan, store: store, options: options, onProgress: { update in
         progress.update(update.summary)
         metrics?.setRebuild(RebuildSnapshot(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipelines
 import Projector
+import ProjectorTools
 import ProjectorHTTP
 import Views
 import ProjectorModel
@@ -35,14 +36,19 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
 
         The rebuild folds the log in memory (--memory, default 512MiB) and writes each touched row \
         once per window with the window's checkpoints in one transaction: a rebuild \
-        killed in a window redoes only that window.
+        killed in a window redoes only that window. --memory also bounds the records fetched ahead \
+        and the SQLite page cache (a quarter each, up to 64MiB; the window gets the rest), so peak \
+        memory does not grow with the log.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \
         --until with a time, since the shadow does not tell which time it was built to).
 
         Progress (per partition and in total, events/s, ETA) goes to stderr: one line rewritten on a \
-        terminal, a line every ~10 s otherwise, nothing with CI=true.
+        terminal, a line every ~10 s otherwise, nothing with CI=true; --progress-interval SECONDS prints \
+        a line that often in every case. The ETA fits the pace (seconds per event) as it changed over \
+        the run so far, so a rebuild that slows down as the log's offsets or the tables grow is \
+        estimated as such, not at its average rate.
 
         Exit codes: 0 done, 1 broker or database failure or stopped, 2 bad usage or invalid pipeline, \
         3 an event error under on_error: fail.
@@ -79,12 +85,16 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
     @Flag(help: "Drop the shadow of an interrupted rebuild and start over from the earliest offsets.")
     var restart = false
 
-    @Option(help: ArgumentHelp("The memory for rows folded between writes of the shadow tables, e.g. 512MiB or 1GiB (default 512MiB).",
+    @Option(help: ArgumentHelp("The memory for records fetched ahead, the SQLite cache and rows folded between writes of the shadow tables, e.g. 512MiB or 1GiB (default 512MiB).",
                                valueName: "size"))
     var memory: String?
 
     @Option(help: "The most messages read and evaluated at a time (the rows of many batches share a window).")
     var batchSize = 10_000
+
+    @Option(help: ArgumentHelp("Print the progress line to stderr every this many seconds, on a terminal or not, even with CI=true (for a script that records it).",
+                               valueName: "seconds"))
+    var progressInterval: Double?
 
     @OptionGroup var operations: OperationsOptions
 
@@ -92,6 +102,9 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1.") }
+        if let progressInterval, !(progressInterval > 0 && progressInterval <= 86_400) {
+            throw ValidationError("--progress-interval must be a number of seconds above 0, e.g. 1 or 0.5.")
+        }
         if until != nil && into == nil {
             throw ValidationError("--until needs --into OTHER.db: a view as of a past moment never replaces the live views.")
         }
@@ -118,14 +131,16 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
             do { budget = try MemorySize.bytes(parsing: memory) } catch { throw failure(error) }
         }
         let path = into ?? db!
-        let store = try openStore(path, database: database)
+        let parts = RebuildOptions(brokers: kafka.brokers, memoryBudget: budget)
+        let store = try openStore(path, database: database, sqliteCacheKiB: parts.cacheBytes >> 10)
         let metrics = operations.makeMetrics()
         let server = try operations.start(metrics: metrics, db: path, database: database, topics: [plan.name: Set(plan.pipeline.topics)],
                                                messageKeyed: plan.pipeline.messageKeyedViews)
         defer { server?.stop() }
         let summary = try runRebuild(plan, store: store, options: RebuildOptions(
             brokers: kafka.brokers, properties: properties, until: position, swaps: swap, restarts: restart,
-            maxBatchMessages: batchSize, memoryBudget: budget), metrics: metrics)
+            maxBatchMessages: batchSize, memoryBudget: budget), metrics: metrics,
+            progress: progressInterval.map { .periodic(.milliseconds(Int64($0 * 1000))) })
         let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
         let rate = Int(Double(summary.events) / max(seconds, 0.001))
         let resumed = summary.wasResumed ? " (resumed)" : ""

@@ -59,7 +59,8 @@ struct DatabaseOptions: ParsableArguments {
 /// an advisory lock with the same timeout (`lock_timeout`), and wait as long for a free connection
 /// slot or, after the server went away, for a new connection.
 func openStore(
-    _ location: String, database: DatabaseOptions, readOnly: Bool = false, busyTimeout: Duration = .seconds(60)
+    _ location: String, database: DatabaseOptions, readOnly: Bool = false, busyTimeout: Duration = .seconds(60),
+    sqliteCacheKiB: Int? = nil
 ) throws -> any ViewStore {
     let postgres = try database.postgresLocation(location)
     do {
@@ -67,7 +68,9 @@ func openStore(
             return try PostgresViewStore(location: postgres, configuration: .init(
                 isReadOnly: readOnly, lockTimeout: busyTimeout, reconnectTimeout: busyTimeout))
         }
-        return try SQLiteViewStore(path: location, configuration: .init(isReadOnly: readOnly, busyTimeout: busyTimeout))
+        var configuration = SQLiteViewStore.Configuration(isReadOnly: readOnly, busyTimeout: busyTimeout)
+        if let sqliteCacheKiB { configuration.cacheSizeKiB = sqliteCacheKiB }
+        return try SQLiteViewStore(path: location, configuration: configuration)
     } catch {
         throw failure(ProjectorError(code: .database, message: "\(error)"))
     }

@@ -23,12 +23,34 @@ public struct RebuildOptions: Sendable {
     /// The longest the last catch-up may hold the store's write lock (live writers wait meanwhile)
     /// before the rebuild lets go, catches up again outside the lock and retries. Default 2 s.
     public var finalCatchUpLimit: Duration
-    /// The most memory, in bytes, the rows folded since the last write may take (estimated)
-    /// before they are written (``RebuildOptions/defaultMemoryBudget``). A larger window writes a
-    /// row touched by many events fewer times; a rebuild killed in a window redoes that window.
+    /// The memory, in bytes, for the records fetched ahead (``prefetchBytes``), the SQLite page
+    /// cache (``cacheBytes``) and the rows folded since the last write (``windowBytes``,
+    /// estimated), which are written when they fill their part
+    /// (``RebuildOptions/defaultMemoryBudget``). A larger window writes a row touched by many
+    /// events fewer times; a rebuild killed in a window redoes that window.
     public var memoryBudget: Int
     /// The default ``memoryBudget``: 512 MiB.
     public static let defaultMemoryBudget = 512 << 20
+
+    /// The part of ``memoryBudget`` for records fetched ahead of the rebuild (librdkafka's
+    /// `queued.max.messages.kbytes`): a quarter, at least 4 MiB and at most 64 MiB (the live
+    /// consumer's setting). librdkafka checks the bound against the consumer's one queue that
+    /// every partition's records go to, so it bounds the prefetch of all partitions together;
+    /// unbounded by the budget, a fetch faster than the rebuild kept 64 MiB of records (twice
+    /// that in memory) on any log larger than that, and peak memory grew with the log. Below
+    /// 4 MiB librdkafka 2.0.2 pauses fetching for up to a second each time the queue fills
+    /// (issue #2879), which would starve the rebuild. A `-X queued.max.messages.kbytes=…` wins.
+    public var prefetchBytes: Int { min(max(memoryBudget / 4, 4 << 20), 64 << 20) }
+
+    /// The part of ``memoryBudget`` for the SQLite page cache of the store rebuilt: a quarter, at
+    /// least 2 MiB and at most 64 MiB (the store's default). The cache fills as the shadow tables
+    /// outgrow it, so on a large log it is all used. `projector rebuild` opens an SQLite store
+    /// with it; a caller of ``Rebuild`` sets `SQLiteViewStore.Configuration.cacheSizeKiB`.
+    public var cacheBytes: Int { min(max(memoryBudget / 4, 2 << 20), 64 << 20) }
+
+    /// The part of ``memoryBudget`` for the rows folded between writes: the rest after
+    /// ``prefetchBytes`` and ``cacheBytes``, at least half the budget.
+    public var windowBytes: Int { max(memoryBudget - prefetchBytes - cacheBytes, memoryBudget / 2) }
     /// Where the rebuild logs, with the pipeline as metadata; see ``WorkerConfiguration/logger``.
     public var logger = Logger(label: "projector.runtime")
 

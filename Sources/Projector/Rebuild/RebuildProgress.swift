@@ -43,12 +43,10 @@ public struct RebuildProgress: Sendable {
         return seconds > 0 ? Double(events) / seconds : 0
     }
 
-    /// The estimated time left at the current rate, or nil before there is a rate.
-    public var eta: Duration? {
-        let rate = eventsPerSecond
-        guard rate > 0 else { return nil }
-        return .milliseconds(Int64(Double(remaining) / rate * 1000))
-    }
+    /// The estimated time left, or nil before there is a rate: the pace fitted over the run so
+    /// far as it changed with progress (RebuildProgress+Estimate.swift), not a constant-rate
+    /// extrapolation.
+    public var eta: Duration?
 
     /// One line: total, rate and ETA, then each partition's percentage, e.g.
     /// `rebuild orders: 61% (122000/200000) 45210 ev/s ETA 0:02 | orders 0:100% 1:53%`.

@@ -47,6 +47,8 @@ extension RebuildReader {
     private mutating func pollOnce(apply: (UnsafeBufferPointer<RawMessage>) throws -> BatchApplier.Outcome) throws(ProjectorError) {
         let name = projection.name
         let outcome: BatchApplier.Outcome?
+        let held = window.bytes
+        var applying = Duration.zero
         do {
             outcome = try consumer.poll(maxMessages: options.maxBatchMessages, timeout: options.pollTimeout) { batch in
                 BatchStep.log(batch.events, logger: logger, subject: "rebuild \(name)")
@@ -69,6 +71,8 @@ extension RebuildReader {
                     messages.append(RawMessage(record, topic: topic))
                 }
                 if messages.isEmpty { return nil }
+                let started = ContinuousClock.now
+                defer { applying = ContinuousClock.now - started }
                 return try messages.withUnsafeBufferPointer { try apply($0) }
             }
         } catch {
@@ -82,6 +86,9 @@ extension RebuildReader {
         }
         events += outcome.consumed
         batches += 1
+        // A batch that wrote the window (it holds less than before) took the write's time on top of its own.
+        estimator.record(events: events, total: Int64(events) + progressRemaining, elapsed: ContinuousClock.now - started,
+                         batchSeconds: RebuildProgress.Estimator.seconds(applying), wroteBytes: window.bytes < held ? held : 0)
         counters.add(outcome.counters)
         try BatchStep.report(
             outcome, projection: projection, logger: logger, subject: "rebuild \(name)",
@@ -94,14 +101,21 @@ extension RebuildReader {
     // MARK: Reporting
 
     var progress: RebuildProgress {
-        RebuildProgress(
+        let remaining = progressRemaining
+        return RebuildProgress(
             pipeline: projection.name,
             partitions: partitions.indices.map { slot in
                 RebuildProgress.Partition(
                     topic: partitions[slot].topic, partition: partitions[slot].partition, start: start[slot],
                     position: position[slot], end: max(target[slot], start[slot]))
             },
-            events: events, elapsed: ContinuousClock.now - started)
+            events: events, elapsed: ContinuousClock.now - started,
+            eta: estimator.remaining(remaining, unwrittenBytes: window.bytes))
+    }
+
+    /// Messages left to read over all partitions (``RebuildProgress/remaining``).
+    private var progressRemaining: Int64 {
+        partitions.indices.reduce(0) { $0 + max(target[$1] - max(position[$1], start[$1]), 0) }
     }
 
     func summary(_ outcome: Rebuild.Summary.Outcome, wasResumed: Bool) -> Rebuild.Summary {

@@ -50,6 +50,8 @@ struct RebuildReader {
     var events = 0
     var batches = 0
     var counters = PlanResult.Counters()
+    /// The time left, fitted from this run's progress.
+    var estimator = RebuildProgress.Estimator()
 
     init(projection: any Projection, store: any ViewStore, options: RebuildOptions,
          onProgress: (@Sendable (RebuildProgress) -> Void)?, started: ContinuousClock.Instant) throws(ProjectorError) {
@@ -64,7 +66,7 @@ struct RebuildReader {
         logger[metadataKey: "pipeline"] = .string(name)
         self.logger = logger
         applier = BatchApplier(projection: projection, store: store, target: .shadow)
-        window = RebuildWindow(budget: options.memoryBudget)
+        window = RebuildWindow(budget: options.windowBytes)
         var partitions: [KafkaTopicPartition] = []
         var slots: [[Int]] = []
         var low: [Int64] = []
@@ -89,13 +91,10 @@ struct RebuildReader {
             var configuration = KafkaConsumerConfiguration(bootstrapServers: options.brokers)
             configuration.clientID = "projector.rebuild.\(name)"
             configuration.autoOffsetReset = .earliest
+            configuration.queuedMaxMessagesKilobytes = options.prefetchBytes >> 10
             configuration.additionalProperties = options.properties
             consumer = try KafkaConsumer(configuration: configuration)
-            for partition in partitions {
-                let watermarks = try consumer.watermarks(partition, timeout: .seconds(10))
-                low.append(max(watermarks.low, 0))
-                high.append(max(watermarks.high, 0))
-            }
+            (low, high) = try Self.watermarks(of: partitions, consumer: consumer)
         } catch {
             throw ProjectorError(wrapping: error, doing: "rebuild \(name)")
         }
@@ -111,5 +110,29 @@ struct RebuildReader {
 
     func close() {
         try? consumer.close()
+    }
+
+    /// The low and high watermarks of every partition, in order: all partitions in one lookup
+    /// per end (ListOffsets for the earliest and latest offsets, one request per leader), where
+    /// asking per partition takes two round trips each (256 partitions: seconds on a busy broker).
+    /// Falls back to asking per partition when the batched lookup leaves any out.
+    static func watermarks(of partitions: [KafkaTopicPartition], consumer: KafkaConsumer) throws -> (low: [Int64], high: [Int64]) {
+        let earliest = try? consumer.offsets(
+            forTimes: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.beginning.rawValue) }), timeout: .seconds(10))
+        let latest = try? consumer.offsets(
+            forTimes: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.end.rawValue) }), timeout: .seconds(10))
+        if let earliest, let latest {
+            let low = partitions.compactMap { earliest[$0] ?? nil }
+            let high = partitions.compactMap { latest[$0] ?? nil }
+            if low.count == partitions.count, high.count == partitions.count { return (low, high) }
+        }
+        var low: [Int64] = []
+        var high: [Int64] = []
+        for partition in partitions {
+            let watermarks = try consumer.watermarks(partition, timeout: .seconds(10))
+            low.append(max(watermarks.low, 0))
+            high.append(max(watermarks.high, 0))
+        }
+        return (low, high)
     }
 }

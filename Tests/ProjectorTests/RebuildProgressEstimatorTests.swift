@@ -1,0 +1,133 @@
+import Foundation
+@testable import Projector
+import Testing
+
+/// The rebuild's ETA (``RebuildProgress/Estimator``) against synthetic, deterministic runs:
+/// 2,000,000 events in batches of 10,000, each batch's seconds given by a pace (seconds per event)
+/// as a function of the share done. No clocks: the elapsed times are computed.
+@Suite("rebuild progress ETA")
+struct RebuildProgressEstimatorTests {
+    static let total = 2_000_000
+    static let batch = 10_000
+
+    /// Feeds the run to an estimator; per batch from `from` on, the estimate's error relative to
+    /// the actual time left (positive: too long). With `writes`, every `every`-th batch also
+    /// writes the window (`bytes` in `seconds`), and the run ends by writing what is left of it.
+    static func errors(
+        from: Double = 0.2, startup: Double = 3, stall: (at: Double, seconds: Double)? = nil,
+        writes: (every: Int, seconds: Double, bytes: Int)? = nil, pace: (Double) -> Double
+    ) -> [(done: Double, error: Double)] {
+        var elapsed = [startup]
+        var done = [0]
+        var batchSeconds = [0.0]
+        while done.last! < total {
+            let share = Double(done.last!) / Double(total)
+            var seconds = Double(batch) * pace(share + Double(batch) / Double(total) / 2)
+            if let stall, share >= stall.at, share < stall.at + Double(batch) / Double(total) { seconds += stall.seconds }
+            if let writes, done.count % writes.every == 0 { seconds += writes.seconds }
+            batchSeconds.append(seconds)
+            elapsed.append(elapsed.last! + seconds)
+            done.append(done.last! + batch)
+        }
+        let unwritten = { (index: Int) in writes.map { index % $0.every } ?? 0 }
+        let end = elapsed.last! + (writes.map { $0.seconds * Double(unwritten(done.count - 1)) / Double($0.every) } ?? 0)
+        var estimator = RebuildProgress.Estimator()
+        var errors: [(done: Double, error: Double)] = []
+        for index in 1 ..< done.count {
+            let wrote = writes.map { index % $0.every == 0 ? $0.bytes : 0 } ?? 0
+            estimator.record(events: done[index], total: Int64(total), elapsed: .milliseconds(Int64(elapsed[index] * 1000)),
+                             batchSeconds: batchSeconds[index], wroteBytes: wrote)
+            let share = Double(done[index]) / Double(total)
+            let held = writes.map { unwritten(index) * $0.bytes / $0.every } ?? 0
+            guard share >= from, done[index] < total,
+                  let eta = estimator.remaining(Int64(total - done[index]), unwrittenBytes: held) else { continue }
+            let actual = end - elapsed[index]
+            errors.append((share, (RebuildProgress.Estimator.seconds(eta) - actual) / actual))
+        }
+        return errors
+    }
+
+    static func worst(_ errors: [(done: Double, error: Double)]) -> Double {
+        errors.map { abs($0.error) }.max() ?? .infinity
+    }
+
+    @Test("a constant rate: the ETA is the time left")
+    func constantRate() {
+        let errors = Self.errors { _ in 1.0 / 20_000 }
+        #expect(errors.count > 150)
+        #expect(Self.worst(errors) < 0.01)
+    }
+
+    @Test("a pace growing with the offset (the mock broker's lookups): the ETA follows it")
+    func paceGrowingLinearly() {
+        // 4 times slower at the end than at the start; a constant rate would promise half the time left at 20 %.
+        let errors = Self.errors { share in (1 + 3 * share) / 20_000 }
+        #expect(Self.worst(errors) < 0.01)
+    }
+
+    @Test("a rate falling linearly or exponentially: within 20 % from the 20 % mark, closer as the run goes")
+    func rateFalling() {
+        for pace in [{ (share: Double) in 1 / (20_000 * (1 - 0.6 * share)) }, { (share: Double) in exp(1.2 * share) / 20_000 }] {
+            let errors = Self.errors(pace: pace)
+            #expect(Self.worst(errors) < 0.2)
+            #expect(Self.worst(errors.filter { $0.done >= 0.8 }) < 0.15)
+        }
+    }
+
+    @Test("windows written every few batches (seconds each): the ETA counts the writes left")
+    func windowWrites() {
+        // A 5 s write every 15 batches of 0.5 s: the time curve is a staircase.
+        let errors = Self.errors(writes: (every: 15, seconds: 5, bytes: 1 << 20)) { _ in 1.0 / 20_000 }
+        #expect(Self.worst(errors.filter { $0.done <= 0.9 }) < 0.15)
+        #expect(Self.worst(errors.filter { [0.2, 0.4, 0.6, 0.8].contains($0.done) }) < 0.06)
+    }
+
+    @Test("a one-off stall does not bend the ETA for the rest of the run")
+    func stall() {
+        // 30 s without progress at 50 % of a 100 s run.
+        let errors = Self.errors(stall: (at: 0.5, seconds: 30)) { _ in 1.0 / 20_000 }
+        #expect(Self.worst(errors.filter { $0.done >= 0.6 }) < 0.15)
+        #expect(Self.worst(errors.filter { $0.done >= 0.75 }) < 0.1)
+    }
+
+    @Test("no ETA before there is a pace; zero when nothing is left; few points give the mean pace")
+    func edges() {
+        var estimator = RebuildProgress.Estimator()
+        #expect(estimator.remaining(100) == nil)
+        estimator.record(events: 0, total: 100, elapsed: .seconds(1))
+        #expect(estimator.remaining(100) == nil)
+        estimator.record(events: 10, total: 100, elapsed: .seconds(2))
+        #expect(estimator.remaining(90) == .seconds(18))
+        #expect(estimator.remaining(0) == .zero)
+        estimator.record(events: 20, total: 100, elapsed: .seconds(3))
+        // Two points: the mean pace between them (1 s per 10 events).
+        #expect(estimator.remaining(80) == .seconds(8))
+    }
+
+    @Test("the ETA adds the last write of the folded rows, at the seconds per byte earlier writes took")
+    func lastWrite() {
+        var estimator = RebuildProgress.Estimator()
+        estimator.record(events: 100, total: 1_000, elapsed: .seconds(1), batchSeconds: 0.1)
+        // No write seen yet: nothing to go by.
+        #expect(estimator.remaining(0, unwrittenBytes: 5_000) == .zero)
+        for done in 2 ... 5 { estimator.record(events: 100 * done, total: 1_000, elapsed: .seconds(done), batchSeconds: 0.1) }
+        // A batch that wrote 10,000 bytes took 2 s more than the others.
+        estimator.record(events: 600, total: 1_000, elapsed: .seconds(8), batchSeconds: 2.1, wroteBytes: 10_000)
+        #expect(estimator.remaining(0, unwrittenBytes: 5_000) == .seconds(1))
+        // 400 events left: 4 s at 10 ms each, and 10,000 bytes per 600 events written so far.
+        let eta = estimator.remaining(400, unwrittenBytes: 5_000).map(RebuildProgress.Estimator.seconds) ?? 0
+        #expect(abs(eta - (4 + 1 + 400.0 * 10_000 / 600 * 0.0002)) < 0.01)
+    }
+
+    @Test("the points kept stay bounded however many batches")
+    func boundedPoints() {
+        var estimator = RebuildProgress.Estimator()
+        for index in 1 ... 100_000 {
+            estimator.record(events: index, total: 100_000, elapsed: .milliseconds(Int64(index)))
+        }
+        #expect(estimator.points.count <= RebuildProgress.Estimator.capacity)
+        #expect(estimator.points.count >= 150)
+        let eta = estimator.remaining(50_000).map(RebuildProgress.Estimator.seconds) ?? 0
+        #expect(abs(eta - 50) < 0.5)
+    }
+}
