@@ -38,11 +38,13 @@ struct OutboxFenceTests {
         return try consumer.watermarks(KafkaTopicPartition(topic: topic, partition: 0), timeout: .seconds(10)).high
     }
 
-    static func relay(_ store: any ViewStore, brokers: String, held: [KafkaTopicPartition: Int64]) throws -> OutboxRelay {
+    /// A fenced relay of `source` (emitted records by default) believing it holds `held`.
+    static func relay(_ store: any ViewStore, brokers: String, source: (any OutboxSource)? = nil,
+                      held: @escaping () -> [KafkaTopicPartition: Int64]) throws -> OutboxRelay {
         try OutboxRelay(
-            pipeline: pipeline, source: EmitOutbox(pipeline: pipeline, store: store, view: 0),
+            pipeline: pipeline, source: source ?? EmitOutbox(pipeline: pipeline, store: store, view: 0),
             configuration: WorkerConfiguration(brokers: brokers),
-            fence: OutboxFence(pipeline: pipeline, store: store, held: { held }), deliveryTimeout: .seconds(10))
+            fence: OutboxFence(pipeline: pipeline, store: store, held: held), deliveryTimeout: .seconds(10))
     }
 
     @Test("a zombie's relay leaves the records of a partition another worker claimed; the new owner produces them", arguments: Kind.enabled)
@@ -66,13 +68,13 @@ struct OutboxFenceTests {
         #expect(try successor.claims(pipeline: Self.pipeline).map(\.epoch) == [2, 1])
 
         // The zombie wakes up still believing it holds both at epoch 1: it produces partition 1's record only.
-        try Self.relay(zombie, brokers: cluster.bootstrapServers, held: [zero: 1, one: 1]).drain()
+        try Self.relay(zombie, brokers: cluster.bootstrapServers) { [zero: 1, one: 1] }.drain()
         #expect(try Self.produced(emitted, brokers: cluster.bootstrapServers) == 1)
         let left = try successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows
         #expect(left.map { $0[Outbox.Column.sourcePartition] } == [.integer(0), .integer(0)], "partition 0's records stay for its owner")
 
         // The owner's relay produces them.
-        try Self.relay(successor, brokers: cluster.bootstrapServers, held: [zero: 2]).drain()
+        try Self.relay(successor, brokers: cluster.bootstrapServers) { [zero: 2] }.drain()
         #expect(try Self.produced(emitted, brokers: cluster.bootstrapServers) == 3)
         #expect(try successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows.isEmpty)
     }
@@ -80,14 +82,6 @@ struct OutboxFenceTests {
     static func letter(partition: Int32, offset: Int64) -> DeadLetter {
         DeadLetter(topic: source, partition: partition, offset: offset, key: Array("k".utf8), value: Array("{".utf8),
                    error: "malformedJSON", publication: .pending)
-    }
-
-    static func letterRelay(_ store: any ViewStore, brokers: String, topic: String,
-                            held: @escaping () -> [KafkaTopicPartition: Int64]) throws -> OutboxRelay {
-        try OutboxRelay(
-            pipeline: pipeline, source: DeadLetterOutbox(pipeline: pipeline, topic: topic, store: store),
-            configuration: WorkerConfiguration(brokers: brokers),
-            fence: OutboxFence(pipeline: pipeline, store: store, held: held), deliveryTimeout: .seconds(10))
     }
 
     @Test("dead letters too: a zombie publishes only its partitions' letters; given a partition back, it reads the passed-over ones again",
@@ -108,7 +102,8 @@ struct OutboxFenceTests {
         _ = try successor.claim(pipeline: Self.pipeline, owner: "successor", partitions: [start[0]])
 
         var held: [KafkaTopicPartition: Int64] = [zero: 1, one: 1]
-        let zombieRelay = try Self.letterRelay(zombie, brokers: cluster.bootstrapServers, topic: dlq) { held }
+        let letters = DeadLetterOutbox(pipeline: Self.pipeline, topic: dlq, store: zombie)
+        let zombieRelay = try Self.relay(zombie, brokers: cluster.bootstrapServers, source: letters) { held }
         try zombieRelay.drain()
         #expect(try Self.produced(dlq, brokers: cluster.bootstrapServers) == 1, "only partition 1's letter")
         #expect(try successor.deadLetters().map(\.letter.publication) == [.pending, .published, .pending])
