@@ -24,11 +24,13 @@ struct KnownKeys {
         return hashes.count <= Self.limit
     }
 
-    /// The key's hash as SQLite's BINARY collation tells keys apart (text by its UTF-8 bytes).
+    /// Mixed into every key's hash: keys come from events, so their hashes must not be chosen.
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    /// The key's hash as SQLite's BINARY collation tells keys apart (text by its UTF-8 bytes):
+    /// the change set's cheap identity hash, not a second SipHash of every key read and written.
     static func hash(_ key: [ViewValue]) -> Int {
-        var hasher = Hasher()
-        ViewValue.hashIdentity(of: key, into: &hasher)
-        return hasher.finalize()
+        Int(truncatingIfNeeded: ViewValue.identityHash(of: key, seed: seed))
     }
 }
 

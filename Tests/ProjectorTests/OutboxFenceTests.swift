@@ -47,36 +47,63 @@ struct OutboxFenceTests {
             fence: OutboxFence(pipeline: pipeline, store: store, held: held), deliveryTimeout: .seconds(10))
     }
 
+    /// Two workers on one store and a one-partition output topic: the zombie claimed source
+    /// partitions 0 and 1 (epoch 1 each); ``takeZero()`` lets the successor claim partition 0.
+    struct Workers {
+        let cluster: MockClusterFixture
+        let topic: String
+        let zombie: any ViewStore
+        let successor: any ViewStore
+        let database: TemporaryDatabase?
+        let zero = KafkaTopicPartition(topic: OutboxFenceTests.source, partition: 0)
+        let one = KafkaTopicPartition(topic: OutboxFenceTests.source, partition: 1)
+        let claims: [PartitionClaim]
+
+        init(_ kind: Kind, topic: String) throws {
+            cluster = try MockClusterFixture(brokerCount: 1)
+            self.topic = try cluster.makeTopic(topic, partitions: 1)
+            (zombie, successor, database) = try OutboxFenceTests.stores(kind)
+            claims = try zombie.claim(pipeline: OutboxFenceTests.pipeline, owner: "zombie", partitions: [zero, one].map(Self.start))
+        }
+
+        /// A claim of `partition` from offset 0.
+        static func start(_ partition: KafkaTopicPartition) -> Checkpoint {
+            Checkpoint(topic: partition.topic, partition: partition.partition, nextOffset: 0)
+        }
+
+        /// The successor claims partition 0; returns the epochs it got.
+        func takeZero() throws -> [Int64] {
+            try successor.claim(pipeline: OutboxFenceTests.pipeline, owner: "successor", partitions: [Self.start(zero)]).map(\.epoch)
+        }
+
+        /// How many records the output topic holds.
+        func produced() throws -> Int64 { try OutboxFenceTests.produced(topic, brokers: cluster.bootstrapServers) }
+    }
+
     @Test("a zombie's relay leaves the records of a partition another worker claimed; the new owner produces them", arguments: Kind.enabled)
     func zombieRelayLeavesTakenPartition(kind: Kind) throws {
-        let cluster = try MockClusterFixture(brokerCount: 1)
-        let emitted = try cluster.makeTopic("fence-out", partitions: 1)
-        let (zombie, successor, _) = try Self.stores(kind)
-        let zero = KafkaTopicPartition(topic: Self.source, partition: 0)
-        let one = KafkaTopicPartition(topic: Self.source, partition: 1)
-        let start = [zero, one].map { Checkpoint(topic: $0.topic, partition: $0.partition, nextOffset: 0) }
-        let claims = try zombie.claim(pipeline: Self.pipeline, owner: "zombie", partitions: start)
-        #expect(claims.map(\.epoch) == [1, 1])
+        let workers = try Workers(kind, topic: "fence-out")
+        let (zero, one, emitted) = (workers.zero, workers.one, workers.topic)
+        #expect(workers.claims.map(\.epoch) == [1, 1])
         // The zombie committed records of both partitions, then stalled; the group gave partition 0
         // to another worker, which claimed it.
-        try zombie.write(pipeline: Self.pipeline, target: .live) { transaction in
+        try workers.zombie.write(pipeline: Self.pipeline, target: .live) { transaction in
             try transaction.apply([Self.row(partition: 0, offset: 0, topic: emitted), Self.row(partition: 0, offset: 1, topic: emitted),
                                    Self.row(partition: 1, offset: 0, topic: emitted)])
         }
-        let taken = try successor.claim(pipeline: Self.pipeline, owner: "successor", partitions: [start[0]])
-        #expect(taken.map(\.epoch) == [2])
-        #expect(try successor.claims(pipeline: Self.pipeline).map(\.epoch) == [2, 1])
+        #expect(try workers.takeZero() == [2])
+        #expect(try workers.successor.claims(pipeline: Self.pipeline).map(\.epoch) == [2, 1])
 
         // The zombie wakes up still believing it holds both at epoch 1: it produces partition 1's record only.
-        try Self.relay(zombie, brokers: cluster.bootstrapServers) { [zero: 1, one: 1] }.drain()
-        #expect(try Self.produced(emitted, brokers: cluster.bootstrapServers) == 1)
-        let left = try successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows
+        try Self.relay(workers.zombie, brokers: workers.cluster.bootstrapServers) { [zero: 1, one: 1] }.drain()
+        #expect(try workers.produced() == 1)
+        let left = try workers.successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows
         #expect(left.map { $0[Outbox.Column.sourcePartition] } == [.integer(0), .integer(0)], "partition 0's records stay for its owner")
 
         // The owner's relay produces them.
-        try Self.relay(successor, brokers: cluster.bootstrapServers) { [zero: 2] }.drain()
-        #expect(try Self.produced(emitted, brokers: cluster.bootstrapServers) == 3)
-        #expect(try successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows.isEmpty)
+        try Self.relay(workers.successor, brokers: workers.cluster.bootstrapServers) { [zero: 2] }.drain()
+        #expect(try workers.produced() == 3)
+        #expect(try workers.successor.rows(ofView: Outbox.tableName(pipeline: Self.pipeline)).rows.isEmpty)
     }
 
     static func letter(partition: Int32, offset: Int64) -> DeadLetter {
@@ -87,32 +114,27 @@ struct OutboxFenceTests {
     @Test("dead letters too: a zombie publishes only its partitions' letters; given a partition back, it reads the passed-over ones again",
           arguments: Kind.enabled)
     func zombieLeavesDeadLettersOfTakenPartition(kind: Kind) throws {
-        let cluster = try MockClusterFixture(brokerCount: 1)
-        let dlq = try cluster.makeTopic("fence-dlq", partitions: 1)
-        let (zombie, successor, _) = try Self.stores(kind)
-        let zero = KafkaTopicPartition(topic: Self.source, partition: 0)
-        let one = KafkaTopicPartition(topic: Self.source, partition: 1)
-        let start = [zero, one].map { Checkpoint(topic: $0.topic, partition: $0.partition, nextOffset: 0) }
-        _ = try zombie.claim(pipeline: Self.pipeline, owner: "zombie", partitions: start)
+        let workers = try Workers(kind, topic: "fence-dlq")
+        let (zero, one) = (workers.zero, workers.one)
         // Letter ids 1 and 3 come from partition 0, id 2 from partition 1: the zombie's cursor passes id 1.
-        try zombie.write(pipeline: Self.pipeline, target: .live) { transaction in
+        try workers.zombie.write(pipeline: Self.pipeline, target: .live) { transaction in
             try transaction.addDeadLetters([Self.letter(partition: 0, offset: 0), Self.letter(partition: 1, offset: 0),
                                             Self.letter(partition: 0, offset: 1)])
         }
-        _ = try successor.claim(pipeline: Self.pipeline, owner: "successor", partitions: [start[0]])
+        _ = try workers.takeZero()
 
         var held: [KafkaTopicPartition: Int64] = [zero: 1, one: 1]
-        let letters = DeadLetterOutbox(pipeline: Self.pipeline, topic: dlq, store: zombie)
-        let zombieRelay = try Self.relay(zombie, brokers: cluster.bootstrapServers, source: letters) { held }
+        let letters = DeadLetterOutbox(pipeline: Self.pipeline, topic: workers.topic, store: workers.zombie)
+        let zombieRelay = try Self.relay(workers.zombie, brokers: workers.cluster.bootstrapServers, source: letters) { held }
         try zombieRelay.drain()
-        #expect(try Self.produced(dlq, brokers: cluster.bootstrapServers) == 1, "only partition 1's letter")
-        #expect(try successor.deadLetters().map(\.letter.publication) == [.pending, .published, .pending])
+        #expect(try workers.produced() == 1, "only partition 1's letter")
+        #expect(try workers.successor.deadLetters().map(\.letter.publication) == [.pending, .published, .pending])
 
         // Partition 0 comes back to the old worker (epoch 3): its relay reads the letters it passed over.
-        _ = try zombie.claim(pipeline: Self.pipeline, owner: "zombie", partitions: [start[0]])
+        _ = try workers.zombie.claim(pipeline: Self.pipeline, owner: "zombie", partitions: [Workers.start(zero)])
         held = [zero: 3, one: 1]
         try zombieRelay.drain()
-        #expect(try Self.produced(dlq, brokers: cluster.bootstrapServers) == 3)
-        #expect(try successor.deadLetters().allSatisfy { $0.letter.publication == .published })
+        #expect(try workers.produced() == 3)
+        #expect(try workers.successor.deadLetters().allSatisfy { $0.letter.publication == .published })
     }
 }
