@@ -42,29 +42,13 @@ extension SQLiteViewTransaction {
     // release its key and row once more per row.
 
     private func upsert(_ changes: [ViewChange], _ run: ArraySlice<Int>, into table: TableStatements) throws {
-        var first = run.startIndex
-        if let bulk = table.bulkUpsert?.sqliteStatement {
-            let rows = table.rowsPerBulk
-            let width = Int(table.columnCount)
-            while run.endIndex - first >= rows {
-                let chunk = first..<first + rows
-                var bytes = 0
-                for index in run[chunk] {
-                    try check(changes[index].row!, of: table)
-                    bytes += BindArena.textBytes(changes[index].row!)
-                }
-                common.arena.reserve(bytes)
-                for position in chunk {
-                    try common.arena.append(changes[run[position]].row!, from: Int32((position - first) * width + 1),
-                                            in: bulk, connection: connection)
-                }
-                try execute(bulk, connection: connection, doing: "upserting \(rows) rows of \(table.name)")
-                for index in run[chunk] { remember(changes[index].key, in: table) }
-                first += rows
-            }
+        let rest = try writeBulk(run, with: table.bulkUpsert, of: table, width: Int(table.columnCount), doing: "upserting") { index in
+            try check(changes[index].row!, of: table)
+            return changes[index].row!
         }
+        for index in run[..<rest] { remember(changes[index].key, in: table) }
         let statement = table.upsert.sqliteStatement
-        for index in run[first...] {
+        for index in run[rest...] {
             try check(changes[index].row!, of: table)
             try common.arena.bind(changes[index].row!, in: statement, connection: connection)
             try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
@@ -73,30 +57,38 @@ extension SQLiteViewTransaction {
     }
 
     private func delete(_ changes: [ViewChange], _ run: ArraySlice<Int>, from table: TableStatements) throws {
-        var first = run.startIndex
-        if let bulk = table.bulkDelete?.sqliteStatement {
-            let rows = table.rowsPerBulk
-            while run.endIndex - first >= rows {
-                let chunk = first..<first + rows
-                var bytes = 0
-                for index in run[chunk] {
-                    try checkKey(changes[index].key, of: table)
-                    bytes += BindArena.textBytes(changes[index].key)
-                }
-                common.arena.reserve(bytes)
-                for position in chunk {
-                    try common.arena.append(changes[run[position]].key, from: Int32(position - first + 1), in: bulk,
-                                            connection: connection)
-                }
-                try execute(bulk, connection: connection, doing: "deleting \(rows) rows of \(table.name)")
-                first += rows
-            }
+        let rest = try writeBulk(run, with: table.bulkDelete, of: table, width: 1, doing: "deleting") { index in
+            try checkKey(changes[index].key, of: table)
+            return changes[index].key
         }
         let statement = table.delete.sqliteStatement
-        for index in run[first...] {
+        for index in run[rest...] {
             try bindKey(changes[index].key, of: table, in: statement)
             try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
         }
+    }
+
+    /// Writes whole chunks of ``TableStatements/rowsPerBulk`` changes of `run` with `bulk`, each
+    /// change binding `width` parameters from `values`; returns where the tail for the single-row
+    /// statement starts (`run.startIndex` without a bulk statement).
+    private func writeBulk(_ run: ArraySlice<Int>, with bulk: Statement?, of table: TableStatements, width: Int, doing: String,
+                           values: (Int) throws -> [ViewValue]) throws -> Int {
+        var first = run.startIndex
+        guard let bulk = bulk?.sqliteStatement else { return first }
+        let rows = table.rowsPerBulk
+        while run.endIndex - first >= rows {
+            let chunk = first..<first + rows
+            var bytes = 0
+            for index in run[chunk] { bytes += BindArena.textBytes(try values(index)) }
+            common.arena.reserve(bytes)
+            for position in chunk {
+                try common.arena.append(try values(run[position]), from: Int32((position - first) * width + 1),
+                                        in: bulk, connection: connection)
+            }
+            try execute(bulk, connection: connection, doing: "\(doing) \(rows) rows of \(table.name)")
+            first += rows
+        }
+        return first
     }
 
     private func check(_ row: [ViewValue], of table: TableStatements) throws {
