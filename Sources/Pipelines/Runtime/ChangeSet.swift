@@ -67,8 +67,8 @@ package struct ChangeSet {
     /// The entry of a row, reading it from `rows` the first time the batch touches its key.
     /// - Throws: what `rows` throws.
     package mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
-        let hash = key.withUnsafeBufferPointer { Self.hash(view, $0) }
-        if let found = key.withUnsafeBufferPointer({ find(view, $0, hash) }) { return found }
+        let (hash, found) = lookup(view, key)
+        if let found { return found }
         return insert(view, hash, key, try rows.row(in: view, key: key))
     }
 
@@ -85,16 +85,15 @@ package struct ChangeSet {
     /// The entry of a row whose stored state the caller read already (a key range), without
     /// reading it again; a row the batch touched before keeps its state in the batch.
     mutating func entry(view: Int, key: [ViewValue], stored: [ViewValue]?) -> Int {
-        let hash = key.withUnsafeBufferPointer { Self.hash(view, $0) }
-        if let found = key.withUnsafeBufferPointer({ find(view, $0, hash) }) { return found }
+        let (hash, found) = lookup(view, key)
+        if let found { return found }
         return insert(view, hash, key, stored)
     }
 
     /// The row's current state when the set holds its key (`.some(nil)`: absent or deleted), else
     /// nil; reads nothing.
     package func held(view: Int, key: [ViewValue]) -> [ViewValue]?? {
-        let hash = key.withUnsafeBufferPointer { Self.hash(view, $0) }
-        guard let entry = key.withUnsafeBufferPointer({ find(view, $0, hash) }) else { return nil }
+        guard let entry = lookup(view, key).found else { return nil }
         return .some(entries[entry].current)
     }
 
@@ -112,6 +111,14 @@ package struct ChangeSet {
 
     private static func hash(_ view: Int, _ key: UnsafeBufferPointer<ViewValue>) -> UInt64 {
         ViewValue.identityHash(of: key, seed: seed &+ UInt64(truncatingIfNeeded: view))
+    }
+
+    /// The key's hash, and its entry when the set holds it.
+    private func lookup(_ view: Int, _ key: [ViewValue]) -> (hash: UInt64, found: Int?) {
+        key.withUnsafeBufferPointer { key in
+            let hash = Self.hash(view, key)
+            return (hash, find(view, key, hash))
+        }
     }
 
     private func find(_ view: Int, _ key: UnsafeBufferPointer<ViewValue>, _ hash: UInt64) -> Int? {
