@@ -133,8 +133,9 @@ struct JSONScanner {
     /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
     /// of `entry` it names, or -1.
     ///
-    /// A plain name of up to fifteen bytes is read and looked up with two words at most: its
-    /// length and its bytes, compared with each member's.
+    /// A name of up to fifteen bytes is read with two words at most: its end is the first `"`, and
+    /// its length and bytes are compared with each member's before anything else is checked,
+    /// since a name equal to a member's plain name (`FlatTrie.Member.plainCount`) is valid.
     @inline(__always)
     private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
         let base = bytes.baseAddress!
