@@ -17,6 +17,9 @@ struct FlatTrie: Sendable {
         var prefix: UInt64
         /// Its next eight bytes the same way (zero for names of eight bytes or fewer).
         var second: UInt64
+        /// `nameCount` for a name of up to sixteen bytes that a document can hold as it stands
+        /// (no `"`, `\` or control byte), so a name of the same bytes needs no other check; -1 otherwise.
+        var plainCount: Int32
     }
     struct Index: Sendable {
         var index: Int32
@@ -41,8 +44,9 @@ struct FlatTrie: Sendable {
                 var prefix: UInt64 = 0, second: UInt64 = 0
                 for (i, byte) in name.prefix(8).enumerated() { prefix |= UInt64(byte) << UInt64(i * 8) }
                 for (i, byte) in name.dropFirst(8).prefix(8).enumerated() { second |= UInt64(byte) << UInt64(i * 8) }
+                let plain = name.count <= 16 && !name.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C })
                 members.append(Member(nameStart: Int32(names.count), nameCount: Int32(name.count), child: Int32(child),
-                                      prefix: prefix, second: second))
+                                      prefix: prefix, second: second, plainCount: plain ? Int32(name.count) : -1))
                 names.append(contentsOf: name)
             }
             entry.indexStart = Int32(indexes.count)

@@ -51,7 +51,7 @@ struct JSONScanner {
         skipWhitespace()
         guard position < bytes.count else { throw error("empty value") }
         let root = try trie.flat.withView { (view) throws(JSONSyntaxError) -> Slot.Kind in
-            view.entries.isEmpty ? try skipValue(depth: 0) : try value(node: 0, trie: view, slots: slots, depth: 0).kind
+            view.entries.isEmpty ? try skipValue(depth: 0) : try value(node: 0, trie: view, slots: slots, depth: 0)
         }
         skipWhitespace()
         guard position == bytes.count else { throw error("unexpected data after the JSON value") }
@@ -60,7 +60,7 @@ struct JSONScanner {
 
     /// Scans one value at trie node `node`, recording the slots of the paths that go through it;
     /// the members and elements no path enters are validated and skipped by ``skipValue(depth:)``.
-    mutating func value(node: Int, trie: TrieView, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Slot {
+    mutating func value(node: Int, trie: TrieView, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Slot.Kind {
         guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
         guard position < bytes.count else { throw error("unexpected end of JSON") }
         let entry = trie.entries[node]
@@ -127,43 +127,49 @@ struct JSONScanner {
         }
         if slot.kind != .string { slot.end = position }
         if entry.slot >= 0 { slots[Int(entry.slot)] = slot }
-        return slot
+        return slot.kind
     }
 
     /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
     /// of `entry` it names, or -1.
     ///
-    /// A plain name of up to fifteen bytes is read and looked up with two words at most: its
-    /// length and its bytes, compared with each member's.
+    /// A name of up to fifteen bytes is read with two words at most: its end is the first `"`, and
+    /// its length and bytes are compared with each member's before anything else is checked,
+    /// since a name equal to a member's plain name (`FlatTrie.Member.plainCount`) is valid.
     @inline(__always)
     private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
         let base = bytes.baseAddress!
         let count = bytes.count
         let start = position &+ 1
         let word = SWAR.word(base, at: start, count: count)
-        let stops = SWAR.stringStops(word)
+        let quotes = SWAR.equal(word, 0x22)
+        var next: UInt64 = 0
         var length = -1
-        var second: UInt64 = 0
-        if stops != 0 {
-            let end = start &+ SWAR.first(stops)
-            if end < count, base[end] == UInt8(ascii: "\"") { length = end &- start }
+        if quotes != 0 {
+            length = SWAR.first(quotes)
         } else {
-            let next = SWAR.word(base, at: start &+ 8, count: count)
-            let nextStops = SWAR.stringStops(next)
-            let end = start &+ 8 &+ SWAR.first(nextStops)
-            if nextStops != 0, end < count, base[end] == UInt8(ascii: "\"") {
-                length = end &- start
-                second = next & Self.lowBytes(length &- 8)
-            }
+            next = SWAR.word(base, at: start &+ 8, count: count)
+            let nextQuotes = SWAR.equal(next, 0x22)
+            if nextQuotes != 0 { length = 8 &+ SWAR.first(nextQuotes) }
         }
         var child = -1
         if length >= 0 {
-            position = start &+ length &+ 1
+            // A name equal to a member's is valid as it stands; any other is checked for a `\`,
+            // a control byte or UTF-8 before the quote, and read by `string()` if it has one.
             let prefix = length >= 8 ? word : word & Self.lowBytes(length)
+            let second = length > 8 ? next & Self.lowBytes(length &- 8) : 0
             for i in Int(entry.memberStart) ..< Int(entry.memberStart &+ entry.memberCount) {
                 let m = trie.members[i]
-                if Int(m.nameCount) == length, m.prefix == prefix, m.second == second { child = Int(m.child); break }
+                if Int(m.plainCount) == length, m.prefix == prefix, m.second == second { child = Int(m.child); break }
             }
+            if child < 0 {
+                let stops = SWAR.stringStops(word) & (length >= 8 ? ~0 : Self.lowBytes(length) & SWAR.highs)
+                    | (length > 8 ? SWAR.stringStops(next) & Self.lowBytes(length &- 8) & SWAR.highs : 0)
+                if stops != 0 { length = -1 }
+            }
+        }
+        if length >= 0 {
+            position = start &+ length &+ 1
         } else {
             let key = try string()
             if entry.memberCount > 0 { child = member(key, of: entry, trie) }
@@ -309,52 +315,5 @@ struct JSONScanner {
         position = p
         slot.end = p
         return slot
-    }
-}
-
-extension JSONScanner {
-    /// The value at `position` of a document the scanner has already validated, skipped without
-    /// checking it again: its kind and extent, and what `string()` and `number()` give for
-    /// scalars (the `extra` of objects and arrays is not counted).
-    mutating func validatedValue() -> Slot? {
-        let base = bytes.baseAddress!
-        let start = position
-        switch base[position] {
-        case UInt8(ascii: "\""):
-            return try? string()
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            let kind: Slot.Kind = base[position] == UInt8(ascii: "{") ? .object : .array
-            var depth = 0
-            while position < bytes.count {
-                switch base[position] {
-                case UInt8(ascii: "\""):
-                    guard (try? string()) != nil else { return nil }
-                    continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    if depth == 0 {
-                        position += 1
-                        return Slot(kind: kind, start: start, end: position, extra: 0)
-                    }
-                default:
-                    break
-                }
-                position += 1
-            }
-            return nil
-        case UInt8(ascii: "t"):
-            position += 4
-            return Slot(kind: .boolean, start: start, end: position, extra: 1)
-        case UInt8(ascii: "f"):
-            position += 5
-            return Slot(kind: .boolean, start: start, end: position, extra: 0)
-        case UInt8(ascii: "n"):
-            position += 4
-            return Slot(kind: .null, start: start, end: position, extra: 0)
-        default:
-            return try? number()
-        }
     }
 }

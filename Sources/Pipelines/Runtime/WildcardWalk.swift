@@ -72,21 +72,21 @@ private struct Walker {
         }
         switch steps[step] {
         case .wildcard:
-            guard bytes[scanner.position] == UInt8(ascii: "[") else { _ = scanner.validatedValue(); return }
+            guard bytes[scanner.position] == UInt8(ascii: "[") else { scanner.skipValidated(); return }
             scanner.position += 1
             while enter(&scanner, closing: UInt8(ascii: "]")) {
                 try walk(&scanner, step: step + 1, &visitor)
             }
         case .index(let wanted):
-            guard bytes[scanner.position] == UInt8(ascii: "[") else { _ = scanner.validatedValue(); return }
+            guard bytes[scanner.position] == UInt8(ascii: "[") else { scanner.skipValidated(); return }
             scanner.position += 1
             var index = 0
             while enter(&scanner, closing: UInt8(ascii: "]")) {
-                if index == wanted { try walk(&scanner, step: step + 1, &visitor) } else { _ = scanner.validatedValue() }
+                if index == wanted { try walk(&scanner, step: step + 1, &visitor) } else { scanner.skipValidated() }
                 index += 1
             }
         case .member(let start, let count):
-            guard bytes[scanner.position] == UInt8(ascii: "{") else { _ = scanner.validatedValue(); return }
+            guard bytes[scanner.position] == UInt8(ascii: "{") else { scanner.skipValidated(); return }
             scanner.position += 1
             // The last duplicate wins: a leaf is kept as its slot, a value to walk further as its offset.
             let leaf = step + 1 == steps.count
@@ -100,7 +100,7 @@ private struct Walker {
                     }
                     foundAt = scanner.position
                 }
-                _ = scanner.validatedValue()
+                scanner.skipValidated()
             }
             if let found { try visitor.visit(found) }
             if foundAt >= 0 {
