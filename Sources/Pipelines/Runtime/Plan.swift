@@ -267,7 +267,11 @@ public final class Plan: Sendable {
         var kafkaKey = Value.null
         if let key = message.key {
             if let base = key.baseAddress, key.count > 0 {
-                kafkaKey = .string(Span(base: base.assumingMemoryBound(to: UInt8.self), count: key.count), escaped: false)
+                // A `.string` is valid UTF-8, as the scanner checks the message's: a key that is not
+                // becomes the text its bytes decode to (what storing it gave before).
+                let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: key.count)
+                kafkaKey = Self.isValidUTF8(bytes) ? .string(Span(base: bytes.baseAddress!, count: bytes.count), escaped: false)
+                    : .text(String(decoding: bytes, as: UTF8.self))
             } else {
                 kafkaKey = .text("")
             }
@@ -377,6 +381,19 @@ public final class Plan: Sendable {
         if let wildcard { try apply(handlers[wildcard].operations, context, &batch, &rows, &noOps) }
         if let seen { batch.set(seen.entry, [.text(seen.id)]) }
         return .applied
+    }
+
+    /// Whether `bytes` are valid UTF-8; ASCII (most keys) is checked eight bytes at a time.
+    private static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawPointer(bytes.baseAddress!)
+        var offset = 0
+        var high: UInt64 = 0
+        while offset + 8 <= bytes.count {
+            high |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count { high |= UInt64(bytes[offset]); offset += 1 }
+        return high & 0x8080_8080_8080_8080 == 0 || String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// Whether `source.filter` (if any) keeps the event.
