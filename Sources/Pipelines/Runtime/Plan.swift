@@ -30,7 +30,9 @@ public final class Plan: Sendable {
     struct CompiledHandler: Sendable {
         var operations: [CompiledOperation]
         var identity: [Access]
-        var byVersion: [Int: [Access]]
+        /// The access table of each upcast version (`from:`): a few entries, found by a scan
+        /// (a dictionary's lookup hashed the version on every event).
+        var byVersion: [(version: Int, access: [Access])]
         /// The `events:` requirements of the handler's type: access-table id, path and JSON type.
         var required: [(id: Int, path: JSONPath, type: EventSchema.JSONType)]
     }
@@ -118,13 +120,13 @@ public final class Plan: Sendable {
         let identity = logicalPaths.map { Access.slot(trie.insert($0)) }
         var compiled: [CompiledHandler] = []
         for (index, handler) in pipeline.handlers.enumerated() {
-            var byVersion: [Int: [Access]] = [:]
+            var byVersion: [(version: Int, access: [Access])] = []
             if let steps = pipeline.upcasts[handler.type], !steps.isEmpty {
                 for start in steps.map(\.from) {
                     var chain: [UpcastStep] = []
                     var version = start
                     while let step = steps.first(where: { $0.from == version }) { chain.append(step); version += 1 }
-                    byVersion[start] = logicalPaths.map { Self.resolve($0, chain, chain.count, &trie) }
+                    byVersion.append((start, logicalPaths.map { Self.resolve($0, chain, chain.count, &trie) }))
                 }
             }
             compiled.append(CompiledHandler(
@@ -140,7 +142,7 @@ public final class Plan: Sendable {
             }
         }
         handlers = compiled.map { h in
-            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.mapValues { $0.map(remap) },
+            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.map { ($0.version, $0.access.map(remap)) },
                             required: h.required)
         }
         emptyAccess = identity.map { _ in Access.missing }
@@ -351,7 +353,7 @@ public final class Plan: Sendable {
             default:
                 throw EventFailure(code: .invalidVersion, message: "the version `\(pipeline.versionPath!)` is a \(slot.kind), not an integer")
             }
-            if let table = handlers[routed].byVersion[Int(clamping: version)] { access = table }
+            for entry in handlers[routed].byVersion where Int64(entry.version) == version { access = entry.access; break }
         }
         var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
