@@ -1,3 +1,5 @@
+import Foundation
+
 extension ViewValue {
     /// A 64-bit hash of `values` under which identical keys (``isIdentical(to:)``: text by its
     /// UTF-8 bytes, `0.0` equal to `-0.0`) hash alike, with `seed` mixed in (a table number).
@@ -17,6 +19,42 @@ extension ViewValue {
             }
         }
         return mix(hash, UInt64(values.count))
+    }
+
+    /// A key cell whose text is borrowed bytes (a value still in the message): what a change set
+    /// hashes and compares to find a row the batch holds without making a `String` for its key.
+    package enum Borrowed {
+        case null
+        case integer(Int64)
+        case real(Double)
+        /// UTF-8 text, valid while the message is.
+        case text(UnsafeBufferPointer<UInt8>)
+    }
+
+    /// ``identityHash(of:seed:)`` of the values `cells` stand for (text by the same bytes).
+    package static func identityHash(of cells: UnsafeBufferPointer<Borrowed>, seed: UInt64) -> UInt64 {
+        var hash = seed &+ 0x243F_6A88_85A3_08D3
+        for index in cells.indices {
+            switch cells[index] {
+            case .null: hash = mix(hash, 0x6E75_6C6C)
+            case .integer(let v): hash = mix(hash ^ 1, UInt64(bitPattern: v))
+            case .real(let v): hash = mix(hash ^ 2, v == 0 ? 0 : v.bitPattern)
+            case .text(let bytes): hash = mix(hash ^ 3, bytes: bytes)
+            }
+        }
+        return mix(hash, UInt64(cells.count))
+    }
+
+    /// ``isIdentical(to:)`` against the value `cell` stands for.
+    package func isIdentical(to cell: Borrowed) -> Bool {
+        switch (self, cell) {
+        case (.null, .null): return true
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.real(let x), .real(let y)): return x == y
+        case (.text(var x), .text(let ys)):
+            return x.withUTF8 { xs in xs.count == ys.count && (xs.isEmpty || memcmp(xs.baseAddress!, ys.baseAddress!, xs.count) == 0) }
+        default: return false
+        }
     }
 
     /// The identity hash of an array's values, equal to that of the same values in a buffer.

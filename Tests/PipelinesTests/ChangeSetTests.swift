@@ -90,4 +90,44 @@ private struct CountingRows: RowReader {
         #expect(store.tables[0][[.text("x")]] == [.text("x"), .integer(9), .integer(2), .integer(0), .text("-")])
         #expect(store.tables[0][[.text("y")]] == [.text("y"), .integer(0), .integer(0), .integer(2), .text("-")])
     }
+
+    /// A key found by the message's bytes (`ChangeSet.probe`) is the key stored: a Kafka key that
+    /// is not valid UTF-8 is stored as the text it decodes to, so it and that text, in whichever
+    /// order a batch meets them, count into one row (a probe of the raw bytes would add a second
+    /// entry for the same stored key).
+    @Test func keysProbedFromTheMessageAreTheKeysStored() throws {
+        let plan = Plan(try pipeline("""
+            name: probe
+            version: 1
+            source: {topics: [t], type: $.type}
+            views:
+              counts:
+                key: [id]
+                columns: {id: text, n: integer}
+            on:
+              Seen:
+                - upsert: counts
+                  key: {id: $key}
+                  set: {n: "coalesce(n, 0) + 1"}
+            """))
+        let invalid: [UInt8] = [0x6B, 0xFF]
+        let decoded = Array(String(decoding: invalid, as: UTF8.self).utf8)
+        let value = Array(#"{"type":"Seen"}"#.utf8)
+        for keys in [[invalid, invalid, decoded], [decoded, invalid, decoded, invalid]] {
+            var store = MemoryStore(plan)
+            let buffers = (keys + [value]).map { bytes in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+                buffer.copyBytes(from: bytes)
+                return buffer
+            }
+            defer { for buffer in buffers { buffer.deallocate() } }
+            let messages = keys.indices.map { index in
+                RawMessage(key: UnsafeRawBufferPointer(buffers[index]), value: UnsafeRawBufferPointer(buffers[keys.count]),
+                           topic: 0, partition: 0, offset: Int64(index), timestamp: nil)
+            }
+            let result = try messages.withUnsafeBufferPointer { try plan.run($0, rows: &store) }
+            #expect(result.changes.count == 1)
+            #expect(result.changes.first?.row == [.text(String(decoding: invalid, as: UTF8.self)), .integer(Int64(keys.count))])
+        }
+    }
 }

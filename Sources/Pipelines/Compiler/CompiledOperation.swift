@@ -118,20 +118,43 @@ final class CompiledOperation: Sendable {
             if let when, try !isTrue(when, context) { return }
             return try schedule.apply(context, &batch, &rows)
         }
-        // The key is built in scratch memory: the change set copies it into an array only for a
-        // key the batch has not touched yet.
-        let entry = try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: key.count) { buffer in
-            var initialized = 0
-            defer { buffer.baseAddress!.deinitialize(count: initialized) }
+        // The key is built in scratch memory, its text borrowed from the message where it can be:
+        // a key the batch has touched is found without a `String`; only a new key is stored.
+        let entry = try withUnsafeTemporaryAllocation(of: Value.self, capacity: key.count) { values in
+            var evaluated = 0
+            defer { values.baseAddress!.deinitialize(count: evaluated) }
             for position in key.indices {
                 let v = try Evaluator.evaluate(key[position], context, row: [])
                 if v.isNull {
                     throw EventFailure(code: .nullKey, message: "key `\(keyNames[position])` of `\(title)` is null")
                 }
-                (buffer.baseAddress! + position).initialize(to: try v.stored(as: keyTypes[position], column: keyNames[position]))
-                initialized = position + 1
+                (values.baseAddress! + position).initialize(to: v)
+                evaluated = position + 1
             }
-            return try batch.entry(view: view, key: UnsafeBufferPointer(buffer), rows: &rows)
+            // One closure for the probe and the stored key: `batch` is captured by reference (a
+            // closure only reading it would copy the whole change set).
+            return try withUnsafeTemporaryAllocation(of: ViewValue.Borrowed.self, capacity: key.count) { cells in
+                var borrowed = 0
+                while borrowed < key.count, let cell = values[borrowed].borrowed(as: keyTypes[borrowed]) {
+                    (cells.baseAddress! + borrowed).initialize(to: cell)
+                    borrowed += 1
+                }
+                var hash: UInt64?
+                if borrowed == key.count {
+                    let probed = batch.probe(view: view, key: UnsafeBufferPointer(cells))
+                    if let found = probed.found { return found }
+                    hash = probed.hash
+                }
+                return try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: key.count) { buffer in
+                    var initialized = 0
+                    defer { buffer.baseAddress!.deinitialize(count: initialized) }
+                    for position in key.indices {
+                        (buffer.baseAddress! + position).initialize(to: try values[position].stored(as: keyTypes[position], column: keyNames[position]))
+                        initialized = position + 1
+                    }
+                    return try batch.entry(view: view, key: UnsafeBufferPointer(buffer), hash: hash, rows: &rows)
+                }
+            }
         }
         guard batch.holdsRow(entry) else {
             guard kind == .upsert else { noOps += 1; return }
@@ -160,18 +183,17 @@ final class CompiledOperation: Sendable {
         let key = batch.key(entry)
         for (position, column) in keyColumns.enumerated() { row[column] = key[position] }
         if let when, try !holds(when, context, row: row) { return }
-        var updated = row
-        // Then `updated` holds the only reference to the row's storage.
-        if !setReadsRow { row = [] }
+        // Every value is computed before the first is set, so the row is changed in place (one
+        // copy of the defaults), also when a `set:` expression reads it.
         try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
             var initialized = 0
             defer { values.baseAddress!.deinitialize(count: initialized) }
-            try evaluateSet(context, row: row, into: values.baseAddress!, &initialized)
+            try evaluateSet(context, row: setReadsRow ? row : [], into: values.baseAddress!, &initialized)
             initialized = 0
-            for index in set.indices { updated[set[index].column] = (values.baseAddress! + index).move() }
+            for index in set.indices { row[set[index].column] = (values.baseAddress! + index).move() }
         }
-        for column in notNullColumns where updated[column] == .null { try notNullFailure(column) }
-        batch.set(entry, updated)
+        for column in notNullColumns where row[column] == .null { try notNullFailure(column) }
+        batch.set(entry, row)
     }
 
     /// Evaluates the `set:` expressions against `row` into `values`, counting those initialized.

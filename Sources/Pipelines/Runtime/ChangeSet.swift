@@ -75,11 +75,33 @@ package struct ChangeSet {
     /// ``entry(view:key:rows:)`` for a key the caller built in scratch memory: copied into an
     /// array only when the set does not hold it yet (a key seen before in the batch costs no allocation).
     /// - Throws: what `rows` throws.
-    mutating func entry(view: Int, key: UnsafeBufferPointer<ViewValue>, rows: inout some RowReader) throws -> Int {
-        let hash = Self.hash(view, key)
+    /// `hash`: the hash ``probe(view:key:)`` gave for the same key, when the caller probed it.
+    mutating func entry(view: Int, key: UnsafeBufferPointer<ViewValue>, hash: UInt64? = nil, rows: inout some RowReader) throws -> Int {
+        let hash = hash ?? Self.hash(view, key)
         if let found = find(view, key, hash) { return found }
         let owned = Array(key)
         return insert(view, hash, owned, try rows.row(in: view, key: owned))
+    }
+
+    /// The hash of a key given by cells borrowed from the message, and its entry when the set
+    /// holds it: a key seen before in the batch is found without making its `String`s. Reads
+    /// nothing. The cells' text must be valid UTF-8 (then the hash is that of the stored key:
+    /// pass it on to ``entry(view:key:hash:rows:)``). Mutating only so that a closure holding
+    /// the set (`inout`) calls it in place: a non-mutating call there copies the whole set.
+    mutating func probe(view: Int, key: UnsafeBufferPointer<ViewValue.Borrowed>) -> (hash: UInt64, found: Int?) {
+        let hash = ViewValue.identityHash(of: key, seed: Self.seed &+ UInt64(truncatingIfNeeded: view))
+        let mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = table[slot]
+            if stored == 0 { return (hash, nil) }
+            let entry = stored - 1
+            if entries[entry].hash == hash && entries[entry].view == view && entries[entry].key.count == key.count
+                && key.indices.allSatisfy({ entries[entry].key[$0].isIdentical(to: key[$0]) }) {
+                return (hash, entry)
+            }
+            slot = (slot + 1) & mask
+        }
     }
 
     /// The entry of a row whose stored state the caller read already (a key range), without

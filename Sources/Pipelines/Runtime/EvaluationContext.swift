@@ -1,14 +1,16 @@
 import ProjectorModel
 
 /// How a path read after upcasting finds its value in the original event.
-indirect enum Access: Sendable {
+///
+/// Only the recursive cases are boxed: a plain `.slot` is read without touching a reference count.
+enum Access: Sendable {
     case slot(Int)
     case missing
     case constant(ConstantValue)
     /// The first one unless it is missing.
-    case firstPresent(Access, Access)
+    indirect case firstPresent(Access, Access)
     /// The first one unless it is missing or null (an upcast default).
-    case nonNull(Access, Access)
+    indirect case nonNull(Access, Access)
 }
 
 /// What an expression can see while it runs: the message bytes and the slots the scan filled,

@@ -30,7 +30,9 @@ public final class Plan: Sendable {
     struct CompiledHandler: Sendable {
         var operations: [CompiledOperation]
         var identity: [Access]
-        var byVersion: [Int: [Access]]
+        /// The access table of each upcast version (`from:`): a few entries, found by a scan
+        /// (a dictionary's lookup hashed the version on every event).
+        var byVersion: [(version: Int, access: [Access])]
         /// The `events:` requirements of the handler's type: access-table id, path and JSON type.
         var required: [(id: Int, path: JSONPath, type: EventSchema.JSONType)]
     }
@@ -118,13 +120,13 @@ public final class Plan: Sendable {
         let identity = logicalPaths.map { Access.slot(trie.insert($0)) }
         var compiled: [CompiledHandler] = []
         for (index, handler) in pipeline.handlers.enumerated() {
-            var byVersion: [Int: [Access]] = [:]
+            var byVersion: [(version: Int, access: [Access])] = []
             if let steps = pipeline.upcasts[handler.type], !steps.isEmpty {
                 for start in steps.map(\.from) {
                     var chain: [UpcastStep] = []
                     var version = start
                     while let step = steps.first(where: { $0.from == version }) { chain.append(step); version += 1 }
-                    byVersion[start] = logicalPaths.map { Self.resolve($0, chain, chain.count, &trie) }
+                    byVersion.append((start, logicalPaths.map { Self.resolve($0, chain, chain.count, &trie) }))
                 }
             }
             compiled.append(CompiledHandler(
@@ -140,7 +142,7 @@ public final class Plan: Sendable {
             }
         }
         handlers = compiled.map { h in
-            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.mapValues { $0.map(remap) },
+            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.map { ($0.version, $0.access.map(remap)) },
                             required: h.required)
         }
         emptyAccess = identity.map { _ in Access.missing }
@@ -267,7 +269,11 @@ public final class Plan: Sendable {
         var kafkaKey = Value.null
         if let key = message.key {
             if let base = key.baseAddress, key.count > 0 {
-                kafkaKey = .string(Span(base: base.assumingMemoryBound(to: UInt8.self), count: key.count), escaped: false)
+                // A `.string` is valid UTF-8, as the scanner checks the message's: a key that is not
+                // becomes the text its bytes decode to (what storing it gave before).
+                let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: key.count)
+                kafkaKey = Self.isValidUTF8(bytes) ? .string(Span(base: bytes.baseAddress!, count: bytes.count), escaped: false)
+                    : .text(String(decoding: bytes, as: UTF8.self))
             } else {
                 kafkaKey = .text("")
             }
@@ -347,7 +353,7 @@ public final class Plan: Sendable {
             default:
                 throw EventFailure(code: .invalidVersion, message: "the version `\(pipeline.versionPath!)` is a \(slot.kind), not an integer")
             }
-            if let table = handlers[routed].byVersion[Int(clamping: version)] { access = table }
+            for entry in handlers[routed].byVersion where Int64(entry.version) == version { access = entry.access; break }
         }
         var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
@@ -377,6 +383,19 @@ public final class Plan: Sendable {
         if let wildcard { try apply(handlers[wildcard].operations, context, &batch, &rows, &noOps) }
         if let seen { batch.set(seen.entry, [.text(seen.id)]) }
         return .applied
+    }
+
+    /// Whether `bytes` are valid UTF-8; ASCII (most keys) is checked eight bytes at a time.
+    private static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawPointer(bytes.baseAddress!)
+        var offset = 0
+        var high: UInt64 = 0
+        while offset + 8 <= bytes.count {
+            high |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count { high |= UInt64(bytes[offset]); offset += 1 }
+        return high & 0x8080_8080_8080_8080 == 0 || String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// Whether `source.filter` (if any) keeps the event.

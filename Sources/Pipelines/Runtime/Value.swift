@@ -108,6 +108,21 @@ enum Value {
         }
     }
 
+    /// The cell ``stored(as:column:)`` would give, its text borrowed from the message (a
+    /// `.string` is valid UTF-8: the scanner checked it, `Plan` checks a Kafka key); `nil`
+    /// when that needs a `String` (text made or unescaped, `json`) or fails (then `stored` throws).
+    func borrowed(as type: ColumnType) -> ViewValue.Borrowed? {
+        switch (type, self) {
+        case (_, .null): return .null
+        case (.text, .string(let span, false)): return .text(span.buffer)
+        case (.integer, .integer(let v)): return .integer(v)
+        case (.real, .integer(let v)): return .real(Double(v))
+        case (.real, .real(let v)): return .real(v)
+        case (.boolean, .boolean(let v)): return .integer(v ? 1 : 0)
+        default: return nil
+        }
+    }
+
     /// A stored cell read back as a value of its column type.
     static func from(_ cell: ViewValue, type: ColumnType) -> Value {
         switch cell {
