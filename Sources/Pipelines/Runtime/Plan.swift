@@ -48,7 +48,7 @@ public final class Plan: Sendable {
     private let wildcard: Int?
     private let tombstone: Int?
     private let key: CompiledExpression?
-    private let filter: CompiledExpression?
+    let filter: CompiledExpression?
     private let dedupe: CompiledExpression?
     private let dedupeView: Int?
     private let emptyAccess: [Access]
