@@ -39,9 +39,9 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         killed in a window redoes only that window. --memory also bounds the records fetched ahead \
         (a quarter, up to 64MiB, and a record per KiB of it: librdkafka keeps ~860 bytes besides \
         each), the SQLite page cache (a quarter, up to 64MiB) and the keys known to exist in the \
-        new tables (a fixed filter, a quarter of the cache's part); the window gets the rest. \
-        64MiB: 16MiB fetched ahead, 16MiB cache, 4MiB keys, 28MiB window; 512MiB: 64, 64, 16 and \
-        368MiB. No part grows with the log.
+        new tables (a fixed filter, a quarter of the cache's part); the window gets the rest, at least half the budget. \
+        512MiB: 64MiB fetched ahead, 64MiB cache, 16MiB keys, 368MiB window; 64MiB: 16, 16, 4 and \
+        32MiB (the half). No part grows with the log.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \

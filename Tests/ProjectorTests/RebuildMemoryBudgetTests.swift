@@ -16,7 +16,8 @@ struct RebuildMemoryBudgetTests {
 
     static let mib = 1 << 20
     static let splits: [Split] = [
-        Split(budget: 64 * mib, prefetch: 16 * mib, cache: 16 * mib, knownKeys: 4 * mib, window: 28 * mib),
+        // The rest would be 28 MiB: the window still gets half the budget.
+        Split(budget: 64 * mib, prefetch: 16 * mib, cache: 16 * mib, knownKeys: 4 * mib, window: 32 * mib),
         Split(budget: RebuildOptions.defaultMemoryBudget, prefetch: 64 * mib, cache: 64 * mib, knownKeys: 16 * mib, window: 368 * mib),
         Split(budget: 4096 * mib, prefetch: 64 * mib, cache: 64 * mib, knownKeys: 16 * mib, window: 3952 * mib),
         // Below the floors the window still gets half the budget.
