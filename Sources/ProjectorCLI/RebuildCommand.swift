@@ -37,8 +37,11 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         The rebuild folds the log in memory (--memory, default 512MiB) and writes each touched row \
         once per window with the window's checkpoints in one transaction: a rebuild \
         killed in a window redoes only that window. --memory also bounds the records fetched ahead \
-        and the SQLite page cache (a quarter each, up to 64MiB; the window gets the rest), so peak \
-        memory does not grow with the log.
+        (a quarter, up to 64MiB, and a record per KiB of it: librdkafka keeps ~860 bytes besides \
+        each), the SQLite page cache (a quarter, up to 64MiB) and the keys known to exist in the \
+        new tables (a fixed filter, a quarter of the cache's part); the window gets the rest, at least half the budget. \
+        512MiB: 64MiB fetched ahead, 64MiB cache, 16MiB keys, 368MiB window; 64MiB: 16, 16, 4 and \
+        32MiB (the half). No part grows with the log.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \
@@ -85,7 +88,7 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
     @Flag(help: "Drop the shadow of an interrupted rebuild and start over from the earliest offsets.")
     var restart = false
 
-    @Option(help: ArgumentHelp("The memory for records fetched ahead, the SQLite cache and rows folded between writes of the shadow tables, e.g. 512MiB or 1GiB (default 512MiB).",
+    @Option(help: ArgumentHelp("The memory for records fetched ahead, the SQLite cache, the known keys and rows folded between writes of the shadow tables, e.g. 512MiB or 1GiB (default 512MiB).",
                                valueName: "size"))
     var memory: String?
 

@@ -35,12 +35,14 @@ final class TableStatements {
     let knownSince: Int64
 
     /// Prepares the statements; call inside a transaction, so that whether the table is empty and
-    /// the `data_version` are read together.
-    init(table: String, definition: ViewDefinition, style: SQLiteViewStore.UpsertStyle, db: Database) throws {
+    /// the `data_version` are read together. An empty table records its keys in `knownKeys`, the
+    /// filter of its pipeline's tables, as the `index`-th.
+    init(table: String, index: Int, definition: ViewDefinition, style: SQLiteViewStore.UpsertStyle,
+         knownKeys filter: KnownKeys.Filter, db: Database) throws {
         name = table
         knownSince = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
         let hasRows = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(quoted(table)))") ?? true
-        knownKeys = hasRows ? nil : KnownKeys()
+        knownKeys = hasRows ? nil : KnownKeys(filter: filter, table: index)
         columnCount = Int32(definition.columns.count)
         keyColumns = definition.keyColumns
         let columns = definition.columns.map { quoted($0.name) }

@@ -58,6 +58,12 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
         /// SQLite page cache per connection in KiB (`PRAGMA cache_size = -N`). Default 65536 (64 MiB):
         /// measured 11 µs CPU per scattered-key insert against 13–14 µs with SQLite's 2 MB.
         public var cacheSizeKiB: Int
+        /// The memory per pipeline, in KiB, for the keys known to exist in tables that were empty
+        /// when the store first wrote them (a Bloom filter that answers "absent" without a query;
+        /// a rebuild's shadow tables and a new pipeline's): a quarter of ``cacheSizeKiB``, on top
+        /// of it, as both answer reads. Fixed, so it does not grow with the keys written; past a
+        /// few million keys a growing share of reads of new keys query SQLite.
+        public var knownKeysKiB: Int { max(cacheSizeKiB / 4, 1) }
         /// WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`). Default 10000
         /// (a WAL of up to ~40 MiB): measured 11 µs CPU per insert against 14 µs with SQLite's 1000.
         public var walAutocheckpointPages: Int

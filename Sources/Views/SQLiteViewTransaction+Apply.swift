@@ -99,8 +99,8 @@ extension SQLiteViewTransaction {
         }
     }
 
-    /// Records a written key; past ``KnownKeys/limit`` the table forgets them and queries every read.
+    /// Records a written key.
     private func remember(_ key: [ViewValue], in table: TableStatements) {
-        if table.knownKeys?.insert(key) == false { table.knownKeys = nil }
+        table.knownKeys?.insert(key)
     }
 }

@@ -287,8 +287,11 @@ extension SQLiteViewStore {
 
     func statements(for key: String, _ generation: Generation, _ db: Database) throws -> [TableStatements] {
         if let cached = tableStatements[key] { return cached }
-        let made = try zip(generation.tables, generation.views).map { table, view in
-            try TableStatements(table: table, definition: view, style: configuration.upsertStyle, db: db)
+        // One filter for the pipeline's tables: untouched (no memory) unless one of them is empty.
+        let filter = KnownKeys.Filter(bytes: configuration.knownKeysKiB << 10)
+        let made = try zip(generation.tables, generation.views).enumerated().map { index, pair in
+            try TableStatements(table: pair.0, index: index, definition: pair.1, style: configuration.upsertStyle,
+                                knownKeys: filter, db: db)
         }
         tableStatements[key] = made
         return made

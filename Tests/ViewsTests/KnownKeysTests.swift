@@ -53,6 +53,26 @@ import ProjectorModel
         #expect(tables.last?.knownKeys != nil, "customer_stats is still empty")
     }
 
+    @Test("a filter far too small for its keys still never answers absent for a written key")
+    func fullFilterKeepsEveryKey() throws {
+        let temporary = try TemporaryDatabase()
+        // 4 KiB of cache: a 1 KiB filter (8,192 bits) for 10,000 keys, two bits each.
+        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: 4))
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let ids = (0 ..< 10_000).map { "o\($0)" }
+        try store.write(pipeline: Orders.name) { tx in try tx.apply(ids.map { Orders.order($0) }) }
+        let table = try #require(store.cachedTables(pipeline: Orders.name).first)
+        let known = try #require(table.knownKeys)
+        #expect(ids.allSatisfy { known.mightContain([.text($0)]) })
+        try store.write(pipeline: Orders.name) { tx throws in
+            for id in ids.shuffled().prefix(500) { #expect(try tx.row(in: 0, key: [.text(id)]) == Orders.order(id).row) }
+        }
+        // Full, it answers "might contain" for most keys never written: they cost a query, not a wrong row.
+        let unwritten = (0 ..< 1_000).filter { known.mightContain([.text("x\($0)")]) }.count
+        #expect(unwritten > 600)
+        try store.write(pipeline: Orders.name) { tx throws in #expect(try tx.row(in: 0, key: [.text("x1")]) == nil) }
+    }
+
     @Test("multi-column keys hash each value apart")
     func valuesAreDelimited() {
         #expect(KnownKeys.hash([.text("ab"), .text("c")]) != KnownKeys.hash([.text("a"), .text("bc")]))

@@ -24,23 +24,30 @@ public struct RebuildOptions: Sendable {
     /// before the rebuild lets go, catches up again outside the lock and retries. Default 2 s.
     public var finalCatchUpLimit: Duration
     /// The memory, in bytes, for the records fetched ahead (``prefetchBytes``), the SQLite page
-    /// cache (``cacheBytes``) and the rows folded since the last write (``windowBytes``,
-    /// estimated), which are written when they fill their part
-    /// (``RebuildOptions/defaultMemoryBudget``). A larger window writes a row touched by many
-    /// events fewer times; a rebuild killed in a window redoes that window.
+    /// cache (``cacheBytes``), the keys known to exist in the shadow tables (``knownKeysBytes``)
+    /// and the rows folded since the last write (``windowBytes``, estimated), which are written
+    /// when they fill their part (``RebuildOptions/defaultMemoryBudget``). Each part is bounded, so
+    /// peak memory does not grow with the log (benchmarks/rebuild-scale measures it). A larger
+    /// window writes a row touched by many events fewer times; a rebuild killed in a window
+    /// redoes that window.
     public var memoryBudget: Int
     /// The default ``memoryBudget``: 512 MiB.
     public static let defaultMemoryBudget = 512 << 20
 
-    /// The part of ``memoryBudget`` for records fetched ahead of the rebuild (librdkafka's
-    /// `queued.max.messages.kbytes`): a quarter, at least 4 MiB and at most 64 MiB (the live
-    /// consumer's setting). librdkafka checks the bound against the consumer's one queue that
-    /// every partition's records go to, so it bounds the prefetch of all partitions together;
-    /// unbounded by the budget, a fetch faster than the rebuild kept 64 MiB of records (twice
-    /// that in memory) on any log larger than that, and peak memory grew with the log. Below
-    /// 4 MiB librdkafka 2.0.2 pauses fetching for up to a second each time the queue fills
-    /// (issue #2879), which would starve the rebuild. A `-X queued.max.messages.kbytes=…` wins.
+    /// The part of ``memoryBudget`` for records fetched ahead of the rebuild: a quarter, at least
+    /// 4 MiB and at most 64 MiB (the live consumer's setting). librdkafka bounds the consumer's
+    /// one queue that every partition's records go to, so the bound is of all partitions together:
+    /// in bytes of records (`queued.max.messages.kbytes`, this part) and in records
+    /// (`queued.min.messages`, ``prefetchRecords``), because each queued record also holds
+    /// librdkafka's bookkeeping (~860 bytes, measured with heaptrack), which the byte bound does
+    /// not count: with the byte bound alone, 16 MiB of 217-byte demo events held up to 79 MiB.
+    /// Below 4 MiB librdkafka 2.0.2 pauses fetching for up to a second each time the queue fills
+    /// (issue #2879), which would starve the rebuild. A `-X` of either property wins.
     public var prefetchBytes: Int { min(max(memoryBudget / 4, 4 << 20), 64 << 20) }
+
+    /// The most records fetched ahead: ``prefetchBytes`` at 1 KiB a record (a small record
+    /// with librdkafka's bookkeeping); 16,384 for a 64 MiB budget, 65,536 for the default.
+    public var prefetchRecords: Int { prefetchBytes >> 10 }
 
     /// The part of ``memoryBudget`` for the SQLite page cache of the store rebuilt: a quarter, at
     /// least 2 MiB and at most 64 MiB (the store's default). The cache fills as the shadow tables
@@ -48,9 +55,14 @@ public struct RebuildOptions: Sendable {
     /// with it; a caller of ``Rebuild`` sets `SQLiteViewStore.Configuration.cacheSizeKiB`.
     public var cacheBytes: Int { min(max(memoryBudget / 4, 2 << 20), 64 << 20) }
 
+    /// The part of ``memoryBudget`` for the keys known to exist in the shadow tables (reads of
+    /// other keys skip SQLite): a quarter of ``cacheBytes``, the fixed-size filter an SQLite store
+    /// keeps per pipeline next to its page cache (`SQLiteViewStore.Configuration.knownKeysKiB`).
+    public var knownKeysBytes: Int { cacheBytes / 4 }
+
     /// The part of ``memoryBudget`` for the rows folded between writes: the rest after
-    /// ``prefetchBytes`` and ``cacheBytes``, at least half the budget.
-    public var windowBytes: Int { max(memoryBudget - prefetchBytes - cacheBytes, memoryBudget / 2) }
+    /// ``prefetchBytes``, ``cacheBytes`` and ``knownKeysBytes``, at least half the budget.
+    public var windowBytes: Int { max(memoryBudget - prefetchBytes - cacheBytes - knownKeysBytes, memoryBudget / 2) }
     /// Where the rebuild logs, with the pipeline as metadata; see ``WorkerConfiguration/logger``.
     public var logger = Logger(label: "projector.runtime")
 

@@ -92,6 +92,7 @@ struct RebuildReader {
             configuration.clientID = "projector.rebuild.\(name)"
             configuration.autoOffsetReset = .earliest
             configuration.queuedMaxMessagesKilobytes = options.prefetchBytes >> 10
+            configuration.queuedMinMessages = options.prefetchRecords
             configuration.additionalProperties = options.properties
             consumer = try KafkaConsumer(configuration: configuration)
             (low, high) = try Self.watermarks(of: partitions, consumer: consumer)
