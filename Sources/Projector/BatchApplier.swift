@@ -147,14 +147,21 @@ package struct BatchApplier: Sendable {
 
     /// The next offset per topic partition after `messages`: one past the highest offset seen.
     static func checkpoints(after messages: UnsafeBufferPointer<RawMessage>, topics: [String]) -> [Checkpoint] {
-        // Few partitions per batch: a linear scan beats hashing every message.
+        // Few partitions per batch, in runs (a fetch answers a run of records per partition): the
+        // current run's partition is compared first, the others scanned only when the run changes.
         var next: [(topic: Int, partition: Int32, offset: Int64)] = []
+        var current = -1
         for message in messages {
-            if let index = next.firstIndex(where: { $0.topic == message.topic && $0.partition == message.partition }) {
-                next[index].offset = max(next[index].offset, message.offset + 1)
-            } else {
-                next.append((message.topic, message.partition, message.offset + 1))
+            if current < 0 || next[current].topic != message.topic || next[current].partition != message.partition {
+                if let index = next.firstIndex(where: { $0.topic == message.topic && $0.partition == message.partition }) {
+                    current = index
+                } else {
+                    current = next.count
+                    next.append((message.topic, message.partition, message.offset + 1))
+                    continue
+                }
             }
+            next[current].offset = max(next[current].offset, message.offset + 1)
         }
         return next.map { Checkpoint(topic: topics[$0.topic], partition: $0.partition, nextOffset: $0.offset) }
     }

@@ -44,10 +44,18 @@ struct PartitionFence {
         _ messages: UnsafeBufferPointer<RawMessage>, topics: [String], positions: [KafkaTopicPartition: Int64],
         isAssignmentLost: Bool, isClaimed: Bool = false, transaction: inout any ViewTransaction
     ) throws {
-        // First offset per partition of the batch; few partitions per batch, so a linear scan.
+        // First offset per partition of the batch; few partitions per batch, in runs, so a linear
+        // scan only where the run changes partition.
         var seen: [(topic: Int, partition: Int32, offset: Int64)] = []
-        for message in messages where !seen.contains(where: { $0.topic == message.topic && $0.partition == message.partition }) {
-            seen.append((message.topic, message.partition, message.offset))
+        var current = -1
+        for message in messages {
+            if current >= 0 && seen[current].topic == message.topic && seen[current].partition == message.partition { continue }
+            if let index = seen.firstIndex(where: { $0.topic == message.topic && $0.partition == message.partition }) {
+                current = index
+            } else {
+                current = seen.count
+                seen.append((message.topic, message.partition, message.offset))
+            }
         }
         let firsts = seen.map { (partition: KafkaTopicPartition(topic: topics[$0.topic], partition: $0.partition), offset: $0.offset) }
         if isAssignmentLost {

@@ -140,6 +140,7 @@ package struct WorkerLoop {
 
     private mutating func apply(_ batch: KafkaRecordBatch) throws -> BatchApplier.Outcome {
         messages.removeAll(keepingCapacity: true)
+        messages.reserveCapacity(batch.count)
         for record in batch {
             messages.append(RawMessage(record, topic: topics.index(of: record.topicID, in: consumer)))
         }

@@ -21,7 +21,9 @@ struct DeadLetterCommand: ParsableCommand {
 
     /// `projector dlq list`.
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List dead letters (all pipelines, or one).")
+        // Named, not derived: ArgumentParser derives a missing name with `String(describing: Self.self)`,
+        // ~3 M instructions of conformance lookups at every start of every command (it names the whole tree).
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List dead letters (all pipelines, or one).")
 
         @Argument(help: "A pipeline name stored in the db, or a pipeline file.")
         var pipeline: String?
@@ -91,6 +93,7 @@ struct DeadLetterCommand: ParsableCommand {
     /// `projector dlq replay`.
     struct Replay: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "replay",
             abstract: "Apply dead letters again through the current pipeline file; letters that apply are deleted.",
             discussion: """
             Letters apply in id (arrival) order. Under `dead_letter: {park_key: true}` a key's letters keep \
@@ -129,6 +132,7 @@ struct DeadLetterCommand: ParsableCommand {
     /// `projector dlq skip`.
     struct Skip: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "skip",
             abstract: "Delete dead letters without applying them.",
             discussion: "A key parked behind skipped letters is released when none of its letters is left.")
 
