@@ -117,6 +117,14 @@ public final class KafkaConsumer: @unchecked Sendable {
         return name.map { String(cString: $0) } ?? "NONE"
     }
 
+    /// The brokers and topics of the cluster, or of `topics` only, asked over this consumer's own
+    /// connections: a client that reads anyway need not start a ``KafkaAdmin`` (a second handle,
+    /// its threads and connections) just to learn the partitions. Never creates a topic.
+    /// - Throws: ``KafkaError`` (`_TIMED_OUT` if no broker answers within `timeout`).
+    public func metadata(topics: [String]? = nil, timeout: Duration) throws(KafkaError) -> KafkaClusterMetadata {
+        try readNativeMetadata(handle, topics: topics, timeout: timeout)
+    }
+
     /// The group's metadata, for ``KafkaProducer/sendOffsetsToTransaction(_:groupMetadata:timeout:)``.
     public func groupMetadata() throws(KafkaError) -> KafkaConsumerGroupMetadata {
         guard let metadata = rd_kafka_consumer_group_metadata(handle) else {

@@ -125,7 +125,7 @@ struct FaultTests {
 
 @Suite("Admin and metadata")
 struct AdminTests {
-    @Test("metadata lists partitions and leaders; CreateTopics on the mock fails with advice")
+    @Test("metadata lists partitions and leaders, from an admin client or a consumer; CreateTopics on the mock fails with advice")
     func metadataAndTopics() throws {
         let fixture = try MockClusterFixture(brokerCount: 3)
         let topic = try fixture.makeTopic(partitions: 5)
@@ -138,6 +138,14 @@ struct AdminTests {
         #expect(described.partitions.allSatisfy { (1 ... 3).contains($0.leader) })
         #expect(metadata.topic(named: topic) == described)
         #expect(metadata.controllerID == nil, "the 2.0.2 mock advertises no controller")
+
+        // A consumer answers the same over its own connection, and asking it creates nothing.
+        let consumer = try KafkaConsumer(configuration: fixture.consumerConfiguration())
+        defer { try? consumer.close() }
+        let missing = fixture.makeName("absent")
+        let seen = try consumer.metadata(topics: [topic, missing], timeout: .seconds(5))
+        #expect(seen.topics == [described] && seen.brokers.count == 3)
+        #expect(try admin.metadata(timeout: .seconds(5)).topic(named: missing) == nil)
 
         // librdkafka 2.0.2's mock advertises no controller, so CreateTopics cannot be answered:
         // the error must say so and point at MockCluster.createTopic.

@@ -72,9 +72,16 @@ struct RebuildReader {
         var low: [Int64] = []
         var high: [Int64] = []
         do {
-            // One metadata request for every topic: a request naming a missing topic would create it.
-            let metadata = try KafkaAdmin(bootstrapServers: options.brokers, additionalProperties: options.properties)
-                .metadata(topics: projection.topics, timeout: .seconds(10))
+            var configuration = KafkaConsumerConfiguration(bootstrapServers: options.brokers)
+            configuration.clientID = "projector.rebuild.\(name)"
+            configuration.autoOffsetReset = .earliest
+            configuration.queuedMaxMessagesKilobytes = options.prefetchBytes >> 10
+            configuration.queuedMinMessages = options.prefetchRecords
+            configuration.additionalProperties = options.properties
+            consumer = try KafkaConsumer(configuration: configuration)
+            // Over the consumer's connection (no admin client of its own); asks for every topic, as a
+            // request naming a missing topic would create it.
+            let metadata = try consumer.metadata(topics: projection.topics, timeout: .seconds(10))
             for topic in projection.topics {
                 guard let found = metadata.topic(named: topic), found.error == nil, !found.partitions.isEmpty else {
                     throw ProjectorError(
@@ -88,13 +95,6 @@ struct RebuildReader {
                 }
                 slots.append(topicSlots)
             }
-            var configuration = KafkaConsumerConfiguration(bootstrapServers: options.brokers)
-            configuration.clientID = "projector.rebuild.\(name)"
-            configuration.autoOffsetReset = .earliest
-            configuration.queuedMaxMessagesKilobytes = options.prefetchBytes >> 10
-            configuration.queuedMinMessages = options.prefetchRecords
-            configuration.additionalProperties = options.properties
-            consumer = try KafkaConsumer(configuration: configuration)
             (low, high) = try Self.watermarks(of: partitions, consumer: consumer)
         } catch {
             throw ProjectorError(wrapping: error, doing: "rebuild \(name)")
