@@ -37,8 +37,7 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         The rebuild folds the log in memory (--memory, default 512MiB) and writes each touched row \
         once per window with the window's checkpoints in one transaction: a rebuild \
         killed in a window redoes only that window. --memory also bounds the records fetched ahead \
-        (a quarter, up to 64MiB, and a record per KiB of it: librdkafka keeps ~860 bytes besides \
-        each), the SQLite page cache (a quarter, up to 64MiB) and the keys known to exist in the \
+        (a quarter, up to 64MiB, in record bytes), the SQLite page cache (a quarter, up to 64MiB) and the keys known to exist in the \
         new tables (a fixed filter, a quarter of the cache's part); the window gets the rest, at least half the budget. \
         512MiB: 64MiB fetched ahead, 64MiB cache, 16MiB keys, 368MiB window; 64MiB: 16, 16, 4 and \
         32MiB (the half). No part grows with the log.

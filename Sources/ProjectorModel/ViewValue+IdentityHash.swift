@@ -12,10 +12,10 @@ extension ViewValue {
         var hash = seed &+ 0x243F_6A88_85A3_08D3
         for index in values.indices {
             switch values[index] {
-            case .null: hash = mix(hash, 0x6E75_6C6C)
-            case .integer(let v): hash = mix(hash ^ 1, UInt64(bitPattern: v))
-            case .real(let v): hash = mix(hash ^ 2, v == 0 ? 0 : v.bitPattern)
-            case .text(var text): hash = text.withUTF8 { mix(hash ^ 3, bytes: $0) }
+            case .null: hash = mix(hash, cell: .null)
+            case .integer(let v): hash = mix(hash, cell: .integer(v))
+            case .real(let v): hash = mix(hash, cell: .real(v))
+            case .text(var text): hash = text.withUTF8 { mix(hash, cell: .text($0)) }
             }
         }
         return mix(hash, UInt64(values.count))
@@ -34,14 +34,7 @@ extension ViewValue {
     /// ``identityHash(of:seed:)`` of the values `cells` stand for (text by the same bytes).
     package static func identityHash(of cells: UnsafeBufferPointer<Borrowed>, seed: UInt64) -> UInt64 {
         var hash = seed &+ 0x243F_6A88_85A3_08D3
-        for index in cells.indices {
-            switch cells[index] {
-            case .null: hash = mix(hash, 0x6E75_6C6C)
-            case .integer(let v): hash = mix(hash ^ 1, UInt64(bitPattern: v))
-            case .real(let v): hash = mix(hash ^ 2, v == 0 ? 0 : v.bitPattern)
-            case .text(let bytes): hash = mix(hash ^ 3, bytes: bytes)
-            }
-        }
+        for index in cells.indices { hash = mix(hash, cell: cells[index]) }
         return mix(hash, UInt64(cells.count))
     }
 
@@ -60,6 +53,18 @@ extension ViewValue {
     /// The identity hash of an array's values, equal to that of the same values in a buffer.
     public static func identityHash(of values: [ViewValue], seed: UInt64 = 0) -> UInt64 {
         values.withUnsafeBufferPointer { identityHash(of: $0, seed: seed) }
+    }
+
+    /// Folds one cell into `hash`: the one rule both hashes follow (kinds kept apart, `0.0` as `-0.0`,
+    /// text by its UTF-8 bytes), so a key hashes alike as values or as borrowed bytes.
+    @inline(__always)
+    private static func mix(_ hash: UInt64, cell: Borrowed) -> UInt64 {
+        switch cell {
+        case .null: return mix(hash, 0x6E75_6C6C)
+        case .integer(let v): return mix(hash ^ 1, UInt64(bitPattern: v))
+        case .real(let v): return mix(hash ^ 2, v == 0 ? 0 : v.bitPattern)
+        case .text(let bytes): return mix(hash ^ 3, bytes: bytes)
+        }
     }
 
     /// Folds `word` into `hash`: the two halves of a 128-bit product xor-ed (as wyhash and mum do).

@@ -28,7 +28,6 @@ struct RebuildMemoryBudgetTests {
     func split(_ split: Split) {
         let options = RebuildOptions(brokers: "127.0.0.1:9092", memoryBudget: split.budget)
         #expect(options.prefetchBytes == split.prefetch)
-        #expect(options.prefetchRecords == split.prefetch >> 10)
         #expect(options.cacheBytes == split.cache)
         #expect(options.knownKeysBytes == split.knownKeys)
         #expect(options.windowBytes == split.window)

@@ -76,7 +76,6 @@ struct RebuildReader {
             configuration.clientID = "projector.rebuild.\(name)"
             configuration.autoOffsetReset = .earliest
             configuration.queuedMaxMessagesKilobytes = options.prefetchBytes >> 10
-            configuration.queuedMinMessages = options.prefetchRecords
             configuration.additionalProperties = options.properties
             consumer = try KafkaConsumer(configuration: configuration)
             // Over the consumer's connection (no admin client of its own); asks for every topic, as a
