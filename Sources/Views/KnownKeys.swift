@@ -10,16 +10,25 @@ internal import ProjectorModel
 /// Sound only while this connection is the table's one writer: the store checks SQLite's
 /// `data_version` at every batch and forgets the keys after any other connection's commit.
 ///
-/// The keys are bits in a Bloom filter of a fixed size (``Filter``), shared by the tables of a
-/// pipeline: its memory does not grow with the keys written (``SQLiteViewStore/Configuration/knownKeysKiB``).
-/// Once it holds many keys for its size some keys never written read "might contain", which
-/// costs only the query this saves (as does a deleted key): at 4 MiB and 900,000 keys ~0.3 % of
-/// reads of new keys query (two bits a key in one 64-bit word).
+/// The keys are kept in a fixed memory, shared by the tables of a pipeline (``Filter``,
+/// ``SQLiteViewStore/Configuration/knownKeysKiB``): their hashes exactly while they fit, then bits
+/// of a Bloom filter of that size, so it does not grow with the keys written. Once the filter holds
+/// many keys for its size some keys never written read "might contain", which costs only the query
+/// this saves (as does a deleted key): at 4 MiB and 900,000 keys ~0.3 % of reads of new keys query
+/// (two bits a key in one 64-bit word).
 struct KnownKeys {
-    /// The bits, shared by the tables of one pipeline, allocated zeroed by the kernel (pages
-    /// count in memory as keys land in them).
+    /// The keys' hashes of one pipeline's tables: a set while it fits the budget (small rebuilds and
+    /// new pipelines stay in cache and touch no more memory than their keys need), then the bits
+    /// of a Bloom filter of the budget's size, set from the hashes held.
     final class Filter {
-        private let words: UnsafeMutablePointer<UInt64>
+        /// The hashes, until more than ``exactLimit`` are known.
+        private var exact: Set<UInt64> = []
+        /// How many hashes the set holds within the budget (~16 bytes each at its load factor).
+        private let exactLimit: Int
+        /// The filter's bits, once the set outgrew the budget.
+        private var words: UnsafeMutablePointer<UInt64>?
+        /// The filter's size in 64-bit words, a power of two.
+        private let wordCount: Int
         /// 64 minus the number of bits of a word's index.
         private let shift: UInt64
 
@@ -27,11 +36,12 @@ struct KnownKeys {
         init(bytes: Int) {
             var count = 8
             while count * 2 * 8 <= bytes { count *= 2 }
-            words = calloc(count, 8)!.bindMemory(to: UInt64.self, capacity: count)
+            wordCount = count
+            exactLimit = count / 2
             shift = UInt64(64 - count.trailingZeroBitCount)
         }
 
-        deinit { free(words) }
+        deinit { words.map { free($0) } }
 
         /// The word a hash falls in and its two bits there.
         @inline(__always)
@@ -42,13 +52,30 @@ struct KnownKeys {
         }
 
         func mightContain(_ hash: UInt64) -> Bool {
+            guard let words else { return exact.contains(hash) }
             let (word, bits) = place(hash)
             return words[word] & bits == bits
         }
 
         func insert(_ hash: UInt64) {
+            guard let words else {
+                exact.insert(hash)
+                if exact.count > exactLimit { spill() }
+                return
+            }
             let (word, bits) = place(hash)
             words[word] |= bits
+        }
+
+        /// Moves the hashes into the filter's bits and frees the set.
+        private func spill() {
+            let bits = calloc(wordCount, 8)!.bindMemory(to: UInt64.self, capacity: wordCount)
+            for hash in exact {
+                let (word, set) = place(hash)
+                bits[word] |= set
+            }
+            words = bits
+            exact = []
         }
     }
 

@@ -73,6 +73,19 @@ import ProjectorModel
         try store.write(pipeline: Orders.name) { tx throws in #expect(try tx.row(in: 0, key: [.text("x1")]) == nil) }
     }
 
+    @Test("while the keys fit the filter's memory they are kept exactly: no unwritten key reads as written")
+    func fewKeysAreExact() throws {
+        let temporary = try TemporaryDatabase()
+        // 64 KiB of cache: a 16 KiB filter, which holds 1,024 hashes exactly before it turns to bits.
+        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: 64))
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let ids = (0 ..< 1_000).map { "o\($0)" }
+        try store.write(pipeline: Orders.name) { tx in try tx.apply(ids.map { Orders.order($0) }) }
+        let known = try #require(store.cachedTables(pipeline: Orders.name).first?.knownKeys)
+        #expect(ids.allSatisfy { known.mightContain([.text($0)]) })
+        #expect((0 ..< 10_000).allSatisfy { !known.mightContain([.text("x\($0)")]) })
+    }
+
     @Test("multi-column keys hash each value apart")
     func valuesAreDelimited() {
         #expect(KnownKeys.hash([.text("ab"), .text("c")]) != KnownKeys.hash([.text("a"), .text("bc")]))
