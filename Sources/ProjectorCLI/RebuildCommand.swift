@@ -40,7 +40,8 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         (a quarter, up to 64MiB, in record bytes), the SQLite page cache (a quarter, up to 64MiB) and the keys known to exist in the \
         new tables (a fixed filter, a quarter of the cache's part); the window gets the rest, at least half the budget. \
         512MiB: 64MiB fetched ahead, 64MiB cache, 16MiB keys, 368MiB window; 64MiB: 16, 16, 4 and \
-        32MiB (the half). No part grows with the log.
+        32MiB (the half). None of these grows with the log; librdkafka's own ~860 bytes per record \
+        fetched ahead and the process itself are not counted.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \
