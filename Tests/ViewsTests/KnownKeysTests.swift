@@ -55,14 +55,10 @@ import ProjectorModel
 
     @Test("a filter far too small for its keys still never answers absent for a written key")
     func fullFilterKeepsEveryKey() throws {
-        let temporary = try TemporaryDatabase()
         // 4 KiB of cache: a 1 KiB filter (8,192 bits) for 10,000 keys, two bits each.
-        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: 4))
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let (temporary, store, known) = try ordersWritten(10_000, cacheSizeKiB: 4)
+        defer { withExtendedLifetime(temporary) {} }
         let ids = (0 ..< 10_000).map { "o\($0)" }
-        try store.write(pipeline: Orders.name) { tx in try tx.apply(ids.map { Orders.order($0) }) }
-        let table = try #require(store.cachedTables(pipeline: Orders.name).first)
-        let known = try #require(table.knownKeys)
         #expect(ids.allSatisfy { known.mightContain([.text($0)]) })
         try store.write(pipeline: Orders.name) { tx throws in
             for id in ids.shuffled().prefix(500) { #expect(try tx.row(in: 0, key: [.text(id)]) == Orders.order(id).row) }
@@ -75,15 +71,23 @@ import ProjectorModel
 
     @Test("while the keys fit the filter's memory they are kept exactly: no unwritten key reads as written")
     func fewKeysAreExact() throws {
-        let temporary = try TemporaryDatabase()
         // 64 KiB of cache: a 16 KiB filter, which holds 1,024 hashes exactly before it turns to bits.
-        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: 64))
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let (temporary, _, known) = try ordersWritten(1_000, cacheSizeKiB: 64)
+        defer { withExtendedLifetime(temporary) {} }
         let ids = (0 ..< 1_000).map { "o\($0)" }
-        try store.write(pipeline: Orders.name) { tx in try tx.apply(ids.map { Orders.order($0) }) }
-        let known = try #require(store.cachedTables(pipeline: Orders.name).first?.knownKeys)
         #expect(ids.allSatisfy { known.mightContain([.text($0)]) })
         #expect((0 ..< 10_000).allSatisfy { !known.mightContain([.text("x\($0)")]) })
+    }
+
+    /// A store with `count` orders (`o0`, `o1`, …) written to its empty orders table, and that
+    /// table's known keys; the temporary database must outlive the store's use.
+    private func ordersWritten(_ count: Int, cacheSizeKiB: Int) throws -> (TemporaryDatabase, SQLiteViewStore, KnownKeys) {
+        let temporary = try TemporaryDatabase()
+        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: cacheSizeKiB))
+        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        try store.write(pipeline: Orders.name) { tx in try tx.apply((0 ..< count).map { Orders.order("o\($0)") }) }
+        let known = try #require(store.cachedTables(pipeline: Orders.name).first?.knownKeys)
+        return (temporary, store, known)
     }
 
     @Test("multi-column keys hash each value apart")

@@ -90,18 +90,9 @@ package struct ChangeSet {
     /// the set (`inout`) calls it in place: a non-mutating call there copies the whole set.
     mutating func probe(view: Int, key: UnsafeBufferPointer<ViewValue.Borrowed>) -> (hash: UInt64, found: Int?) {
         let hash = ViewValue.identityHash(of: key, seed: Self.seed &+ UInt64(truncatingIfNeeded: view))
-        let mask = table.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let stored = table[slot]
-            if stored == 0 { return (hash, nil) }
-            let entry = stored - 1
-            if entries[entry].hash == hash && entries[entry].view == view && entries[entry].key.count == key.count
-                && key.indices.allSatisfy({ entries[entry].key[$0].isIdentical(to: key[$0]) }) {
-                return (hash, entry)
-            }
-            slot = (slot + 1) & mask
-        }
+        return (hash, find(view, hash) { stored in
+            stored.count == key.count && key.indices.allSatisfy { stored[$0].isIdentical(to: key[$0]) }
+        })
     }
 
     /// The entry of a row whose stored state the caller read already (a key range), without
@@ -144,13 +135,20 @@ package struct ChangeSet {
     }
 
     private func find(_ view: Int, _ key: UnsafeBufferPointer<ViewValue>, _ hash: UInt64) -> Int? {
+        find(view, hash) { Self.identical($0, key) }
+    }
+
+    /// The entry of `view` with `hash` whose key `matches`: the one probe of the index, whatever
+    /// form the key to match is in.
+    @inline(__always)
+    private func find(_ view: Int, _ hash: UInt64, where matches: ([ViewValue]) -> Bool) -> Int? {
         let mask = table.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let stored = table[slot]
             if stored == 0 { return nil }
             let entry = stored - 1
-            if entries[entry].hash == hash && entries[entry].view == view && Self.identical(entries[entry].key, key) { return entry }
+            if entries[entry].hash == hash && entries[entry].view == view && matches(entries[entry].key) { return entry }
             slot = (slot + 1) & mask
         }
     }
