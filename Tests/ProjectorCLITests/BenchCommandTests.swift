@@ -33,6 +33,7 @@ struct BenchCommandTests {
     @Test("rejects bad usage", arguments: [
         ["--messages", "0"], ["--size", "0"], ["--partitions", "0"], ["--existing"], ["--topic", ""],
         ["--http", "127.0.0.1:0"], ["--pipeline", "p.yaml", "--http", "nowhere"], ["--pipeline", "p.yaml", "--scrape-interval", "0"],
+        ["--existing-views"],
     ])
     func rejectsBadUsage(_ arguments: [String]) {
         #expect(throws: (any Error).self) { try BenchCommand.parse(arguments) }
@@ -65,6 +66,19 @@ struct BenchCommandTests {
         let unreachable = try ProjectorExecutable.run(["bench", "--brokers", "127.0.0.1:1", "--existing", "-X", "socket.connection.setup.timeout.ms=1000"])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.split(separator: "\n").count == 1, "\(unreachable.stderr)")
+    }
+
+    @Test("--existing-views: the checkpoints go back to the topic's start and the timed pass reads all of it again")
+    func existingViews() throws {
+        let pipeline = Self.root.appendingPathComponent("pipelines/order_summary.yaml").path
+        let result = try ProjectorExecutable.run(["bench", "--messages", "600", "--partitions", "2", "--events", "demo", "--skip-consume",
+                                                  "--pipeline", pipeline, "--existing-views", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let phases = result.stdout.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        #expect(phases.map { $0["mode"] as? String } == ["produce", "pipeline"])
+        #expect(phases.last?["messages"] as? Int == 600, "\(result.stdout)")
     }
 
     @Test("--http: the pipeline phase runs with the operations server up, scraped over HTTP; every scrape answers 200")
