@@ -33,13 +33,16 @@ final class TableStatements {
     var knownKeys: KnownKeys?
     /// SQLite's `data_version` when `knownKeys` started: another connection's commit changes it.
     let knownSince: Int64
+    /// The rows this connection last committed, for a live table (no memory for a shadow's).
+    var rows: RowCache
 
     /// Prepares the statements; call inside a transaction, so that whether the table is empty and
     /// the `data_version` are read together. An empty table records its keys in `knownKeys`, the
     /// filter of its pipeline's tables, as the `index`-th.
     init(table: String, index: Int, definition: ViewDefinition, style: SQLiteViewStore.UpsertStyle,
-         knownKeys filter: KnownKeys.Filter, db: Database) throws {
+         knownKeys filter: KnownKeys.Filter, rowCacheBytes: Int, db: Database) throws {
         name = table
+        rows = RowCache(capacityBytes: rowCacheBytes)
         knownSince = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
         let hasRows = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(quoted(table)))") ?? true
         knownKeys = hasRows ? nil : KnownKeys(filter: filter, table: index)

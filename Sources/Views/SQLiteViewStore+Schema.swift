@@ -150,7 +150,7 @@ extension SQLiteViewStore {
                     // checkpoints between the finishing writes and the swap.
                     var transaction: any ViewTransaction = SQLiteViewTransaction(
                         pipeline: pipeline, target: .shadow, storageKey: key, connection: db.sqliteConnection, db: db,
-                        tables: try statements(for: key, generation, db), common: try commonStatements(db))
+                        tables: try statements(for: key, target: .shadow, generation, db), common: try commonStatements(db))
                     try finish(&transaction, try Self.checkpoints(key: pipeline, db: db))
                     // Finalize them now: the statements name tables the swap renames.
                     tableStatements[key] = nil

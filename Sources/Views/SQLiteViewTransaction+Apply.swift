@@ -46,13 +46,13 @@ extension SQLiteViewTransaction {
             try check(changes[index].row!, of: table)
             return changes[index].row!
         }
-        for index in run[..<rest] { remember(changes[index].key, in: table) }
+        for index in run[..<rest] { remember(changes[index], in: table) }
         let statement = table.upsert.sqliteStatement
         for index in run[rest...] {
             try check(changes[index].row!, of: table)
             try common.arena.bind(changes[index].row!, in: statement, connection: connection)
             try execute(statement, connection: connection, doing: "upserting a row of \(table.name)")
-            remember(changes[index].key, in: table)
+            remember(changes[index], in: table)
         }
     }
 
@@ -66,6 +66,7 @@ extension SQLiteViewTransaction {
             try bindKey(changes[index].key, of: table, in: statement)
             try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
         }
+        for index in run { table.rows.record(changes[index].key, nil) }
     }
 
     /// Writes whole chunks of ``TableStatements/rowsPerBulk`` changes of `run` with `bulk`, each
@@ -99,8 +100,9 @@ extension SQLiteViewTransaction {
         }
     }
 
-    /// Records a written key.
-    private func remember(_ key: [ViewValue], in table: TableStatements) {
-        table.knownKeys?.insert(key)
+    /// Records a written row.
+    private func remember(_ change: ViewChange, in table: TableStatements) {
+        table.knownKeys?.insert(change.key)
+        table.rows.record(change.key, change.row)
     }
 }

@@ -107,6 +107,7 @@ struct SQLiteViewTransaction: ViewTransaction {
     mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
         let table = try table(view)
         if let known = table.knownKeys, !known.mightContain(key) { return nil }
+        if table.rows.capacityBytes > 0, let cached = table.rows.lookup(key) { return cached }
         let statement = table.select.sqliteStatement
         try bindKey(key, of: table, in: statement)
         defer { sqlite3_reset(statement) }
@@ -117,8 +118,10 @@ struct SQLiteViewTransaction: ViewTransaction {
             for index in 0..<table.columnCount {
                 row.append(column(index, of: statement))
             }
+            table.rows.record(key, row)
             return row
         case SQLITE_DONE:
+            table.rows.record(key, nil)
             return nil
         case let code:
             throw sqliteError(code: code, connection: connection, doing: "reading a row of \(table.name)")
@@ -260,9 +263,12 @@ extension SQLiteViewStore {
                 // dropped the shadow since `prepare`. Writing on would mix this worker's offsets
                 // with the new tables' checkpoints, so it must re-prepare and seek to them.
                 try checkFingerprint(fingerprint, expected: generation.fingerprint, pipeline: pipeline, target: target, connection: connection)
-                let tables = try statements(for: key, generation, db)
+                let tables = try statements(for: key, target: target, generation, db)
                 let version = try common.readDataVersion(connection: connection)
-                for table in tables where table.knownSince != version { table.knownKeys = nil }
+                for table in tables {
+                    if table.knownSince != version { table.knownKeys = nil }
+                    table.rows.begin(dataVersion: version)
+                }
                 var transaction: any ViewTransaction = SQLiteViewTransaction(
                     pipeline: pipeline, target: target, storageKey: key, connection: connection, db: db,
                     tables: tables, common: common)
@@ -270,6 +276,7 @@ extension SQLiteViewStore {
                 try execute(common.commit.sqliteStatement, connection: connection, doing: "committing a batch of \(pipeline)")
                 return result
             } catch {
+                for table in tableStatements[key] ?? [] { table.rows.rollBack() }
                 // A failed COMMIT may already have ended the transaction (https://sqlite.org/lang_transaction.html).
                 if sqlite3_get_autocommit(connection) == 0 {
                     try? execute(common.rollback.sqliteStatement, connection: connection, doing: "rolling back")
@@ -314,13 +321,15 @@ extension SQLiteViewStore {
         return made
     }
 
-    func statements(for key: String, _ generation: Generation, _ db: Database) throws -> [TableStatements] {
+    func statements(for key: String, target: ViewTarget, _ generation: Generation, _ db: Database) throws -> [TableStatements] {
         if let cached = tableStatements[key] { return cached }
         // One filter for the pipeline's tables: untouched (no memory) unless one of them is empty.
         let filter = KnownKeys.Filter(bytes: configuration.knownKeysKiB << 10)
+        // A shadow is written by a rebuild's window, which holds the rows it touches itself.
+        let rowCacheBytes = target == .live ? (configuration.rowCacheKiB << 10) / max(generation.tables.count, 1) : 0
         let made = try zip(generation.tables, generation.views).enumerated().map { index, pair in
             try TableStatements(table: pair.0, index: index, definition: pair.1, style: configuration.upsertStyle,
-                                knownKeys: filter, db: db)
+                                knownKeys: filter, rowCacheBytes: rowCacheBytes, db: db)
         }
         tableStatements[key] = made
         return made
