@@ -130,4 +130,46 @@ private struct CountingRows: RowReader {
             #expect(result.changes.first?.row == [.text(String(decoding: invalid, as: UTF8.self)), .integer(Int64(keys.count))])
         }
     }
+
+    /// A rebuild's window keeps one change set over many batches, whose messages are freed after
+    /// each: text a row took from a message (key and cells) is copied into the set, so the rows
+    /// are what the events said after their bytes are overwritten; an upsert whose event fails
+    /// leaves no new row behind.
+    @Test func rowsKeepTheirTextAfterTheMessageIsGone() throws {
+        let plan = Plan(try pipeline("""
+            name: window
+            version: 1
+            on_error: skip
+            source: {topics: [t], type: $.type}
+            views:
+              notes:
+                key: [id]
+                columns: {id: text, note: text, n: {type: integer, not_null: true}}
+            on:
+              Note:
+                - upsert: notes
+                  key: {id: $.id}
+                  set: {note: $.note, n: $.n}
+            """))
+        var set = ChangeSet(measuresSize: true)
+        var store = MemoryStore(plan)
+        let documents = [
+            #"{"type":"Note","id":"a-key-longer-than-fifteen","note":"first note, long enough to be on the heap","n":1}"#,
+            #"{"type":"Note","id":"b","note":"short","n":null}"#,
+            #"{"type":"Note","id":"a-key-longer-than-fifteen","note":"second","n":2}"#,
+        ]
+        for document in documents {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: document.utf8.count, alignment: 1)
+            buffer.copyBytes(from: Array(document.utf8))
+            let message = RawMessage(key: nil, value: UnsafeRawBufferPointer(buffer), topic: 0, partition: 0, offset: 0, timestamp: nil)
+            _ = try [message].withUnsafeBufferPointer { try plan.run($0, rows: &store, into: &set) }
+            buffer.initializeMemory(as: UInt8.self, repeating: 0x58)
+            buffer.deallocate()
+        }
+        #expect(set.changes == [ViewChange(view: 0, key: [.text("a-key-longer-than-fifteen")],
+                                           row: [.text("a-key-longer-than-fifteen"), .text("second"), .integer(2)])])
+        // What the same keys and rows cost as arrays of values: the 25-byte key and the first row
+        // it held (the key again, a 41-byte note), and the key of the failed event, which holds no row.
+        #expect(set.estimatedBytes == 104 + (32 + 24 + 32 + 25) + (32 + 24 * 3 + 32 + 25 + 32 + 41) + 104 + (32 + 24))
+    }
 }
