@@ -10,6 +10,16 @@ extension JSONScanner {
         let base = bytes.baseAddress!
         let count = bytes.count
         let start = position &+ 1
+        #if arch(x86_64) && !SCANNER_SWAR
+        if start &+ 16 <= count {
+            let stops = Bytes16.stringStops(Bytes16.load(base + start))
+            guard stops != 0 else { return try longString(from: start &+ 16, start: start) }
+            let end = start &+ stops.trailingZeroBitCount
+            guard base[end] == UInt8(ascii: "\"") else { return try longString(from: end, start: start) }
+            position = end &+ 1
+            return Slot(kind: .string, start: start, end: end, extra: 0)
+        }
+        #endif
         var from = start
         for _ in 0 ..< 2 {
             let stops = SWAR.stringStops(SWAR.word(base, at: from, count: count))
@@ -35,9 +45,21 @@ extension JSONScanner {
         var p = from
         var escaped = 0
         while true {
+            #if arch(x86_64) && !SCANNER_SWAR
+            if p &+ 16 <= count {
+                let stops = Bytes16.stringStops(Bytes16.load(base + p))
+                if stops == 0 { p &+= 16; continue }
+                p &+= stops.trailingZeroBitCount
+            } else {
+                let stops = SWAR.stringStops(SWAR.word(base, at: p, count: count))
+                if stops == 0 { p &+= 8; continue }
+                p &+= SWAR.first(stops)
+            }
+            #else
             let stops = SWAR.stringStops(SWAR.word(base, at: p, count: count))
             if stops == 0 { p &+= 8; continue }
             p &+= SWAR.first(stops)
+            #endif
             guard p < count else { position = count; throw error("unterminated string") }
             let c = base[p]
             if c == UInt8(ascii: "\"") {

@@ -89,6 +89,16 @@ extension JSONScanner {
     @inline(__always)
     private static func closingQuote(_ base: UnsafePointer<UInt8>, from: Int, count: Int, escaped: inout Int) -> Int {
         var p = from
+        #if arch(x86_64) && !SCANNER_SWAR
+        while p &+ 16 <= count {
+            let stops = Bytes16.quotesOrBackslashes(Bytes16.load(base + p))
+            if stops == 0 { p &+= 16; continue }
+            p &+= stops.trailingZeroBitCount
+            if base[p] == UInt8(ascii: "\"") { return p }
+            escaped = 1
+            p &+= 2
+        }
+        #endif
         while p < count {
             let word = SWAR.word(base, at: p, count: count)
             let stops = SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C)

@@ -133,11 +133,54 @@ struct JSONScanner {
     /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
     /// of `entry` it names, or -1.
     ///
+    /// Where sixteen bytes follow the `"`, a name of up to fifteen bytes followed by its `:` is
+    /// found by one 16-byte compare and matched with the words of the trie's names, inline in
+    /// the object's loop; any other (longer, escaped, non-ASCII, near the message's end, no `:`
+    /// at once) is read again by ``memberChildByWords(of:_:)``, which also reports its errors.
+    @inline(__always)
+    private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
+        #if arch(x86_64) && !SCANNER_SWAR
+        let start = position &+ 1
+        let count = bytes.count
+        if start &+ 16 <= count {
+            let base = bytes.baseAddress!
+            let vector = Bytes16.load(base + start)
+            let quotes = Bytes16.equal(vector, 0x22)
+            let length = quotes.trailingZeroBitCount
+            let after = start &+ length &+ 1
+            if quotes != 0, after < count, base[after] == UInt8(ascii: ":") {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
+                let next = UInt64(littleEndian: UnsafeRawPointer(base + (start &+ 8)).loadUnaligned(as: UInt64.self))
+                let prefix = length >= 8 ? word : word & Self.lowBytes(length)
+                let second = length > 8 ? next & Self.lowBytes(length &- 8) : 0
+                var child = -1
+                for i in Int(entry.memberStart) ..< Int(entry.memberStart &+ entry.memberCount) {
+                    let m = trie.members[i]
+                    if Int(m.plainCount) == length, m.prefix == prefix, m.second == second { child = Int(m.child); break }
+                }
+                if child >= 0 || Bytes16.stringStops(vector) & ((1 &<< UInt32(length)) &- 1) == 0 {
+                    position = after &+ 1
+                    skipWhitespace()
+                    return child
+                }
+            }
+        }
+        #endif
+        return try memberChildByWords(of: entry, trie)
+    }
+
+    /// ``memberChild(of:_:)`` eight bytes at a time: the path of other architectures, of names
+    /// the 16-byte path does not take, and of a message's last bytes.
+    ///
     /// A name of up to fifteen bytes is read with two words at most: its end is the first `"`, and
     /// its length and bytes are compared with each member's before anything else is checked,
     /// since a name equal to a member's plain name (`FlatTrie.Member.plainCount`) is valid.
+    #if arch(x86_64) && !SCANNER_SWAR
+    @inline(never)
+    #else
     @inline(__always)
-    private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
+    #endif
+    private mutating func memberChildByWords(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
         let base = bytes.baseAddress!
         let count = bytes.count
         let start = position &+ 1
