@@ -81,7 +81,16 @@ struct JSONScanner {
                         if childEntry.slotUpper &- childEntry.slotLower > (childEntry.slot >= 0 ? 1 : 0) {
                             for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
                         }
-                        _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                        // A leaf's string or number is read in place (as `value` reads it), anything else by a call.
+                        let c = position < bytes.count && depth < Self.maximumDepth ? bytes[position] : 0
+                        if childEntry.memberCount == 0, childEntry.indexCount == 0, c == UInt8(ascii: "\"") || Self.isDigit(c) || c == UInt8(ascii: "-") {
+                            let leaf = c == UInt8(ascii: "\"") ? try string() : try number()
+                            if childEntry.slot >= 0 { slots[Int(childEntry.slot)] = leaf }
+                        } else {
+                            _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                        }
+                    } else if depth < Self.maximumDepth, position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+                        _ = try string()
                     } else {
                         _ = try skipValue(depth: depth + 1)
                     }
@@ -105,7 +114,14 @@ struct JSONScanner {
                     if child >= 0 {
                         _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                     } else {
-                        _ = try skipValue(depth: depth + 1)
+                        let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                        if c == UInt8(ascii: "\"") {
+                            _ = try string()
+                        } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                            _ = try number()
+                        } else {
+                            _ = try skipValue(depth: depth + 1)
+                        }
                     }
                     count += 1
                     if consume(UInt8(ascii: ",")) { continue }
@@ -281,7 +297,14 @@ struct JSONScanner {
                 _ = try string()
                 guard consume(UInt8(ascii: ":")) else { throw error("expected `:` after a member name") }
                 skipWhitespace()
-                _ = try skipValue(depth: depth + 1)
+                let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                if c == UInt8(ascii: "\"") {
+                    _ = try string()
+                } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                    _ = try number()
+                } else {
+                    _ = try skipValue(depth: depth + 1)
+                }
                 if consume(UInt8(ascii: ",")) { continue }
                 if consume(UInt8(ascii: "}")) { return .object }
                 throw error(position < bytes.count ? "expected `,` or `}` in an object" : "unexpected end of JSON in an object")
@@ -291,7 +314,14 @@ struct JSONScanner {
             if consume(UInt8(ascii: "]")) { return .array }
             while true {
                 skipWhitespace()
-                _ = try skipValue(depth: depth + 1)
+                let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                if c == UInt8(ascii: "\"") {
+                    _ = try string()
+                } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                    _ = try number()
+                } else {
+                    _ = try skipValue(depth: depth + 1)
+                }
                 if consume(UInt8(ascii: ",")) { continue }
                 if consume(UInt8(ascii: "]")) { return .array }
                 throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
