@@ -170,9 +170,10 @@ struct JSONScanner {
                 let prefix = length >= 8 ? word : word & Self.lowBytes(length)
                 let second = length > 8 ? next & Self.lowBytes(length &- 8) : 0
                 var child = -1
-                for i in Int(entry.memberStart) ..< Int(entry.memberStart &+ entry.memberCount) {
+                let candidates = trie.byLength[Int(entry.lengthStart) &+ length]
+                for i in Int(candidates.start) ..< Int(candidates.start &+ candidates.count) {
                     let m = trie.members[i]
-                    if Int(m.plainCount) == length, m.prefix == prefix, m.second == second { child = Int(m.child); break }
+                    if m.prefix == prefix, m.second == second { child = Int(m.child); break }
                 }
                 if child >= 0 || Bytes16.stringStops(vector) & ((1 &<< UInt32(length)) &- 1) == 0 {
                     position = after &+ 1
