@@ -165,17 +165,14 @@ struct JSONScanner {
             let length = quotes.trailingZeroBitCount
             let after = start &+ length &+ 1
             if quotes != 0, after < count, base[after] == UInt8(ascii: ":") {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
-                let next = UInt64(littleEndian: UnsafeRawPointer(base + (start &+ 8)).loadUnaligned(as: UInt64.self))
-                let prefix = length >= 8 ? word : word & Self.lowBytes(length)
-                let second = length > 8 ? next & Self.lowBytes(length &- 8) : 0
+                let name: UInt32 = (1 &<< UInt32(length)) &- 1
                 var child = -1
                 let candidates = trie.byLength[Int(entry.lengthStart) &+ length]
                 for i in Int(candidates.start) ..< Int(candidates.start &+ candidates.count) {
                     let m = trie.members[i]
-                    if m.prefix == prefix, m.second == second { child = Int(m.child); break }
+                    if Bytes16.equal(vector, m.prefix, m.second) & name == name { child = Int(m.child); break }
                 }
-                if child >= 0 || Bytes16.stringStops(vector) & ((1 &<< UInt32(length)) &- 1) == 0 {
+                if child >= 0 || Bytes16.stringStops(vector) & name == 0 {
                     position = after &+ 1
                     skipWhitespace()
                     return child

@@ -19,6 +19,12 @@ enum Bytes16 {
         UInt32(bitPattern: _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(CChar(bitPattern: byte)))))
     }
 
+    /// The bytes of `v` equal to those of the little-endian words `low` (bytes 0–7) and `high` (8–15).
+    @inline(__always)
+    static func equal(_ v: __m128i, _ low: UInt64, _ high: UInt64) -> UInt32 {
+        UInt32(bitPattern: _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set_epi64x(Int64(bitPattern: high), Int64(bitPattern: low)))))
+    }
+
     /// What ends a run of plain string text, as `SWAR.stringStops` flags it: `"`, `\`, a control
     /// byte and a byte of 0x80 or more (both below 0x20 as signed bytes: one `pcmpgtb`).
     @inline(__always)
