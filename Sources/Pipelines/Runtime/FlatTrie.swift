@@ -10,6 +10,10 @@ struct FlatTrie: Sendable {
         var indexCount: Int32 = 0
         /// Where the entry's sixteen `byLength` ranges start.
         var lengthStart: Int32 = 0
+        /// A leaf: no members, no indexes below it.
+        var isLeaf = false
+        /// Slots below its own, which a duplicate member clears.
+        var hasSlotsBelow = false
     }
     struct Member: Sendable {
         var nameStart: Int32
@@ -49,6 +53,8 @@ struct FlatTrie: Sendable {
             entry.slot = Int32(node.slot)
             entry.slotLower = Int32(node.slotRange.lowerBound)
             entry.slotUpper = Int32(node.slotRange.upperBound)
+            entry.isLeaf = node.members.isEmpty && node.indexes.isEmpty
+            entry.hasSlotsBelow = node.slotRange.count > (node.slot >= 0 ? 1 : 0)
             entry.memberStart = Int32(members.count)
             entry.memberCount = Int32(node.members.count)
             let ordered = node.members.enumerated().sorted { a, b in

@@ -78,12 +78,12 @@ struct JSONScanner {
                         // Duplicate members: the last one wins, so forget what an earlier one set
                         // below it (a leaf's own slot is always overwritten).
                         let childEntry = trie.entries[child]
-                        if childEntry.slotUpper &- childEntry.slotLower > (childEntry.slot >= 0 ? 1 : 0) {
+                        if childEntry.hasSlotsBelow {
                             for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
                         }
                         // A leaf's string or number is read in place (as `value` reads it), anything else by a call.
                         let c = position < bytes.count && depth < Self.maximumDepth ? bytes[position] : 0
-                        if childEntry.memberCount == 0, childEntry.indexCount == 0, c == UInt8(ascii: "\"") || Self.isDigit(c) || c == UInt8(ascii: "-") {
+                        if childEntry.isLeaf, c == UInt8(ascii: "\"") || Self.isDigit(c) || c == UInt8(ascii: "-") {
                             let leaf = c == UInt8(ascii: "\"") ? try string() : try number()
                             if childEntry.slot >= 0 { slots[Int(childEntry.slot)] = leaf }
                         } else {
