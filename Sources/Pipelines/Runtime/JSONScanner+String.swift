@@ -1,10 +1,11 @@
-/// String bodies: skipped eight bytes at a time, with UTF-8 checked only where a byte of 0x80 or
-/// more stops the run.
+/// String bodies: skipped sixteen bytes at a time on x86-64 (`Bytes16`, where sixteen remain) and
+/// eight at a time otherwise (`SWAR`), with UTF-8 checked only where a byte of 0x80 or more stops
+/// the run, so a block of plain ASCII text is one test.
 extension JSONScanner {
     /// Scans a string at `"`; the slot spans the text between the quotes (`extra` 1 when it has escapes).
     ///
-    /// A plain ASCII string that ends within the first sixteen bytes of its text costs one or two
-    /// word tests and no call; longer ones go on in ``longString(from:start:)``.
+    /// A plain ASCII string that ends within the first sixteen bytes of its text costs one 16-byte
+    /// test (two word tests without SSE2) and no call; longer ones go on in ``longString(from:start:)``.
     @inline(__always)
     mutating func string() throws(JSONSyntaxError) -> Slot {
         let base = bytes.baseAddress!
@@ -36,8 +37,8 @@ extension JSONScanner {
         return try longString(from: from, start: start)
     }
 
-    /// The rest of a string whose text begins at `start`, from `from` on: runs of plain bytes eight
-    /// at a time, then the byte that stopped the run.
+    /// The rest of a string whose text begins at `start`, from `from` on: runs of plain bytes
+    /// sixteen (or eight) at a time, then the byte that stopped the run.
     @inline(never)
     mutating func longString(from: Int, start: Int) throws(JSONSyntaxError) -> Slot {
         let base = bytes.baseAddress!

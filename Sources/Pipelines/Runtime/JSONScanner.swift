@@ -114,6 +114,8 @@ struct JSONScanner {
                     if child >= 0 {
                         _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                     } else {
+                        // Strings and numbers skipped in place (the depth limit checked as `skipValue`
+                        // checks it); a call only for containers and literals.
                         let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
                         if c == UInt8(ascii: "\"") {
                             _ = try string()
@@ -150,8 +152,8 @@ struct JSONScanner {
     /// of `entry` it names, or -1.
     ///
     /// Where sixteen bytes follow the `"`, a name of up to fifteen bytes followed by its `:` is
-    /// found by one 16-byte compare and matched with the words of the trie's names, inline in
-    /// the object's loop; any other (longer, escaped, non-ASCII, near the message's end, no `:`
+    /// found by one 16-byte compare and matched by one more with each trie name of its length
+    /// (`FlatTrie.byLength`), inline in the object's loop; any other (longer, escaped, non-ASCII, near the message's end, no `:`
     /// at once) is read again by ``memberChildByWords(of:_:)``, which also reports its errors.
     @inline(__always)
     private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
