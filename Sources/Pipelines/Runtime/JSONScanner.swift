@@ -78,10 +78,19 @@ struct JSONScanner {
                         // Duplicate members: the last one wins, so forget what an earlier one set
                         // below it (a leaf's own slot is always overwritten).
                         let childEntry = trie.entries[child]
-                        if childEntry.slotUpper &- childEntry.slotLower > (childEntry.slot >= 0 ? 1 : 0) {
+                        if childEntry.hasSlotsBelow {
                             for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
                         }
-                        _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                        // A leaf's string or number is read in place (as `value` reads it), anything else by a call.
+                        let c = position < bytes.count && depth < Self.maximumDepth ? bytes[position] : 0
+                        if childEntry.isLeaf, c == UInt8(ascii: "\"") || Self.isDigit(c) || c == UInt8(ascii: "-") {
+                            let leaf = c == UInt8(ascii: "\"") ? try string() : try number()
+                            if childEntry.slot >= 0 { slots[Int(childEntry.slot)] = leaf }
+                        } else {
+                            _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                        }
+                    } else if depth < Self.maximumDepth, position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+                        _ = try string()
                     } else {
                         _ = try skipValue(depth: depth + 1)
                     }
@@ -105,7 +114,16 @@ struct JSONScanner {
                     if child >= 0 {
                         _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                     } else {
-                        _ = try skipValue(depth: depth + 1)
+                        // Strings and numbers skipped in place (the depth limit checked as `skipValue`
+                        // checks it); a call only for containers and literals.
+                        let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                        if c == UInt8(ascii: "\"") {
+                            _ = try string()
+                        } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                            _ = try number()
+                        } else {
+                            _ = try skipValue(depth: depth + 1)
+                        }
                     }
                     count += 1
                     if consume(UInt8(ascii: ",")) { continue }
@@ -133,11 +151,52 @@ struct JSONScanner {
     /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
     /// of `entry` it names, or -1.
     ///
+    /// Where sixteen bytes follow the `"`, a name of up to fifteen bytes followed by its `:` is
+    /// found by one 16-byte compare and matched by one more with each trie name of its length
+    /// (`FlatTrie.byLength`), inline in the object's loop; any other (longer, escaped, non-ASCII, near the message's end, no `:`
+    /// at once) is read again by ``memberChildByWords(of:_:)``, which also reports its errors.
+    @inline(__always)
+    private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
+        #if arch(x86_64) && !SCANNER_SWAR
+        let start = position &+ 1
+        let count = bytes.count
+        if start &+ 16 <= count {
+            let base = bytes.baseAddress!
+            let vector = Bytes16.load(base + start)
+            let quotes = Bytes16.equal(vector, 0x22)
+            let length = quotes.trailingZeroBitCount
+            let after = start &+ length &+ 1
+            if quotes != 0, after < count, base[after] == UInt8(ascii: ":") {
+                let name: UInt32 = (1 &<< UInt32(length)) &- 1
+                var child = -1
+                let candidates = trie.byLength[Int(entry.lengthStart) &+ length]
+                for i in Int(candidates.start) ..< Int(candidates.start &+ candidates.count) {
+                    let m = trie.members[i]
+                    if Bytes16.equal(vector, m.prefix, m.second) & name == name { child = Int(m.child); break }
+                }
+                if child >= 0 || Bytes16.stringStops(vector) & name == 0 {
+                    position = after &+ 1
+                    skipWhitespace()
+                    return child
+                }
+            }
+        }
+        #endif
+        return try memberChildByWords(of: entry, trie)
+    }
+
+    /// ``memberChild(of:_:)`` eight bytes at a time: the path of other architectures, of names
+    /// the 16-byte path does not take, and of a message's last bytes.
+    ///
     /// A name of up to fifteen bytes is read with two words at most: its end is the first `"`, and
     /// its length and bytes are compared with each member's before anything else is checked,
     /// since a name equal to a member's plain name (`FlatTrie.Member.plainCount`) is valid.
+    #if arch(x86_64) && !SCANNER_SWAR
+    @inline(never)
+    #else
     @inline(__always)
-    private mutating func memberChild(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
+    #endif
+    private mutating func memberChildByWords(of entry: FlatTrie.Entry, _ trie: TrieView) throws(JSONSyntaxError) -> Int {
         let base = bytes.baseAddress!
         let count = bytes.count
         let start = position &+ 1
@@ -238,7 +297,14 @@ struct JSONScanner {
                 _ = try string()
                 guard consume(UInt8(ascii: ":")) else { throw error("expected `:` after a member name") }
                 skipWhitespace()
-                _ = try skipValue(depth: depth + 1)
+                let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                if c == UInt8(ascii: "\"") {
+                    _ = try string()
+                } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                    _ = try number()
+                } else {
+                    _ = try skipValue(depth: depth + 1)
+                }
                 if consume(UInt8(ascii: ",")) { continue }
                 if consume(UInt8(ascii: "}")) { return .object }
                 throw error(position < bytes.count ? "expected `,` or `}` in an object" : "unexpected end of JSON in an object")
@@ -248,7 +314,14 @@ struct JSONScanner {
             if consume(UInt8(ascii: "]")) { return .array }
             while true {
                 skipWhitespace()
-                _ = try skipValue(depth: depth + 1)
+                let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                if c == UInt8(ascii: "\"") {
+                    _ = try string()
+                } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                    _ = try number()
+                } else {
+                    _ = try skipValue(depth: depth + 1)
+                }
                 if consume(UInt8(ascii: ",")) { continue }
                 if consume(UInt8(ascii: "]")) { return .array }
                 throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")

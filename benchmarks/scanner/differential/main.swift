@@ -2,6 +2,10 @@
 // dense with escapes, brackets and deep nesting, mutated (truncation, deletions, inserted quotes,
 // escapes, control bytes, brackets, broken UTF-8) by a fixed seed, scanned with order_summary's
 // paths and walked with five `[*]` paths; one line per document (`run` compares the two outputs).
+// Each document is scanned where its last byte is the last readable one before an unmapped page,
+// so a read past its end crashes the run.
+import Glibc
+
 struct Collect: SlotVisitor {
     var out: [String] = []
     mutating func visit(_ slot: Slot) throws(EventFailure) { out.append("\(slot.kind.rawValue):\(slot.start)-\(slot.end)/\(slot.extra)") }
@@ -16,6 +20,11 @@ docs.append(Array(#" [ {"quantity":{"x":[1,2,{"y":"}]"}]}} , 3 ] "#.utf8))
 for depth in [509, 510, 511, 512, 513] {
     docs.append(Array((#"{"data":{"items":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}}").utf8))
     docs.append(Array((#"{"eventId":"# + String(repeating: #"{"a":["#, count: depth / 2) + "1" + String(repeating: "]}", count: depth / 2) + "}").utf8))
+}
+for length in 0 ... 33 {  // strings and names ending at a message's end, at every length around 8 and 16 bytes
+    let text = String(repeating: "k", count: length)
+    docs.append(Array(("\"" + text + "\"").utf8))
+    docs.append(Array((#"{"eventType":""# + text + #"",""# + text + #"":{"x":""# + text + #""},"data":{"items":[""# + text + #""]}}"#).utf8))
 }
 let inserts: [[UInt8]] = [[0x22], [0x5C], [0x5C, 0x75], [0x5C, 0x6E], [0x01], [0x1F], [0x7F], [0x80], [0xC3], [0xC3, 0xA9], [0xE2, 0x82], [0xED, 0xA0, 0x80],
     [0xF0, 0x9F, 0x98, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x7B], [0x7D], [0x5B], [0x5D], [0x2C], [0x3A], [0x20], [0x0A], [0x09], [0x30], [0x2D], [0x2E], [0x65],
@@ -32,6 +41,10 @@ let walks = [WildcardWalk([PathComponent.wildcard, .member("quantity")][...]), W
              WildcardWalk([PathComponent.index(1), .member("sku")][...]), WildcardWalk([PathComponent.wildcard, .wildcard][...]),
              WildcardWalk([PathComponent.wildcard, .member("quantity"), .wildcard, .member("y")][...])]
 let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: trie.slotCount)
+let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+let readable = 4 * page
+let region = mmap(nil, readable + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
+precondition(region != MAP_FAILED && mprotect(region + readable, page, PROT_NONE) == 0)
 var lines = ""
 for n in 0 ..< total {
     var doc = docs[Int(rng.next() % UInt64(docs.count))]
@@ -46,7 +59,11 @@ for n in 0 ..< total {
         if doc.isEmpty { doc = [0x20] }
     }
     var line = "\(n) "
-    doc.withUnsafeBufferPointer { bytes in
+    precondition(doc.count <= readable)
+    let start = (region + readable - doc.count).assumingMemoryBound(to: UInt8.self)
+    doc.withUnsafeBufferPointer { start.update(from: $0.baseAddress!, count: doc.count) }
+    do {
+        let bytes = UnsafeBufferPointer(start: start, count: doc.count)
         var scanner = JSONScanner(bytes)
         do {
             let kind = try scanner.scanDocument(trie: trie, slots: slots)
@@ -58,10 +75,8 @@ for n in 0 ..< total {
                 try? w.walk(from: items, in: bytes, &c)
                 line += " |" + c.out.joined(separator: ",")
             }
-        } catch let e as JSONSyntaxError {
-            line += "error \(e.offset) \(e.message)"
         } catch {
-            line += "other"
+            line += "error \(error.offset) \(error.message)"
         }
     }
     lines += line + "\n"
