@@ -33,8 +33,11 @@ final class TableStatements {
     var knownKeys: KnownKeys?
     /// SQLite's `data_version` when `knownKeys` started: another connection's commit changes it.
     let knownSince: Int64
-    /// The rows this connection last committed, for a live table (no memory for a shadow's).
+    /// The rows this connection last read or wrote, for a live table (no memory for a shadow's).
     var rows: RowCache
+    /// Whether ``rows`` holds any: a constant, so a shadow's writes skip the cache without the
+    /// exclusive access a `var` of a class costs.
+    let cachesRows: Bool
 
     /// Prepares the statements; call inside a transaction, so that whether the table is empty and
     /// the `data_version` are read together. An empty table records its keys in `knownKeys`, the
@@ -43,6 +46,7 @@ final class TableStatements {
          knownKeys filter: KnownKeys.Filter, rowCacheBytes: Int, db: Database) throws {
         name = table
         rows = RowCache(capacityBytes: rowCacheBytes)
+        cachesRows = rowCacheBytes > 0
         knownSince = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
         let hasRows = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(quoted(table)))") ?? true
         knownKeys = hasRows ? nil : KnownKeys(filter: filter, table: index)

@@ -66,7 +66,9 @@ extension SQLiteViewTransaction {
             try bindKey(changes[index].key, of: table, in: statement)
             try execute(statement, connection: connection, doing: "deleting a row of \(table.name)")
         }
-        for index in run { table.rows.record(changes[index].key, nil) }
+        if table.cachesRows {
+            for index in run { table.rows.record(changes[index].key, nil) }
+        }
     }
 
     /// Writes whole chunks of ``TableStatements/rowsPerBulk`` changes of `run` with `bulk`, each
@@ -103,6 +105,6 @@ extension SQLiteViewTransaction {
     /// Records a written row.
     private func remember(_ change: ViewChange, in table: TableStatements) {
         table.knownKeys?.insert(change.key)
-        table.rows.record(change.key, change.row)
+        if table.cachesRows { table.rows.record(change.key, change.row) }
     }
 }

@@ -107,7 +107,7 @@ struct SQLiteViewTransaction: ViewTransaction {
     mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
         let table = try table(view)
         if let known = table.knownKeys, !known.mightContain(key) { return nil }
-        if table.rows.capacityBytes > 0, let cached = table.rows.lookup(key) { return cached }
+        if table.cachesRows, let cached = table.rows.lookup(key) { return cached }
         let statement = table.select.sqliteStatement
         try bindKey(key, of: table, in: statement)
         defer { sqlite3_reset(statement) }
@@ -118,10 +118,10 @@ struct SQLiteViewTransaction: ViewTransaction {
             for index in 0..<table.columnCount {
                 row.append(column(index, of: statement))
             }
-            table.rows.record(key, row)
+            if table.cachesRows { table.rows.record(key, row) }
             return row
         case SQLITE_DONE:
-            table.rows.record(key, nil)
+            if table.cachesRows { table.rows.record(key, nil) }
             return nil
         case let code:
             throw sqliteError(code: code, connection: connection, doing: "reading a row of \(table.name)")
