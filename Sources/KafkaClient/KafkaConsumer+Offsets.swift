@@ -64,6 +64,28 @@ extension KafkaConsumer {
         _ = try list.offsets(while: "resuming")
     }
 
+    /// The records (and events) fetched ahead and not yet polled: the length of the consumer
+    /// queue every assigned partition's records go to. One lock, no request.
+    public var queuedMessages: Int { Int(rd_kafka_queue_length(queue)) }
+
+    /// Wakes the fetchers of the brokers leading `partitions` (give one partition per leader), so
+    /// each decides again at once whether to fetch.
+    ///
+    /// librdkafka 2.0.2 stops fetching while its queue holds `queued.min.messages` records or
+    /// `queued.max.messages.kbytes` bytes, and a broker's thread that stopped looks again only
+    /// when something wakes it, else after up to a second (issue #2879; 2.1 made the wait
+    /// `fetch.queue.backoff.ms`). A consumer that keeps few records ahead drains them in less, and
+    /// waits. A request to a broker wakes its thread: this asks each for the latest offset of its
+    /// partition (one small ListOffsets per leader, in parallel) and waits for the answers, one
+    /// round trip. Pausing and resuming a partition would wake it too, but a pause discards the
+    /// records already fetched for it and a resume of a partition not paused rewinds it.
+    /// - Throws: ``KafkaError`` (e.g. `_TIMED_OUT`); the fetchers may still have woken.
+    public func wakeFetchers(leading partitions: [KafkaTopicPartition], timeout: Duration) throws(KafkaError) {
+        guard !partitions.isEmpty else { return }
+        _ = try offsets(forTimes: Dictionary(partitions.map { ($0, KafkaOffset.end.rawValue) }, uniquingKeysWith: { $1 }),
+                        timeout: timeout)
+    }
+
     /// Asks the partition leader for the low and high watermarks.
     /// - Throws: ``KafkaError`` (e.g. `_TIMED_OUT`, `UNKNOWN_TOPIC_OR_PART`) naming the partition.
     public func watermarks(_ partition: KafkaTopicPartition, timeout: Duration) throws(KafkaError) -> KafkaWatermarks {

@@ -27,7 +27,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     // @unchecked Sendable: may be created on one thread and handed to the polling thread; from then
     // on only that thread uses it (documented above). The C handle itself is thread-safe.
     let handle: OpaquePointer
-    private let queue: OpaquePointer
+    let queue: OpaquePointer
     private let topics = NativeTopicTable()
     private let coordinator: NativeRebalanceCoordinator
     private var messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>

@@ -36,12 +36,15 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
 
         The rebuild folds the log in memory (--memory, default 512MiB) and writes each touched row \
         once per window with the window's checkpoints in one transaction: a rebuild \
-        killed in a window redoes only that window. --memory also bounds the records fetched ahead \
-        (a quarter, up to 64MiB, in record bytes), the SQLite page cache (a quarter, up to 64MiB) and the keys known to exist in the \
-        new tables (a fixed filter, a quarter of the cache's part); the window gets the rest, at least half the budget. \
-        512MiB: 64MiB fetched ahead, 64MiB cache, 16MiB keys, 368MiB window; 64MiB: 16, 16, 4 and \
-        32MiB (the half). None of these grows with the log; librdkafka's own ~860 bytes per record \
-        fetched ahead and the process itself are not counted.
+        killed in a window redoes only that window (the first window is a sixteenth of its part, \
+        each next one twice the last). --memory is split into parts that add up to it: a quarter, up \
+        to 64MiB, for the records fetched ahead, librdkafka's ~860 bytes of bookkeeping per record \
+        included (its queue is bounded in records as well as bytes, and the rebuild wakes its \
+        fetchers as it reads the queue down); a quarter, up to 80MiB, for the SQLite page cache and \
+        the keys known to exist in the new tables (four fifths and one fifth); the window gets the \
+        rest, at least half the budget. 512MiB: 64MiB fetched ahead, 64MiB cache, 16MiB keys, \
+        368MiB window; 64MiB: 16, 12.8, 3.2 and 32MiB. None of these grows with the log; the \
+        process itself (code, threads, ~40MiB) is not counted.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \

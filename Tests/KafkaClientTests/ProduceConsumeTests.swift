@@ -198,6 +198,32 @@ struct ProduceConsumeTests {
         #expect(records.map(\.value) == (0 ..< 50).map { "b\($0)" })
     }
 
+    @Test("queuedMessages counts the records fetched ahead, up to queued.min.messages; wakeFetchers asks each leader")
+    func queuedMessagesAndWake() throws {
+        let fixture = try MockClusterFixture()
+        let topic = try fixture.makeTopic(partitions: 2)
+        let producer = try KafkaProducer(configuration: fixture.producerConfiguration())
+        // Separate flushes: record batches of 20, and the mock answers a fetch with one batch per partition.
+        for round in 0 ..< 3 { try producer.sendAll(topic: topic, values: (0 ..< 20).map { "r\(round)-\($0)" }, partition: 0) }
+        var configuration = fixture.consumerConfiguration()
+        configuration.queuedMinMessages = 10
+        let consumer = try KafkaConsumer(configuration: configuration)
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        #expect(consumer.queuedMessages == 0)
+        try consumer.assign([partition: .beginning])
+        try waitUntil("the first batch fetched ahead") { consumer.queuedMessages >= 20 }
+        // Past the bound librdkafka fetches no more (one batch, not all three).
+        #expect(consumer.queuedMessages < 40)
+        try consumer.wakeFetchers(leading: [partition, KafkaTopicPartition(topic: topic, partition: 1)], timeout: .seconds(5))
+        var offsets: [Int64] = []
+        try waitUntil(deadline: .seconds(60), pollInterval: .zero, "all three batches") {
+            try consumer.poll(maxMessages: 1000, timeout: .milliseconds(100)) { batch in offsets += batch.map(\.offset) }
+            try consumer.wakeFetchers(leading: [partition], timeout: .seconds(5))
+            return offsets.count >= 60
+        }
+        #expect(offsets == Array(0 ..< 60))
+    }
+
     @Test("watermarks, cached watermarks, and offsets-for-times on the mock")
     func watermarksAndOffsetsForTimes() throws {
         let fixture = try MockClusterFixture()

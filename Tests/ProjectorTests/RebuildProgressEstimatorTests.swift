@@ -15,7 +15,7 @@ struct RebuildProgressEstimatorTests {
     /// writes the window (`bytes` in `seconds`), and the run ends by writing what is left of it.
     static func errors(
         from: Double = 0.2, startup: Double = 3, stall: (at: Double, seconds: Double)? = nil,
-        writes: (every: Int, seconds: Double, bytes: Int)? = nil, pace: (Double) -> Double
+        writes: (every: Int, seconds: Double, bytes: Int)? = nil, writeGrowth: Double = 0, pace: (Double) -> Double
     ) -> [(done: Double, error: Double)] {
         var elapsed = [startup]
         var done = [0]
@@ -24,13 +24,14 @@ struct RebuildProgressEstimatorTests {
             let share = Double(done.last!) / Double(total)
             var seconds = Double(batch) * pace(share + Double(batch) / Double(total) / 2)
             if let stall, share >= stall.at, share < stall.at + Double(batch) / Double(total) { seconds += stall.seconds }
-            if let writes, done.count % writes.every == 0 { seconds += writes.seconds }
+            if let writes, done.count % writes.every == 0 { seconds += writes.seconds * (1 + writeGrowth * Double(done.count / writes.every - 1)) }
             batchSeconds.append(seconds)
             elapsed.append(elapsed.last! + seconds)
             done.append(done.last! + batch)
         }
         let unwritten = { (index: Int) in writes.map { index % $0.every } ?? 0 }
-        let end = elapsed.last! + (writes.map { $0.seconds * Double(unwritten(done.count - 1)) / Double($0.every) } ?? 0)
+        let lastWrite = writes.map { $0.seconds * (1 + writeGrowth * Double((done.count - 1) / $0.every)) } ?? 0
+        let end = elapsed.last! + (writes.map { lastWrite * Double(unwritten(done.count - 1)) / Double($0.every) } ?? 0)
         var estimator = RebuildProgress.Estimator()
         var errors: [(done: Double, error: Double)] = []
         for index in 1 ..< done.count {
@@ -82,6 +83,14 @@ struct RebuildProgressEstimatorTests {
         #expect(Self.worst(errors.filter { [0.2, 0.4, 0.6, 0.8].contains($0.done) }) < 0.06)
     }
 
+    @Test("writes that cost more per byte as the tables grow: the ETA follows the rising cost")
+    func writesGrowing() {
+        // The n-th write of the same bytes takes 1 + 0.25 n times the first: a constant cost per
+        // byte would promise too little.
+        let errors = Self.errors(writes: (every: 15, seconds: 2, bytes: 1 << 20), writeGrowth: 0.25) { _ in 1.0 / 20_000 }
+        #expect(Self.worst(errors.filter { [0.2, 0.4, 0.6, 0.8].contains($0.done) }) < 0.1)
+    }
+
     @Test("a one-off stall does not bend the ETA for the rest of the run")
     func stall() {
         // 30 s without progress at 50 % of a 100 s run.
@@ -114,9 +123,18 @@ struct RebuildProgressEstimatorTests {
         // A batch that wrote 10,000 bytes took 2 s more than the others.
         estimator.record(events: 600, total: 1_000, elapsed: .seconds(8), batchSeconds: 2.1, wroteBytes: 10_000)
         #expect(estimator.remaining(0, unwrittenBytes: 5_000) == .seconds(1))
-        // 400 events left: 4 s at 10 ms each, and 10,000 bytes per 600 events written so far.
+        // 400 events left: 4 s at 10 ms each, and 15,000 bytes (written and held) per 600 events so far.
         let eta = estimator.remaining(400, unwrittenBytes: 5_000).map(RebuildProgress.Estimator.seconds) ?? 0
-        #expect(abs(eta - (4 + 1 + 400.0 * 10_000 / 600 * 0.0002)) < 0.01)
+        #expect(abs(eta - (4 + 1 + 400.0 * 15_000 / 600 * 0.0002)) < 0.01)
+    }
+
+    @Test("the progress line shows tenths of a second under a minute, whole seconds above")
+    func clock() {
+        #expect(RebuildProgress.clock(.milliseconds(7_350)) == "0:07.3")
+        #expect(RebuildProgress.clock(.milliseconds(59_990)) == "0:59.9")
+        #expect(RebuildProgress.clock(.zero) == "0:00.0")
+        #expect(RebuildProgress.clock(.milliseconds(61_900)) == "1:01")
+        #expect(RebuildProgress.clock(.seconds(3_725)) == "1:02:05")
     }
 
     @Test("the points kept stay bounded however many batches")

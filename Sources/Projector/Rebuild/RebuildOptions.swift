@@ -34,22 +34,44 @@ public struct RebuildOptions: Sendable {
     /// The default ``memoryBudget``: 512 MiB.
     public static let defaultMemoryBudget = 512 << 20
 
-    /// The part of ``memoryBudget`` for records fetched ahead of the rebuild: a quarter, at least
-    /// 4 MiB and at most 64 MiB (the live consumer's setting). librdkafka bounds the consumer's
-    /// one queue that every partition's records go to, so the bound is of all partitions together,
-    /// in bytes of records (`queued.max.messages.kbytes`, this part). Each queued record also holds
-    /// librdkafka's bookkeeping (~860 bytes, measured with heaptrack), which the bound does not
-    /// count; bounding the records too (`queued.min.messages`) is no remedy: librdkafka 2.0.2 then
-    /// pauses fetching for up to a second each time the queue reaches the count (issue #2879) —
-    /// measured, a 150,000-event rebuild took 1.4–1.5 s instead of 0.8 s. Below 4 MiB the byte
-    /// bound would stall it the same way. A `-X queued.max.messages.kbytes=…` wins.
-    public var prefetchBytes: Int { min(max(memoryBudget / 4, 4 << 20), 64 << 20) }
+    /// The part of ``memoryBudget`` for records fetched ahead of the rebuild, librdkafka's own
+    /// memory for them included: a quarter, at most 64 MiB. librdkafka bounds the consumer's one
+    /// queue that every partition's records go to, in bytes of records (`queued.max.messages.kbytes`)
+    /// and in records (`queued.min.messages`), but checks it only before it sends a fetch: each
+    /// broker's answer (`fetch.max.bytes`, at least one record batch) lands on top. Each queued
+    /// record also holds ~860 bytes of librdkafka's besides its own (heaptrack and massif), so a
+    /// bound in bytes alone let the records' bookkeeping grow with their count (a 64 MiB bound of
+    /// 200-byte records is ~300,000 records, ~250 MiB). The part is therefore split: record bytes
+    /// (``prefetchRecordBytes``), records (``prefetchRecords``) and the size of one fetch answer
+    /// (``fetchBytes``), so that on three brokers records of ~200 bytes and their bookkeeping stay
+    /// within it. A bound in records used to stall librdkafka 2.0.2 for up to a second each time the
+    /// queue filled (issue #2879); the rebuild wakes the fetchers instead once it has read the
+    /// queue down (`KafkaConsumer.wakeFetchers`). A `-X` property wins.
+    public var prefetchBytes: Int { min(memoryBudget / 4, 64 << 20) }
 
-    /// The part of ``memoryBudget`` for the SQLite page cache of the store rebuilt: a quarter, at
-    /// least 2 MiB and at most 64 MiB (the store's default). The cache fills as the shadow tables
-    /// outgrow it, so on a large log it is all used. `projector rebuild` opens an SQLite store
-    /// with it; a caller of ``Rebuild`` sets `SQLiteViewStore.Configuration.cacheSizeKiB`.
-    public var cacheBytes: Int { min(max(memoryBudget / 4, 2 << 20), 64 << 20) }
+    /// The bytes of records librdkafka keeps fetched ahead: a quarter of ``prefetchBytes``, at
+    /// least 64 KiB (librdkafka: queued.max.messages.kbytes).
+    public var prefetchRecordBytes: Int { max(prefetchBytes / 4, 64 << 10) }
+
+    /// The records librdkafka keeps fetched ahead: one per KiB of a quarter of ``prefetchBytes``
+    /// (each record costs ~860 bytes of bookkeeping and its own), at least 256
+    /// (librdkafka: queued.min.messages).
+    public var prefetchRecords: Int { max((prefetchBytes / 4) >> 10, 256) }
+
+    /// The most one fetch answer carries: a thirty-second of ``prefetchBytes`` (its records cost
+    /// ~5 times their bytes once queued, and every broker answers), at least 1 MiB (librdkafka
+    /// wants at least `message.max.bytes`, 1,000,000 by default; left unset, it takes
+    /// `queued.max.messages.kbytes`, up to 50 MiB). A broker answers with at least one record
+    /// batch whatever this says (librdkafka: fetch.max.bytes; not set when `-X` sets it or
+    /// `message.max.bytes`).
+    public var fetchBytes: Int { max(prefetchBytes / 32, 1 << 20) }
+
+    /// The part of ``memoryBudget`` for the SQLite page cache of the store rebuilt: four fifths of
+    /// a quarter, at most 64 MiB (the store's default); ``knownKeysBytes`` is the last fifth. The
+    /// cache fills as the shadow tables outgrow it, so on a large log it is all used. `projector
+    /// rebuild` opens an SQLite store with it; a caller of ``Rebuild`` sets
+    /// `SQLiteViewStore.Configuration.cacheSizeKiB`.
+    public var cacheBytes: Int { min(memoryBudget / 4, 80 << 20) / 5 * 4 }
 
     /// The part of ``memoryBudget`` for the keys known to exist in the shadow tables (reads of
     /// other keys skip SQLite): a quarter of ``cacheBytes``, the fixed-size filter an SQLite store
@@ -57,8 +79,9 @@ public struct RebuildOptions: Sendable {
     public var knownKeysBytes: Int { cacheBytes / 4 }
 
     /// The part of ``memoryBudget`` for the rows folded between writes: the rest after
-    /// ``prefetchBytes``, ``cacheBytes`` and ``knownKeysBytes``, at least half the budget.
-    public var windowBytes: Int { max(memoryBudget - prefetchBytes - cacheBytes - knownKeysBytes, memoryBudget / 2) }
+    /// ``prefetchBytes``, ``cacheBytes`` and ``knownKeysBytes`` (each at most a quarter
+    /// together), so at least half the budget; the four parts add up to the budget.
+    public var windowBytes: Int { memoryBudget - prefetchBytes - cacheBytes - knownKeysBytes }
     /// Where the rebuild logs, with the pipeline as metadata; see ``WorkerConfiguration/logger``.
     public var logger = Logger(label: "projector.runtime")
 

@@ -20,8 +20,9 @@ extension RebuildProgress {
     /// once more at the end. Those writes would make the time curve a staircase that no smooth
     /// fit extrapolates, so they are taken out of it: the fit is of the time spent reading and
     /// evaluating, and the writes are added back as the bytes left to write (the window's now,
-    /// plus the bytes per event written so far for the events left) at the seconds per byte the
-    /// last writes took.
+    /// plus the bytes folded per event so far for the events left) at the seconds per byte the
+    /// last writes took. The window's first writes come early and small (``RebuildWindow/limit``),
+    /// so that cost is known long before the window's full-size writes.
     ///
     /// Fed after every batch; keeps a point per ~0.5 % of the events (at most ``capacity``), so
     /// each update costs a few thousand instructions however long the run.
@@ -32,6 +33,9 @@ extension RebuildProgress {
         private(set) var batchSeconds: Double?
         /// Seconds per byte the window's writes took (moving average), nil before the first write.
         private(set) var writeSecondsPerByte: Double?
+        /// Least-squares sums of each write's seconds per byte against the bytes written before
+        /// its middle (n, Σx, Σy, Σxy, Σx²): a write costs more per byte as the tables grow.
+        private(set) var writeTrend = [0.0, 0, 0, 0, 0]
         /// Seconds spent writing the window, bytes written, and the events done at the last write.
         private(set) var written: (seconds: Double, bytes: Double, events: Double) = (0, 0, 0)
         /// The most points kept; beyond it every other point is dropped.
@@ -46,7 +50,10 @@ extension RebuildProgress {
             if batchSeconds.isFinite, batchSeconds > 0 {
                 if wroteBytes > 0 {
                     let write = max(batchSeconds - (self.batchSeconds ?? 0), 0)
-                    writeSecondsPerByte = writeSecondsPerByte.map { 0.5 * $0 + 0.5 * write / Double(wroteBytes) } ?? write / Double(wroteBytes)
+                    let perByte = write / Double(wroteBytes)
+                    writeSecondsPerByte = writeSecondsPerByte.map { 0.5 * $0 + 0.5 * perByte } ?? perByte
+                    let x = written.bytes + Double(wroteBytes) / 2
+                    for (index, term) in [1, x, perByte, x * perByte, x * x].enumerated() { writeTrend[index] += term }
                     written = (written.seconds + write, written.bytes + Double(wroteBytes), Double(events))
                 } else {
                     self.batchSeconds = self.batchSeconds.map { 0.8 * $0 + 0.2 * batchSeconds } ?? batchSeconds
@@ -75,8 +82,11 @@ extension RebuildProgress {
             guard let last = points.last, last.seconds > 0 else { return nil }
             var writing = 0.0
             if let writeSecondsPerByte {
-                let perEvent = written.events > 0 ? written.bytes / written.events : 0
-                writing = (Double(unwrittenBytes) + Double(max(remaining, 0)) * perEvent) * writeSecondsPerByte
+                // The bytes folded per event so far, written or held: the window's rows grow with
+                // the events read whether or not a write came since.
+                let perEvent = (written.bytes + Double(unwrittenBytes)) / max(last.events, 1)
+                let bytes = Double(unwrittenBytes) + Double(max(remaining, 0)) * perEvent
+                writing = bytes * writeCost(at: written.bytes + bytes / 2, recent: writeSecondsPerByte)
             }
             guard remaining > 0 else { return Self.duration(writing) }
             let left = Double(remaining)
@@ -90,6 +100,18 @@ extension RebuildProgress {
             let end = min(max(fit.pace(at: last.events + left), now / 2), now * 4)
             // The pace is a straight line between now and the end: its mean times the events left.
             return Self.duration(left * (now + end) / 2 + writing)
+        }
+
+        /// Seconds per byte of a write with `bytes` written before it: the line through the
+        /// writes so far where it rises (the tables outgrow SQLite's cache), between the `recent`
+        /// cost and four times it.
+        func writeCost(at bytes: Double, recent: Double) -> Double {
+            let (n, sx, sy, sxy, sxx) = (writeTrend[0], writeTrend[1], writeTrend[2], writeTrend[3], writeTrend[4])
+            guard n >= 2, n * sxx - sx * sx > 0 else { return recent }
+            let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+            guard slope > 0 else { return recent }
+            let line = (sy - slope * sx) / n + slope * bytes
+            return min(max(line, recent), recent * 4)
         }
 
         /// Pace as a line `a + b · events`, from the stall-capped time curve.

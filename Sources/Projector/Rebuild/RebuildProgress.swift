@@ -49,7 +49,7 @@ public struct RebuildProgress: Sendable {
     public var eta: Duration?
 
     /// One line: total, rate and ETA, then each partition's percentage, e.g.
-    /// `rebuild orders: 61% (122000/200000) 45210 ev/s ETA 0:02 | orders 0:100% 1:53%`.
+    /// `rebuild orders: 61% (122000/200000) 45210 ev/s ETA 0:02.4 | orders 0:100% 1:53%`.
     public var summary: String {
         var line = "rebuild \(pipeline): \(Int(fraction * 100))% (\(events)/\(Int64(events) + remaining)) "
             + "\(Int(eventsPerSecond)) ev/s ETA \(eta.map(Self.clock) ?? "-")"
@@ -64,10 +64,15 @@ public struct RebuildProgress: Sendable {
         return line
     }
 
-    /// `m:ss` or `h:mm:ss`.
+    /// `0:ss.t` under a minute (whole seconds alone would be 10 % off on a 10-second rebuild),
+    /// else `m:ss` or `h:mm:ss`.
     static func clock(_ duration: Duration) -> String {
         let total = Int(duration.components.seconds)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        if total < 60 {
+            let tenths = min(Int((Double(duration.components.attoseconds) / 1e17).rounded(.down)), 9)
+            return "0:\(two(total)).\(tenths)"
+        }
         return total >= 3600 ? "\(total / 3600):\(two(total % 3600 / 60)):\(two(total % 60))" : "\(total / 60):\(two(total % 60))"
     }
 }

@@ -16,8 +16,24 @@ extension RebuildReader {
             if !partitions.indices.contains(where: { position[$0] < target[$0] }) { return .reached }
             if signal.isTriggered { return .stopped }
             if let deadline, ContinuousClock.now >= deadline { return .timedOut }
+            wakeFetchersIfDrained()
             try pollOnce(apply: apply)
         }
+    }
+
+    /// Wakes the brokers' fetchers once the rebuild has read librdkafka's queue below half its
+    /// bound (``RebuildOptions/prefetchRecords``), at most every 5 ms.
+    ///
+    /// librdkafka 2.0.2 stops fetching when the queue reaches its bound and looks again only when
+    /// something wakes its broker threads, else after up to a second (issue #2879): a rebuild that
+    /// reads its few records ahead in less would wait out the rest. Waking costs one round trip.
+    private mutating func wakeFetchersIfDrained() {
+        guard isFetching.contains(true), consumer.queuedMessages < options.prefetchRecords / 2 else { return }
+        let now = ContinuousClock.now
+        guard now - wokeFetchers >= .milliseconds(5) else { return }
+        wokeFetchers = now
+        // A broker that does not answer still woke, or is down, which the next poll reports.
+        try? consumer.wakeFetchers(leading: wakeTargets, timeout: .seconds(1))
     }
 
     /// Makes the consumer fetch exactly the partitions short of their target, each from its position.

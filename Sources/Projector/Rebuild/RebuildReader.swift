@@ -31,6 +31,11 @@ struct RebuildReader {
     let window: RebuildWindow
     /// Every source partition, ordered by topic and partition.
     let partitions: [KafkaTopicPartition]
+    /// One source partition per leader broker: asking each for an offset wakes its fetcher
+    /// (``wakeFetchersIfDrained()``).
+    let wakeTargets: [KafkaTopicPartition]
+    /// When the fetchers were last woken.
+    var wokeFetchers = ContinuousClock.now
     /// The slot of each (topic index, partition) in the per-partition arrays.
     let slots: [[Int]]
     let low: [Int64]
@@ -71,12 +76,19 @@ struct RebuildReader {
         var slots: [[Int]] = []
         var low: [Int64] = []
         var high: [Int64] = []
+        var leaders: Set<Int32> = []
+        var wakeTargets: [KafkaTopicPartition] = []
         do {
             var configuration = KafkaConsumerConfiguration(bootstrapServers: options.brokers)
             configuration.clientID = "projector.rebuild.\(name)"
             configuration.autoOffsetReset = .earliest
-            configuration.queuedMaxMessagesKilobytes = options.prefetchBytes >> 10
-            configuration.additionalProperties = options.properties
+            configuration.queuedMaxMessagesKilobytes = options.prefetchRecordBytes >> 10
+            configuration.queuedMinMessages = options.prefetchRecords
+            var properties = options.properties
+            if properties["message.max.bytes"] == nil, properties["fetch.max.bytes"] == nil {
+                properties["fetch.max.bytes"] = String(options.fetchBytes)
+            }
+            configuration.additionalProperties = properties
             consumer = try KafkaConsumer(configuration: configuration)
             // Over the consumer's connection (no admin client of its own); asks for every topic, as a
             // request naming a missing topic would create it.
@@ -91,6 +103,9 @@ struct RebuildReader {
                 for partition in found.partitions {
                     topicSlots[Int(partition.id)] = partitions.count
                     partitions.append(KafkaTopicPartition(topic: topic, partition: partition.id))
+                    if leaders.insert(partition.leader).inserted {
+                        wakeTargets.append(KafkaTopicPartition(topic: topic, partition: partition.id))
+                    }
                 }
                 slots.append(topicSlots)
             }
@@ -99,6 +114,7 @@ struct RebuildReader {
             throw ProjectorError(wrapping: error, doing: "rebuild \(name)")
         }
         self.partitions = partitions
+        self.wakeTargets = wakeTargets
         self.slots = slots
         self.low = low
         self.high = high

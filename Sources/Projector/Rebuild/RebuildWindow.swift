@@ -17,6 +17,11 @@ internal import ProjectorModel
 final class RebuildWindow {
     /// The budget the window's estimated size stays under before it is written.
     let budget: Int
+    /// What the window holds before its next write: a sixteenth of ``budget`` at first, doubled
+    /// after each write up to ``budget``. The first writes come early in the run, so the ETA
+    /// knows what a write costs per byte before the long ones (RebuildProgress+Estimate.swift);
+    /// a log that fits one window is written in a few transactions instead of one at the end.
+    private(set) var limit: Int
     /// Each touched row as the shadow had it and as the window changed it.
     var changes = ChangeSet(measuresSize: true)
     private(set) var deadLetters: [DeadLetter] = []
@@ -30,12 +35,13 @@ final class RebuildWindow {
 
     init(budget: Int) {
         self.budget = budget
+        limit = max(budget / 16, min(budget, 1 << 20))
     }
 
     /// The estimated bytes the window holds.
     var bytes: Int { changes.estimatedBytes + letterBytes }
     var isEmpty: Bool { changes.isEmpty && deadLetters.isEmpty && next.isEmpty }
-    var isFull: Bool { bytes >= budget }
+    var isFull: Bool { bytes >= limit }
 
     /// Folds in what one batch evaluated into ``changes`` did besides its rows.
     func add(_ evaluation: BatchApplier.Evaluation) {
@@ -67,8 +73,9 @@ final class RebuildWindow {
         try transaction.setCheckpoints(next)
     }
 
-    /// Forgets the written window.
+    /// Forgets the written window; the next one may hold twice as much, up to ``budget``.
     func clear() {
+        limit = min(limit * 2, budget)
         changes.removeAll()
         deadLetters.removeAll()
         counters = PlanResult.Counters()
