@@ -1,6 +1,6 @@
 internal import ProjectorModel
 
-/// The rows a worker's connection last committed to one live table, by key, so that a batch
+/// The rows a worker's connection last read or wrote in one live table, by key, so that a batch
 /// touching a row an earlier batch wrote does not query SQLite for it again.
 ///
 /// A live worker reads every row its batch touches before writing it back (a fold such as

@@ -64,7 +64,7 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
         /// of it, as both answer reads. Fixed, so it does not grow with the keys written; past a
         /// few million keys a growing share of reads of new keys query SQLite.
         public var knownKeysKiB: Int { max(cacheSizeKiB / 4, 1) }
-        /// The memory per pipeline, in KiB, for the rows a worker last committed to its live views
+        /// The memory per pipeline, in KiB, for the rows a worker last read or wrote in its live views
         /// (answering a later batch's reads of them without a query): a quarter of
         /// ``cacheSizeKiB``, on top of it. Shadow tables (a rebuild's) have none: the window holds
         /// the rows it touches.
