@@ -75,6 +75,14 @@ struct OpenStore {
 
 /// The example pipeline's views (as in pipelines/order_summary.yaml): a text-keyed and a text-keyed aggregate view.
 enum Orders {
+    /// A connection to the SQLite file at `path` with the pipeline prepared (another process's
+    /// connection when the file has one already).
+    static func preparedStore(_ path: String, configuration: SQLiteViewStore.Configuration = .init()) throws -> SQLiteViewStore {
+        let store = try SQLiteViewStore(path: path, configuration: configuration)
+        try store.prepare(pipeline: name, version: 1, hash: hash, views: views)
+        return store
+    }
+
     static let name = "order_summary"
     static let hash = "sha256:aaaa"
     static let otherHash = "sha256:bbbb"

@@ -11,8 +11,7 @@ import ProjectorModel
     @Test("a fresh table knows its keys; another connection's commit makes it query again")
     func anotherWriterIsSeen() throws {
         let temporary = try TemporaryDatabase()
-        let store = try SQLiteViewStore(path: temporary.path)
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let store = try Orders.preparedStore(temporary.path)
         try store.write(pipeline: Orders.name) { tx throws in
             #expect(try tx.row(in: 1, key: [.text("c1")]) == nil)
             try tx.apply([Orders.customer("c1", orders: 1, revenue: 10)])
@@ -22,8 +21,7 @@ import ProjectorModel
         #expect(table.knownKeys?.mightContain([.text("c2")]) == false)
 
         // Another connection (another worker of the group) writes c2 and changes c1.
-        let other = try SQLiteViewStore(path: temporary.path)
-        try other.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let other = try Orders.preparedStore(temporary.path)
         try other.write(pipeline: Orders.name) { tx in
             try tx.apply([Orders.customer("c2", orders: 5, revenue: 50), Orders.customer("c1", orders: 2, revenue: 20)])
         }
@@ -39,12 +37,10 @@ import ProjectorModel
     func existingRowsAreNotKnown() throws {
         let temporary = try TemporaryDatabase()
         do {
-            let store = try SQLiteViewStore(path: temporary.path)
-            try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+            let store = try Orders.preparedStore(temporary.path)
             try store.write(pipeline: Orders.name) { tx in try tx.apply([Orders.order("o1")]) }
         }
-        let store = try SQLiteViewStore(path: temporary.path)
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let store = try Orders.preparedStore(temporary.path)
         try store.write(pipeline: Orders.name) { tx throws in
             #expect(try tx.row(in: 0, key: [.text("o1")]) == Orders.order("o1").row)
         }
@@ -83,8 +79,7 @@ import ProjectorModel
     /// table's known keys; the temporary database must outlive the store's use.
     private func ordersWritten(_ count: Int, cacheSizeKiB: Int) throws -> (TemporaryDatabase, SQLiteViewStore, KnownKeys) {
         let temporary = try TemporaryDatabase()
-        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: cacheSizeKiB))
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let store = try Orders.preparedStore(temporary.path, configuration: .init(cacheSizeKiB: cacheSizeKiB))
         try store.write(pipeline: Orders.name) { tx in try tx.apply((0 ..< count).map { Orders.order("o\($0)") }) }
         let known = try #require(store.cachedTables(pipeline: Orders.name).first?.knownKeys)
         return (temporary, store, known)

@@ -11,8 +11,7 @@ import ProjectorModel
     @Test("committed rows are answered from memory; a rolled-back batch's rows are not")
     func onlyCommittedRowsAreCached() throws {
         let temporary = try TemporaryDatabase()
-        let store = try SQLiteViewStore(path: temporary.path)
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let store = try Orders.preparedStore(temporary.path)
         try store.write(pipeline: Orders.name) { tx in
             try tx.apply([Orders.customer("c1", orders: 1, revenue: 10), Orders.order("o1"), Orders.order("o2")])
         }
@@ -39,15 +38,13 @@ import ProjectorModel
     @Test("a row another connection changed is read from the table again")
     func anotherWriterIsSeen() throws {
         let temporary = try TemporaryDatabase()
-        let store = try SQLiteViewStore(path: temporary.path)
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let store = try Orders.preparedStore(temporary.path)
         try store.write(pipeline: Orders.name) { tx in try tx.apply([Orders.order("o1", status: "created")]) }
         try store.write(pipeline: Orders.name) { tx throws in
             #expect(try tx.row(in: 0, key: [.text("o1")]) == Orders.order("o1", status: "created").row)
         }
 
-        let other = try SQLiteViewStore(path: temporary.path)
-        try other.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let other = try Orders.preparedStore(temporary.path)
         try other.write(pipeline: Orders.name) { tx in try tx.apply([Orders.order("o1", status: "shipped")]) }
 
         try store.write(pipeline: Orders.name) { tx throws in
@@ -59,8 +56,7 @@ import ProjectorModel
     func boundedCacheStaysRight() throws {
         // 4 KiB of SQLite cache: 1 KiB of rows for the pipeline, a handful of order rows.
         let temporary = try TemporaryDatabase()
-        let store = try SQLiteViewStore(path: temporary.path, configuration: .init(cacheSizeKiB: 4))
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let store = try Orders.preparedStore(temporary.path, configuration: .init(cacheSizeKiB: 4))
         for batch in 0 ..< 10 {
             try store.write(pipeline: Orders.name) { tx in
                 try tx.apply((0 ..< 100).map { Orders.order("o\($0)", items: Int64(batch)) })

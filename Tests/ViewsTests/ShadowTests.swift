@@ -98,16 +98,14 @@ struct ShadowTests {
     func shadowSurvivesCrash() throws {
         let temporary = try TemporaryDatabase()
         do {
-            let store = try SQLiteViewStore(path: temporary.path)
-            try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+            let store = try Orders.preparedStore(temporary.path)
             try store.prepareShadow(pipeline: Orders.name, version: 2, hash: Orders.otherHash, views: Orders.views)
             try store.write(pipeline: Orders.name, target: .shadow) { tx in
                 try tx.apply([Orders.order("o1")])
                 try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 3, nextOffset: 42)])
             }
         }
-        let store = try SQLiteViewStore(path: temporary.path)
-        try store.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let store = try Orders.preparedStore(temporary.path)
         #expect(try store.prepareShadow(pipeline: Orders.name, version: 2, hash: Orders.otherHash, views: Orders.views) == .resumed)
         #expect(try store.checkpoints(pipeline: Orders.name, target: .shadow) == [Checkpoint(topic: "orders", partition: 3, nextOffset: 42)])
         try store.swap(pipeline: Orders.name, newVersion: 2, newHash: Orders.otherHash)
@@ -202,8 +200,7 @@ struct ConcurrentRebuildTests {
     @Test("a worker whose views were swapped by another connection stops and resumes at the new checkpoints")
     func workerNoticesSwap() throws {
         let temporary = try TemporaryDatabase()
-        let worker = try SQLiteViewStore(path: temporary.path)
-        try worker.prepare(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views)
+        let worker = try Orders.preparedStore(temporary.path)
         try worker.write(pipeline: Orders.name) { tx in
             try tx.apply([Orders.order("o1")])
             try tx.setCheckpoints([Checkpoint(topic: "orders", partition: 0, nextOffset: 100)])
