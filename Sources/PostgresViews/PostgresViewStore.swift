@@ -198,6 +198,8 @@ struct TableSQL {
     var select: String
     /// `INSERT … SELECT * FROM unnest($1::…[], …) ON CONFLICT (key) DO UPDATE …`
     var upsert: String
+    /// The upsert that writes only some columns of a stored row, by ``ViewChange/assignedColumns``.
+    var upsertAssigning: (UInt64) -> String
     /// `DELETE … WHERE (key) IN (SELECT * FROM unnest(…))`
     var delete: String
     /// `SELECT n, columns … FROM unnest(key arrays) WITH ORDINALITY JOIN table ON key`: many keys'
@@ -217,12 +219,16 @@ struct TableSQL {
         let keyMatch = keys.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: " AND ")
         select = "SELECT \(columns.joined(separator: ", ")) FROM \(quoted(table)) WHERE \(keyMatch)"
         let arrays = types.enumerated().map { "$\($0 + 1)::\($1.arraySQL)" }.joined(separator: ", ")
-        let updates = definition.columns.indices
-            .filter { !definition.keyColumns.contains($0) }
-            .map { "\(columns[$0]) = excluded.\(columns[$0])" }
-        let action = updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
-        upsert = "INSERT INTO \(quoted(table)) (\(columns.joined(separator: ", "))) SELECT * FROM unnest(\(arrays)) "
-            + "ON CONFLICT (\(keys.joined(separator: ", "))) DO \(action)"
+        let upsertSQL = { (assigned: UInt64) in
+            let updates = definition.columns.indices
+                .filter { !definition.keyColumns.contains($0) && ($0 >= 64 ? assigned == .max : assigned & (1 << UInt64($0)) != 0) }
+                .map { "\(columns[$0]) = excluded.\(columns[$0])" }
+            let action = updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
+            return "INSERT INTO \(quoted(table)) (\(columns.joined(separator: ", "))) SELECT * FROM unnest(\(arrays)) "
+                + "ON CONFLICT (\(keys.joined(separator: ", "))) DO \(action)"
+        }
+        upsert = upsertSQL(.max)
+        upsertAssigning = upsertSQL
         let keyArrays = definition.keyColumns.enumerated().map { "$\($0 + 1)::\(types[$1].arraySQL)" }.joined(separator: ", ")
         delete = "DELETE FROM \(quoted(table)) WHERE (\(keys.joined(separator: ", "))) IN (SELECT * FROM unnest(\(keyArrays)))"
         let askedNames = keys.indices.map { "\"k\($0)\"" }

@@ -21,6 +21,15 @@ extension PostgresViewTransaction {
     /// Every read is a network round trip: a batch's keys are worth reading together.
     var prefersPrefetch: Bool { true }
 
+    /// ``apply(_:)`` writes changes of some columns with an upsert of those columns: a row an
+    /// upsert overwrites without reading it is neither prefetched nor read.
+    var writesAssignedColumns: Bool { true }
+
+    /// A row ``prefetch(_:)`` read, which costs no round trip.
+    mutating func knownRow(in view: Int, key: [ViewValue]) -> [ViewValue]?? {
+        prefetched.removeValue(forKey: PrefetchedKey(view: view, key: key))
+    }
+
     /// Reads the rows of `keys` with one statement per table (``TableSQL/prefetch``: the keys
     /// bound as one array per key column, as deletes bind them) and keeps them until
     /// ``row(in:key:)`` asks; a key without a row is kept as absent.

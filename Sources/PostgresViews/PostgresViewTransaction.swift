@@ -8,7 +8,8 @@ public import Views
 /// multi-row delete, each binding a column as one array), checkpoints and counters in one each:
 /// a batch costs a handful of round trips however many rows it changes. Within one call the
 /// last change of a key wins, as it would applied in order (PostgreSQL refuses an upsert that
-/// touches one row twice).
+/// touches one row twice). Changes that write some columns of a row (``ViewChange/assignedColumns``)
+/// take one more upsert per set of columns.
 ///
 /// - Important: Lives only inside ``PostgresViewStore/write(pipeline:target:_:)``'s body.
 struct PostgresViewTransaction: ViewTransaction {
@@ -69,22 +70,23 @@ struct PostgresViewTransaction: ViewTransaction {
             latest[changes[index].view][changes[index].key] = index
         }
         for (view, table) in tables.enumerated() where !latest[view].isEmpty {
-            var upserts: [[ViewValue]] = []
+            var upserts: [UInt64: [[ViewValue]]] = [:]
             var deletes: [[ViewValue]] = []
             for index in latest[view].values.sorted() {
                 if let row = changes[index].row {
-                    upserts.append(row)
+                    upserts[changes[index].assignedColumns ?? .max, default: []].append(row)
                 } else {
                     try checkKey(changes[index].key, of: table)
                     deletes.append(changes[index].key)
                 }
             }
-            if !upserts.isEmpty {
+            for (assigned, rows) in upserts.sorted(by: { $0.key > $1.key }) {
                 var bindings = PostgresBindings(capacity: table.columnCount)
                 for column in 0..<table.columnCount {
-                    try bindings.append(ColumnArray(values: .column(upserts, column: column, type: table.types[column])))
+                    try bindings.append(ColumnArray(values: .column(rows, column: column, type: table.types[column])))
                 }
-                try session.execute(table.upsert, bindings, doing: "upserting \(upserts.count) rows of \(table.name)")
+                let sql = assigned == .max ? table.upsert : table.upsertAssigning(assigned)
+                try session.execute(sql, bindings, doing: "upserting \(rows.count) rows of \(table.name)")
             }
             if !deletes.isEmpty {
                 var bindings = PostgresBindings(capacity: table.keyColumns.count)

@@ -38,7 +38,8 @@ extension BatchApplier {
     ) throws {
         guard rows.prefersPrefetch, let plan = (projection as? any PlanBacked)?.plan, !messages.isEmpty else { return }
         var recorder = KeyRecorder()
-        var dryRun = ChangeSet(expectedRows: messages.count * 2)
+        // Deferring as the real run will: rows an upsert writes unread are not listed.
+        var dryRun = ChangeSet(expectedRows: messages.count * 2, defersReads: held == nil && rows.writesAssignedColumns)
         _ = try plan.run(messages, rows: &recorder, into: &dryRun)
         var keys = recorder.keys
         if let held {

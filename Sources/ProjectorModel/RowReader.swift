@@ -25,6 +25,18 @@ public protocol RowReader {
     /// prefetched is read singly, so correctness never depends on it.
     /// - Throws: the store's error when the read fails.
     mutating func prefetch(_ keys: [Int: [[ViewValue]]]) throws
+
+    /// Whether the store writes a ``ViewChange`` with ``ViewChange/assignedColumns`` (columns of a
+    /// row nobody read). The plan then leaves unread the rows that an upsert overwrites without
+    /// reading them, which saves a store read per such row. Default `false`: every change the
+    /// plan gives is a whole row.
+    var writesAssignedColumns: Bool { get }
+
+    /// The stored row of table `view` at `key` when the store knows it without a read: `.some(nil)`
+    /// for a key it knows absent, `.some(row)` for a row it holds in memory; `nil` when only a
+    /// read would tell. The plan reads a row it can have for free rather than leave it unread.
+    /// Default `nil`.
+    mutating func knownRow(in view: Int, key: [ViewValue]) -> [ViewValue]??
 }
 
 extension RowReader {
@@ -33,4 +45,10 @@ extension RowReader {
 
     /// Does nothing: the store reads each key when it is asked.
     public mutating func prefetch(_ keys: [Int: [[ViewValue]]]) throws {}
+
+    /// Every change the plan gives the store is a whole row.
+    public var writesAssignedColumns: Bool { false }
+
+    /// Nothing is known without a read.
+    public mutating func knownRow(in view: Int, key: [ViewValue]) -> [ViewValue]?? { nil }
 }

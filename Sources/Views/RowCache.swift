@@ -78,6 +78,14 @@ struct RowCache {
         if newer.updateValue(entry, forKey: key) == nil { newerBytes += bytes }
     }
 
+    /// Drops what the cache holds of the row at `key` (written in part: its state is not known).
+    mutating func forget(_ cells: [ViewValue]) {
+        guard !newer.isEmpty || !older.isEmpty else { return }
+        let key = Key(cells)
+        newer[key] = nil
+        older[key] = nil
+    }
+
     private mutating func forget() {
         newer.removeAll()
         older.removeAll()

@@ -18,6 +18,8 @@ final class TableStatements {
     /// The quoted column names, comma-separated, and the quoted key column names in key order.
     let columnList: String
     let keyNames: [String]
+    /// The quoted column names, in declaration order.
+    let columns: [String]
     let select: Statement
     let upsert: Statement
     let delete: Statement
@@ -53,6 +55,7 @@ final class TableStatements {
         columnCount = Int32(definition.columns.count)
         keyColumns = definition.keyColumns
         let columns = definition.columns.map { quoted($0.name) }
+        self.columns = columns
         let keys = definition.keyColumns.map { columns[$0] }
         columnList = columns.joined(separator: ", ")
         keyNames = keys
@@ -70,6 +73,31 @@ final class TableStatements {
         } else {
             bulkDelete = nil
         }
+    }
+
+    /// The upserts of rows of which only some columns are written (``ViewChange/assignedColumns``),
+    /// one row and ``rowsPerBulk`` rows a statement, prepared when first needed: a pipeline has a
+    /// few such sets of columns.
+    private var assigning: [UInt64: (one: Statement, bulk: Statement?)] = [:]
+
+    /// The statements that insert a row or, when its key is stored, write only `assigned` of its
+    /// columns (a bit per column).
+    func assigning(_ assigned: UInt64, db: Database) throws -> (one: Statement, bulk: Statement?) {
+        if let statements = assigning[assigned] { return statements }
+        let updates = columns.indices
+            .filter { !keyColumns.contains($0) && $0 < 64 && assigned & (1 << UInt64($0)) != 0 }
+            .map { "\(columns[$0]) = excluded.\(columns[$0])" }
+        let action = updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
+        let sql = { (rows: Int) in
+            let values = (0..<rows).map { row in
+                "(" + (1...self.columns.count).map { "?\(row * self.columns.count + $0)" }.joined(separator: ", ") + ")"
+            }
+            return "INSERT INTO \(quoted(self.name)) (\(self.columnList)) VALUES \(values.joined(separator: ", "))"
+                + " ON CONFLICT (\(self.keyNames.joined(separator: ", "))) DO \(action)"
+        }
+        let statements = (one: try db.makeStatement(sql: sql(1)), bulk: rowsPerBulk > 1 ? try db.makeStatement(sql: sql(rowsPerBulk)) : nil)
+        assigning[assigned] = statements
+        return statements
     }
 
     /// The upsert of `rows` rows, row `r`'s columns bound to parameters `r * columns + 1`, ...

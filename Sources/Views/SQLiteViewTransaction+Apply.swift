@@ -5,8 +5,8 @@ internal import ProjectorModel
 /// Writing a batch's rows: runs of changes to one table are written ``TableStatements/rowsPerBulk``
 /// rows a statement (multi-row upserts, `DELETE … IN (…)`), the rest one row a statement.
 ///
-/// Each table's changes are applied in their order: a run ends where the kind (upsert, delete)
-/// changes, and within one statement SQLite writes the rows in order, so a key given twice ends as
+/// Each table's changes are applied in their order: a run ends where the kind (upsert, delete,
+/// upsert of some columns — the same ``ViewChange/assignedColumns``) changes, and within one statement SQLite writes the rows in order, so a key given twice ends as
 /// its last row, as with one statement per row. A failing statement changes nothing of its rows,
 /// and the store rolls the whole batch back.
 extension SQLiteViewTransaction {
@@ -27,10 +27,13 @@ extension SQLiteViewTransaction {
             let view = changes[order[start]].view
             let table = try table(view)
             let upserts = changes[order[start]].row != nil
+            let assigned = changes[order[start]].assignedColumns
             var end = start + 1
-            while end < order.count, changes[order[end]].view == view, (changes[order[end]].row != nil) == upserts { end += 1 }
+            while end < order.count, changes[order[end]].view == view, (changes[order[end]].row != nil) == upserts,
+                  changes[order[end]].assignedColumns == assigned { end += 1 }
             if upserts {
-                try upsert(changes, order[start..<end], into: table)
+                let statements = try assigned.map { try table.assigning($0, db: db) }
+                try upsert(changes, order[start..<end], into: table, with: statements ?? (table.upsert, table.bulkUpsert))
             } else {
                 try delete(changes, order[start..<end], from: table)
             }
@@ -41,13 +44,14 @@ extension SQLiteViewTransaction {
     // By index, passing the arrays in place: binding each change to a local would retain and
     // release its key and row once more per row.
 
-    private func upsert(_ changes: [ViewChange], _ run: ArraySlice<Int>, into table: TableStatements) throws {
-        let rest = try writeBulk(run, with: table.bulkUpsert, of: table, width: Int(table.columnCount), doing: "upserting") { index in
+    private func upsert(_ changes: [ViewChange], _ run: ArraySlice<Int>, into table: TableStatements,
+                        with statements: (one: Statement, bulk: Statement?)) throws {
+        let rest = try writeBulk(run, with: statements.bulk, of: table, width: Int(table.columnCount), doing: "upserting") { index in
             try check(changes[index].row!, of: table)
             return changes[index].row!
         }
         for index in run[..<rest] { remember(changes[index], in: table) }
-        let statement = table.upsert.sqliteStatement
+        let statement = statements.one.sqliteStatement
         for index in run[rest...] {
             try check(changes[index].row!, of: table)
             try common.arena.bind(changes[index].row!, in: statement, connection: connection)
@@ -102,9 +106,16 @@ extension SQLiteViewTransaction {
         }
     }
 
-    /// Records a written row.
+    /// Records a written row (of a row written in part, only that its key is stored: the cache
+    /// forgets what it held of it).
     private func remember(_ change: ViewChange, in table: TableStatements) {
         table.knownKeys?.insert(change.key)
-        if table.cachesRows { table.rows.record(change.key, change.row) }
+        if table.cachesRows {
+            if change.assignedColumns == nil {
+                table.rows.record(change.key, change.row)
+            } else {
+                table.rows.forget(change.key)
+            }
+        }
     }
 }

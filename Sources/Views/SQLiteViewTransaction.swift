@@ -128,6 +128,19 @@ struct SQLiteViewTransaction: ViewTransaction {
         }
     }
 
+    /// Changes with ``ViewChange/assignedColumns`` are written in one statement each run, as
+    /// `ON CONFLICT … DO UPDATE SET` the columns given.
+    var writesAssignedColumns: Bool { true }
+
+    /// A key the table's known keys rule out, or a row the row cache holds.
+    mutating func knownRow(in view: Int, key: [ViewValue]) -> [ViewValue]?? {
+        guard tables.indices.contains(view) else { return nil }
+        let table = tables[view]
+        if let known = table.knownKeys, !known.mightContain(key) { return .some(nil) }
+        if table.cachesRows, let cached = table.rows.lookup(key) { return cached }
+        return nil
+    }
+
     mutating func setCheckpoints(_ checkpoints: [Checkpoint]) throws {
         let statement = common.setCheckpoint.sqliteStatement
         for checkpoint in checkpoints {

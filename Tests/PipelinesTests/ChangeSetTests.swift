@@ -173,3 +173,29 @@ private struct CountingRows: RowReader {
         #expect(set.estimatedBytes == 104 + (32 + 24 + 32 + 25) + (32 + 24 * 3 + 32 + 25 + 32 + 41) + 104 + (32 + 24))
     }
 }
+
+/// A set that defers reads keeps a row it did not read as the columns written; reading it lays
+/// them over the stored row, and a rolled-back event restores the unread state, the read included.
+@Suite struct UnreadEntryTests {
+    @Test func writtenColumnsLieOverTheStoredRowAndRollBackWithTheRead() throws {
+        var rows = CountingRows(stored: [ViewChange(view: 0, key: [.text("k")], row: [.text("k"), .text("stored"), .integer(1)])])
+        var set = ChangeSet(defersReads: true)
+        let entry = try [ViewValue.text("k")].withUnsafeBufferPointer { try set.entry(view: 0, key: $0, rows: &rows, deferring: true) }
+        #expect(!set.isRead(entry) && set.assigned(entry) == 0 && rows.reads == 0)
+        set.beginEvent()
+        set.assign(entry, [.text("k"), .text("default"), .integer(5)], columns: 0b101)
+        #expect(set.changes == [ViewChange(view: 0, key: [.text("k")], row: [.text("k"), .text("default"), .integer(5)], assignedColumns: 0b101)])
+
+        set.beginEvent()
+        try set.resolve(entry, rows: &rows)
+        #expect(set.row(entry) == [.text("k"), .text("stored"), .integer(5)], "column 1 as stored, column 2 as written")
+        set.set(entry, column: 1, .text("changed"))
+        set.rollbackEvent()
+        #expect(!set.isRead(entry) && set.assigned(entry) == 0b101)
+        #expect(set.held(view: 0, key: [.text("k")]) == nil, "an unread row is not known whole")
+
+        #expect(try set.entry(view: 0, key: [.text("k")], rows: &rows) == entry)
+        #expect(rows.reads == 2 && set.isRead(entry))
+        #expect(set.changes == [ViewChange(view: 0, key: [.text("k")], row: [.text("k"), .text("stored"), .integer(5)])])
+    }
+}

@@ -15,22 +15,6 @@ import Views
 struct PostgresPrefetchTests {
     static let topic = "ledger-prefetch"
 
-    /// Applies `values` as one batch of partition 0 from `first` on.
-    static func apply(_ values: [[UInt8]], first: Int64, _ applier: BatchApplier) throws {
-        let buffers = values.map { bytes in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-            buffer.copyBytes(from: bytes)
-            return buffer
-        }
-        defer { buffers.forEach { $0.deallocate() } }
-        let messages = buffers.enumerated().map { index, buffer in
-            RawMessage(key: nil, value: UnsafeRawBufferPointer(buffer), topic: 0, partition: 0,
-                       offset: first + Int64(index), timestamp: nil)
-        }
-        let outcome = try messages.withUnsafeBufferPointer { try applier.apply($0) }
-        #expect(outcome.consumed == values.count && outcome.failure == nil)
-    }
-
     @Test("a batch touching many keys of two tables reads them in two statements; the views equal SQLite's")
     func oneReadPerTable() throws {
         let plan = Plan(try Pipeline(yaml: ReferenceLedger.pipeline(topic: Self.topic), file: "ledger.yaml"))
@@ -45,7 +29,7 @@ struct PostgresPrefetchTests {
         for (batch, first) in [(events[0 ..< 30], 0), (events[30...], 30)] {
             let before = postgres.rowReads
             for store in [postgres, sqlite] as [any ViewStore] {
-                try Self.apply(Array(batch), first: Int64(first), BatchApplier(projection: plan, store: store, target: .live))
+                try BatchMessages.apply(Array(batch), first: Int64(first), BatchApplier(projection: plan, store: store, target: .live))
             }
             #expect(postgres.rowReads - before == 2, "one statement for ledger_balances, one for ledger_audit")
         }

@@ -46,6 +46,18 @@ extension CompiledExpression {
         }
     }
 
+    /// The columns of the operation's row the expression reads, a bit per column (every bit when
+    /// it reads a column past the 64th): what a row left unread must have been given to evaluate it.
+    var rowColumns: UInt64 {
+        switch self {
+        case .column(let index, _): return index < 64 ? 1 << UInt64(index) : .max
+        case .unary(_, let operand): return operand.rowColumns
+        case .binary(_, let lhs, let rhs): return lhs.rowColumns | rhs.rowColumns
+        case .call(_, let arguments): return arguments.reduce(0) { $0 | $1.rowColumns }
+        case .constant, .path, .aggregate, .meta, .lookup: return 0
+        }
+    }
+
     /// Compiles `expr`: `paths` gives each JSON path its access-table id, `columns` are the row's,
     /// `lookups` registers each `lookup()` (the type checker allows them in operations only).
     static func compile(

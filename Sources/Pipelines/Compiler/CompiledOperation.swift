@@ -40,6 +40,15 @@ final class CompiledOperation: Sendable {
     /// Whether a `set:` expression reads the row (`orders + 1`); when none does, the new row is
     /// written in place instead of into a copy.
     let setReadsRow: Bool
+    /// Whether the operation writes a row without reading it: an `upsert` with no `when` whose
+    /// `set:` reads no column, on a view of at most 64 columns whose `not_null` columns it sets
+    /// or default to a value. Its result does not depend on the stored row, so a change set that
+    /// defers reads leaves the row unread (``ViewChange/assignedColumns``).
+    let writesUnread: Bool
+    /// The key and `set:` columns, a bit per column: what ``writesUnread`` writes.
+    let assignedColumns: UInt64
+    /// The row's columns `when` and `set:` read: an unread row that was given them needs no read.
+    let readsColumns: UInt64
     /// A new row before its key and `set:` columns: every column's default.
     let defaults: [ViewValue]
     /// The view's `not_null: true` columns (empty for most views: then nothing is checked).
@@ -87,6 +96,12 @@ final class CompiledOperation: Sendable {
         setTexts = op.set.map(\.expr.canonical)
         when = op.when.map(compile)
         setReadsRow = set.contains { $0.expression.readsRow }
+        readsColumns = set.reduce(when?.rowColumns ?? 0) { $0 | $1.expression.rowColumns }
+        let written = Set(set.map(\.column) + view.keyColumns)
+        assignedColumns = written.reduce(0) { $1 < 64 ? $0 | 1 << UInt64($1) : $0 }
+        writesUnread = op.kind == .upsert && op.emit == nil && op.schedule == nil && when == nil && !setReadsRow
+            && view.columns.count <= 64
+            && view.columns.indices.allSatisfy { !view.columns[$0].notNull || written.contains($0) || view.columns[$0].defaultValue != .null }
         whenText = op.when?.canonical ?? ""
         defaults = view.columns.map(\.defaultValue)
         notNullColumns = view.columns.indices.filter { view.columns[$0].notNull }
@@ -152,9 +167,16 @@ final class CompiledOperation: Sendable {
                         (buffer.baseAddress! + position).initialize(to: try values[position].stored(as: keyTypes[position], column: keyNames[position]))
                         initialized = position + 1
                     }
-                    return try batch.entry(view: view, key: UnsafeBufferPointer(buffer), hash: hash, rows: &rows)
+                    return try batch.entry(view: view, key: UnsafeBufferPointer(buffer), hash: hash, rows: &rows,
+                                           deferring: writesUnread && batch.defersReads)
                 }
             }
+        }
+        if !batch.isRead(entry) {
+            let known = batch.assigned(entry)
+            if known == 0 && writesUnread { return try insert(entry, context, &batch) }
+            // A row the batch wrote exists; it needs a read only for the columns it was not given.
+            if known == 0 || readsColumns & ~known != 0 { try batch.resolve(entry, rows: &rows) }
         }
         guard batch.holdsRow(entry) else {
             guard kind == .upsert else { noOps += 1; return }
@@ -177,7 +199,9 @@ final class CompiledOperation: Sendable {
         for column in notNullColumns where batch.cell(entry, column) == .null { try notNullFailure(column) }
     }
 
-    /// A new row of an `upsert`: the defaults, the key and the `set:` columns.
+    /// A new row of an `upsert`: the defaults, the key and the `set:` columns. For a row left
+    /// unread (``writesUnread``), the same row is what to insert when none is stored, and its
+    /// key and `set:` columns what to write over a stored one.
     private func insert(_ entry: Int, _ context: EvaluationContext, _ batch: inout ChangeSet) throws {
         var row = defaults
         let key = batch.key(entry)
@@ -193,7 +217,11 @@ final class CompiledOperation: Sendable {
             for index in set.indices { row[set[index].column] = (values.baseAddress! + index).move() }
         }
         for column in notNullColumns where row[column] == .null { try notNullFailure(column) }
-        batch.set(entry, row)
+        if batch.isRead(entry) {
+            batch.set(entry, row)
+        } else {
+            batch.assign(entry, row, columns: assignedColumns)
+        }
     }
 
     /// Evaluates the `set:` expressions against `row` into `values`, counting those initialized.

@@ -26,15 +26,27 @@ package struct ChangeSet {
         var current: [ViewValue]?
         /// Whether ``ChangeSet/estimatedBytes`` counts a row of this entry yet.
         var sized: Bool
+        /// Whether `original` is the stored row. An unread entry (a set that ``defersReads``)
+        /// knows only the cells of `assigned`.
+        var read: Bool
+        /// For an unread entry, the columns of `current` the batch wrote (a bit per column;
+        /// ``ChangeSet/allColumns`` once the whole row is known, and `current` nil: deleted); 0:
+        /// nothing is known yet. 0 for a read entry.
+        var assigned: UInt64
     }
 
-    /// What ``rollbackEvent()`` restores: a whole row (`column` < 0) or one cell of it.
+    /// What ``rollbackEvent()`` restores: a whole row (`column` -1), one cell of it, or the
+    /// unread state before a read (`column` -2); with the entry's `assigned` before the change.
     private struct Undo {
         var entry: Int
         var column: Int
         var row: [ViewValue]?
         var cell: ViewValue
+        var assigned: UInt64
     }
+
+    /// ``Entry/assigned`` of an unread entry whose whole row is known (written whole or deleted).
+    static let allColumns = UInt64.max
 
     /// Open addressing over ``entries``: each slot holds an entry's number plus one (0: empty);
     /// the count is a power of two, at most half full. A probe compares the stored hash first,
@@ -50,14 +62,19 @@ package struct ChangeSet {
     var scheduled: [Int] = []
     /// Whether ``estimatedBytes`` is kept (a rebuild's window; a live batch does not pay for it).
     private let measuresSize: Bool
+    /// Whether an upsert that needs no stored row may leave it unread (the store writes
+    /// ``ViewChange/assignedColumns``); such entries are read when an operation needs more.
+    let defersReads: Bool
     /// With `measuresSize`, the estimated heap bytes of the keys and rows held: each entry is
     /// counted once, with the first row it holds (a row that later grows is not counted again).
     /// A rebuild bounds its window by it.
     package private(set) var estimatedBytes = 0
 
-    /// Creates an empty set with room for `expectedRows` rows; `measuresSize` keeps ``estimatedBytes``.
-    package init(expectedRows: Int = 0, measuresSize: Bool = false) {
+    /// Creates an empty set with room for `expectedRows` rows; `measuresSize` keeps ``estimatedBytes``;
+    /// `defersReads` lets upserts that need no stored row leave it unread.
+    package init(expectedRows: Int = 0, measuresSize: Bool = false, defersReads: Bool = false) {
         self.measuresSize = measuresSize
+        self.defersReads = defersReads
         var slots = 16
         while slots < expectedRows * 2 { slots *= 2 }
         table = Array(repeating: 0, count: slots)
@@ -68,7 +85,10 @@ package struct ChangeSet {
     /// - Throws: what `rows` throws.
     package mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
         let (hash, found) = lookup(view, key)
-        if let found { return found }
+        if let found {
+            try resolve(found, rows: &rows)
+            return found
+        }
         return insert(view, hash, key, try rows.row(in: view, key: key))
     }
 
@@ -76,10 +96,21 @@ package struct ChangeSet {
     /// array only when the set does not hold it yet (a key seen before in the batch costs no allocation).
     /// - Throws: what `rows` throws.
     /// `hash`: the hash ``probe(view:key:)`` gave for the same key, when the caller probed it.
-    mutating func entry(view: Int, key: UnsafeBufferPointer<ViewValue>, hash: UInt64? = nil, rows: inout some RowReader) throws -> Int {
+    /// `deferring`: the caller needs no stored row yet (``defersReads``): a new key the store
+    /// cannot answer without a read is left unread, and an unread entry is returned as it is.
+    mutating func entry(
+        view: Int, key: UnsafeBufferPointer<ViewValue>, hash: UInt64? = nil, rows: inout some RowReader, deferring: Bool = false
+    ) throws -> Int {
         let hash = hash ?? Self.hash(view, key)
-        if let found = find(view, key, hash) { return found }
+        if let found = find(view, key, hash) {
+            if !deferring { try resolve(found, rows: &rows) }
+            return found
+        }
         let owned = Array(key)
+        if deferring {
+            guard let known = rows.knownRow(in: view, key: owned) else { return insertUnread(view, hash, owned) }
+            return insert(view, hash, owned, known)
+        }
         return insert(view, hash, owned, try rows.row(in: view, key: owned))
     }
 
@@ -99,22 +130,72 @@ package struct ChangeSet {
     /// reading it again; a row the batch touched before keeps its state in the batch.
     mutating func entry(view: Int, key: [ViewValue], stored: [ViewValue]?) -> Int {
         let (hash, found) = lookup(view, key)
-        if let found { return found }
+        if let found {
+            resolve(found, stored: stored)
+            return found
+        }
         return insert(view, hash, key, stored)
     }
 
     /// The row's current state when the set holds its key (`.some(nil)`: absent or deleted), else
-    /// nil; reads nothing.
+    /// nil (also for a row left unread whose whole state the set does not know); reads nothing.
     package func held(view: Int, key: [ViewValue]) -> [ViewValue]?? {
         guard let entry = lookup(view, key).found else { return nil }
+        guard entries[entry].read || entries[entry].assigned == Self.allColumns else { return nil }
         return .some(entries[entry].current)
     }
 
     /// The key of an entry.
     func key(_ entry: Int) -> [ViewValue] { entries[entry].key }
 
-    /// Whether the row exists in the batch (not absent, not deleted), without copying it.
+    /// Whether the row exists in the batch (not absent, not deleted), without copying it. For an
+    /// unread entry this holds only once it is assigned (``assigned(_:)`` not 0).
     func holdsRow(_ entry: Int) -> Bool { entries[entry].current != nil }
+
+    // MARK: Rows left unread
+
+    /// For an entry left unread, the columns the batch wrote (``allColumns``: the whole row is
+    /// known); 0 for a read entry and for an unread one nothing was written to yet.
+    func assigned(_ entry: Int) -> UInt64 { entries[entry].assigned }
+
+    /// Whether the entry holds the stored row (every entry of a set that does not defer reads).
+    func isRead(_ entry: Int) -> Bool { entries[entry].read }
+
+    /// Reads the stored row of an unread entry and lays the columns the batch wrote over it: the
+    /// row as if it had been read first. Does nothing for a read entry.
+    /// - Throws: what `rows` throws.
+    mutating func resolve(_ entry: Int, rows: inout some RowReader) throws {
+        guard !entries[entry].read else { return }
+        resolve(entry, stored: try rows.row(in: entries[entry].view, key: entries[entry].key))
+    }
+
+    private mutating func resolve(_ entry: Int, stored: [ViewValue]?) {
+        guard !entries[entry].read else { return }
+        let assigned = entries[entry].assigned
+        undo.append(Undo(entry: entry, column: -2, row: entries[entry].current, cell: .null, assigned: assigned))
+        if assigned == 0 {
+            entries[entry].current = stored
+        } else if assigned != Self.allColumns, let stored {
+            // Columns the batch did not write keep their stored values.
+            var row = stored
+            for column in row.indices where column < 64 && assigned & (1 << UInt64(column)) != 0 {
+                row[column] = entries[entry].current![column]
+            }
+            entries[entry].current = row
+        }
+        entries[entry].original = stored
+        entries[entry].read = true
+        entries[entry].assigned = 0
+    }
+
+    /// Writes `columns` of an unread entry's row: `row` is the row to insert when none is stored
+    /// (its other columns at their defaults); ``rollbackEvent()`` restores the previous state.
+    mutating func assign(_ entry: Int, _ row: [ViewValue], columns: UInt64) {
+        var row: [ViewValue]? = row
+        swap(&row, &entries[entry].current)
+        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: entries[entry].assigned))
+        entries[entry].assigned |= columns
+    }
 
     // MARK: The index
 
@@ -161,9 +242,19 @@ package struct ChangeSet {
 
     /// Adds an entry the index does not hold, growing the table past half full.
     private mutating func insert(_ view: Int, _ hash: UInt64, _ key: [ViewValue], _ row: [ViewValue]?) -> Int {
-        let entry = entries.count
         if measuresSize { estimatedBytes += Self.entryOverhead + Self.size(of: key) + Self.size(of: row) }
-        entries.append(Entry(view: view, hash: hash, key: key, original: row, current: row, sized: row != nil || !measuresSize))
+        return append(Entry(view: view, hash: hash, key: key, original: row, current: row,
+                            sized: row != nil || !measuresSize, read: true, assigned: 0))
+    }
+
+    /// Adds an entry for a key whose stored row is not read (yet).
+    private mutating func insertUnread(_ view: Int, _ hash: UInt64, _ key: [ViewValue]) -> Int {
+        append(Entry(view: view, hash: hash, key: key, original: nil, current: nil, sized: true, read: false, assigned: 0))
+    }
+
+    private mutating func append(_ new: Entry) -> Int {
+        let entry = entries.count
+        entries.append(new)
         if entries.count * 2 > table.count {
             table = Array(repeating: 0, count: table.count * 2)
             for index in entries.indices { place(index) }
@@ -196,7 +287,9 @@ package struct ChangeSet {
         }
         var row = row
         swap(&row, &entries[entry].current)
-        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null))
+        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: entries[entry].assigned))
+        // A whole row set on an unread entry (a delete, or an insert after one) is all known.
+        if !entries[entry].read { entries[entry].assigned = Self.allColumns }
     }
 
     /// Sets one column of a row the batch holds (``holdsRow(_:)``), in place when nothing else
@@ -205,7 +298,10 @@ package struct ChangeSet {
     mutating func set(_ entry: Int, column: Int, _ value: ViewValue) {
         var value = value
         swap(&value, &entries[entry].current![column])
-        undo.append(Undo(entry: entry, column: column, row: nil, cell: value))
+        undo.append(Undo(entry: entry, column: column, row: nil, cell: value, assigned: entries[entry].assigned))
+        if !entries[entry].read && entries[entry].assigned != Self.allColumns && column < 64 {
+            entries[entry].assigned |= 1 << UInt64(column)
+        }
     }
 
     /// A column of a row the batch holds (``holdsRow(_:)``), without copying the row.
@@ -217,11 +313,17 @@ package struct ChangeSet {
     /// Undoes every change since ``beginEvent()``.
     package mutating func rollbackEvent() {
         while let step = undo.popLast() {
-            if step.column < 0 {
+            switch step.column {
+            case -2:
+                entries[step.entry].read = false
+                entries[step.entry].original = nil
                 entries[step.entry].current = step.row
-            } else {
+            case -1:
+                entries[step.entry].current = step.row
+            default:
                 entries[step.entry].current![step.column] = step.cell
             }
+            entries[step.entry].assigned = step.assigned
         }
     }
 
@@ -238,9 +340,31 @@ package struct ChangeSet {
         estimatedBytes = 0
     }
 
-    /// One change per row whose state differs from what was read, in first-touch order.
+    /// One change per row whose state differs from what was read, in first-touch order; then the
+    /// rows left unread that the batch wrote some columns of, by table and written columns (so
+    /// that a store writes runs of alike changes; keys are distinct, so the order changes nothing).
     package var changes: [ViewChange] {
-        entries.compactMap { ViewValue.areIdentical($0.current, $0.original) ? nil : ViewChange(view: $0.view, key: $0.key, row: $0.current) }
+        var changes: [ViewChange] = []
+        changes.reserveCapacity(entries.count)
+        var partial: [Int] = []
+        for index in entries.indices {
+            let entry = entries[index]
+            if entry.read {
+                if !ViewValue.areIdentical(entry.current, entry.original) {
+                    changes.append(ViewChange(view: entry.view, key: entry.key, row: entry.current))
+                }
+            } else if entry.assigned == Self.allColumns || entry.current == nil {
+                if entry.assigned != 0 { changes.append(ViewChange(view: entry.view, key: entry.key, row: entry.current)) }
+            } else {
+                partial.append(index)
+            }
+        }
+        partial.sort { (entries[$0].view, entries[$0].assigned, $0) < (entries[$1].view, entries[$1].assigned, $1) }
+        for index in partial {
+            changes.append(ViewChange(view: entries[index].view, key: entries[index].key, row: entries[index].current,
+                                      assignedColumns: entries[index].assigned))
+        }
+        return changes
     }
 
     // MARK: Size

@@ -206,7 +206,7 @@ public final class Plan: Sendable {
     /// - Returns: the coalesced changes, the failed events and the counters.
     /// - Throws: only what `rows` throws.
     public func run(_ messages: UnsafeBufferPointer<RawMessage>, rows: inout some RowReader) throws -> PlanResult {
-        var batch = ChangeSet(expectedRows: messages.count * 2)
+        var batch = ChangeSet(expectedRows: messages.count * 2, defersReads: rows.writesAssignedColumns)
         var result = try run(messages, rows: &rows, into: &batch)
         result.changes = batch.changes
         return result
