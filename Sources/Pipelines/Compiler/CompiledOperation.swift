@@ -267,14 +267,23 @@ final class CompiledOperation: Sendable {
 
     /// Evaluates the `set:` expressions against `row` into `values`, counting those initialized.
     private func evaluateSet(_ context: EvaluationContext, row: [ViewValue], into values: UnsafeMutablePointer<ViewValue>, _ initialized: inout Int) throws {
-        for index in set.indices {
-            do {
-                let v = try Evaluator.evaluate(set[index].expression, context, row: row)
-                (values + index).initialize(to: try v.stored(as: set[index].type, column: setNames[index]))
-                initialized = index + 1
-            } catch {
-                throw EventFailure(code: error.code, message: "`set.\(setNames[index])` of `\(title)` (\(setTexts[index])): \(error.message)")
+        // Through a buffer: an element read from the array is retained for the call, one through
+        // the buffer is not (the operation, and so `set`, outlives the call).
+        let failed: (index: Int, failure: EventFailure)? = set.withUnsafeBufferPointer { set in
+            for index in set.indices {
+                do throws(EventFailure) {
+                    let v = try Evaluator.evaluate(set[index].expression, context, row: row)
+                    guard let cell = v.stored(as: set[index].type) else { return (index, v.mismatch(set[index].type, column: setNames[index])) }
+                    (values + index).initialize(to: cell)
+                    initialized = index + 1
+                } catch {
+                    return (index, error)
+                }
             }
+            return nil
+        }
+        if let (index, error) = failed {
+            throw EventFailure(code: error.code, message: "`set.\(setNames[index])` of `\(title)` (\(setTexts[index])): \(error.message)")
         }
     }
 

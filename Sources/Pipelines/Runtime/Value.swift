@@ -83,29 +83,37 @@ enum Value {
 
     /// Converts to a column's storage class.
     func stored(as type: ColumnType, column: String) throws(EventFailure) -> ViewValue {
-        func mismatch() -> EventFailure {
-            EventFailure(code: .typeMismatch, message: "column `\(column)` is \(type.rawValue) but the value is \(typeName)")
-        }
+        guard let cell = stored(as: type) else { throw mismatch(type, column: column) }
+        return cell
+    }
+
+    /// ``stored(as:column:)``, nil when the value does not fit the column: a hot path names the
+    /// column (``mismatch(_:column:)``) only when it fails, so the name is not retained per value.
+    func stored(as type: ColumnType) -> ViewValue? {
         if case .null = self { return .null }
         switch type {
         case .text:
-            guard let s = materialized else { throw mismatch() }
-            return .text(s)
+            return materialized.map { .text($0) }
         case .integer:
-            guard case .integer(let v) = self else { throw mismatch() }
+            guard case .integer(let v) = self else { return nil }
             return .integer(v)
         case .real:
             switch self {
             case .integer(let v): return .real(Double(v))
             case .real(let v): return .real(v)
-            default: throw mismatch()
+            default: return nil
             }
         case .boolean:
-            guard case .boolean(let v) = self else { throw mismatch() }
+            guard case .boolean(let v) = self else { return nil }
             return .integer(v ? 1 : 0)
         case .json:
             return .text(jsonText!)
         }
+    }
+
+    /// Why the value does not fit column `column` of type `type`.
+    func mismatch(_ type: ColumnType, column: String) -> EventFailure {
+        EventFailure(code: .typeMismatch, message: "column `\(column)` is \(type.rawValue) but the value is \(typeName)")
     }
 
     /// The cell ``stored(as:column:)`` would give, its text borrowed from the message (a
