@@ -43,8 +43,9 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         fetchers as it reads the queue down); a quarter, up to 80MiB, for the SQLite page cache and \
         the keys known to exist in the new tables (four fifths and one fifth); the window gets the \
         rest, at least half the budget. 512MiB: 64MiB fetched ahead, 64MiB cache, 16MiB keys, \
-        368MiB window; 64MiB: 16, 12.8, 3.2 and 32MiB. None of these grows with the log; the \
-        process itself (code, threads, ~40MiB) is not counted.
+        368MiB window; 64MiB: 16, 12.8, 3.2 and 32MiB. None of these grows with the log; each is a \
+        ceiling, so a log whose rows do not fill the window or whose tables fit the cache peaks \
+        lower. The process itself (code, threads, ~40MiB) is not counted.
 
         SIGINT/SIGTERM finish the batch and stop (exit 1); the live views are untouched and running \
         the rebuild again resumes from the shadow's checkpoints (--restart starts over; so does \

@@ -91,6 +91,43 @@ struct RebuildProgressEstimatorTests {
         #expect(Self.worst(errors.filter { [0.2, 0.4, 0.6, 0.8].contains($0.done) }) < 0.1)
     }
 
+    @Test("a small first write's fixed cost does not hide the rising cost per byte of the full windows after it")
+    func smallFirstWrite() {
+        // Batches of 0.5 s; a first write of 64 KiB in 50 ms in the second batch (its commit,
+        // ~760 ns a byte), then a 4 MiB window every 10 batches at 100 ns a byte, 30 % more with
+        // each write (the tables outgrow SQLite's cache). Weighted by its bytes, the first write
+        // does not turn the line through the costs per byte downwards.
+        let megabytes = 4 << 20
+        var elapsed = 0.0
+        var batches: [(seconds: Double, wrote: Int, held: Int)] = []
+        var writes = 0
+        for index in 1 ... Self.total / Self.batch {
+            var seconds = 0.5
+            var wrote = 0
+            if index == 2 {
+                seconds += 0.05
+                wrote = 64 << 10
+            } else if index % 10 == 0 {
+                writes += 1
+                seconds += Double(megabytes) * 100e-9 * (1 + 0.3 * Double(writes))
+                wrote = megabytes
+            }
+            batches.append((seconds, wrote, index % 10 * megabytes / 10))
+        }
+        let end = batches.reduce(0) { $0 + $1.seconds }
+        var estimator = RebuildProgress.Estimator()
+        for (index, batch) in batches.enumerated() {
+            elapsed += batch.seconds
+            let done = (index + 1) * Self.batch
+            estimator.record(events: done, total: Int64(Self.total), elapsed: .milliseconds(Int64(elapsed * 1000)),
+                             batchSeconds: batch.seconds, wroteBytes: batch.wrote)
+            guard [0.2, 0.4, 0.6, 0.8].contains(Double(done) / Double(Self.total)) else { continue }
+            let eta = estimator.remaining(Int64(Self.total - done), unwrittenBytes: batch.held).map(RebuildProgress.Estimator.seconds)
+            let actual = end - elapsed
+            #expect(abs((eta ?? 0) - actual) / actual < 0.1, "at \(done) events: ETA \(eta ?? 0) s, actual \(actual) s")
+        }
+    }
+
     @Test("a one-off stall does not bend the ETA for the rest of the run")
     func stall() {
         // 30 s without progress at 50 % of a 100 s run.
@@ -126,6 +163,20 @@ struct RebuildProgressEstimatorTests {
         // 400 events left: 4 s at 10 ms each, and 15,000 bytes (written and held) per 600 events so far.
         let eta = estimator.remaining(400, unwrittenBytes: 5_000).map(RebuildProgress.Estimator.seconds) ?? 0
         #expect(abs(eta - (4 + 1 + 400.0 * 15_000 / 600 * 0.0002)) < 0.01)
+    }
+
+    @Test("a write in the first batch counts its bytes, not its time, as a write's cost")
+    func writeInFirstBatch() {
+        var estimator = RebuildProgress.Estimator()
+        // The first batch wrote the window: how much of its second was evaluation is not known.
+        estimator.record(events: 100, total: 1_000, elapsed: .seconds(1), batchSeconds: 1, wroteBytes: 10_000)
+        #expect(estimator.writeSecondsPerByte == nil)
+        #expect(estimator.remaining(0, unwrittenBytes: 5_000) == .zero)
+        for done in 2 ... 5 { estimator.record(events: 100 * done, total: 1_000, elapsed: .seconds(done), batchSeconds: 1) }
+        estimator.record(events: 600, total: 1_000, elapsed: .seconds(8), batchSeconds: 3, wroteBytes: 10_000)
+        // 2 s for 10,000 bytes; 20,000 bytes written by 600 events.
+        #expect(estimator.writeSecondsPerByte == 0.0002)
+        #expect(estimator.written.bytes == 20_000)
     }
 
     @Test("the progress line shows tenths of a second under a minute, whole seconds above")

@@ -34,10 +34,14 @@ extension RebuildProgress {
         /// Seconds per byte the window's writes took (moving average), nil before the first write.
         private(set) var writeSecondsPerByte: Double?
         /// Least-squares sums of each write's seconds per byte against the bytes written before
-        /// its middle (n, Σx, Σy, Σxy, Σx²): a write costs more per byte as the tables grow.
+        /// its middle, each write weighted by its bytes (Σw, Σwx, Σwy, Σwxy, Σwx²): a write costs
+        /// more per byte as the tables grow, and a small write's fixed costs (its commit) do not
+        /// count for as much as a full window's.
         private(set) var writeTrend = [0.0, 0, 0, 0, 0]
         /// Seconds spent writing the window, bytes written, and the events done at the last write.
         private(set) var written: (seconds: Double, bytes: Double, events: Double) = (0, 0, 0)
+        /// The window's writes seen.
+        private(set) var writes = 0
         /// The most points kept; beyond it every other point is dropped.
         static let capacity = 400
         /// How many times the median pace a stretch may count for in the fit.
@@ -48,13 +52,19 @@ extension RebuildProgress {
         /// `wroteBytes` of folded rows (0: it did not write the window).
         mutating func record(events: Int, total: Int64, elapsed: Duration, batchSeconds: Double = 0, wroteBytes: Int = 0) {
             if batchSeconds.isFinite, batchSeconds > 0 {
-                if wroteBytes > 0 {
-                    let write = max(batchSeconds - (self.batchSeconds ?? 0), 0)
+                if wroteBytes > 0, let plain = self.batchSeconds {
+                    let write = max(batchSeconds - plain, 0)
                     let perByte = write / Double(wroteBytes)
                     writeSecondsPerByte = writeSecondsPerByte.map { 0.5 * $0 + 0.5 * perByte } ?? perByte
                     let x = written.bytes + Double(wroteBytes) / 2
-                    for (index, term) in [1, x, perByte, x * perByte, x * x].enumerated() { writeTrend[index] += term }
+                    let w = Double(wroteBytes)
+                    for (index, term) in [w, w * x, w * perByte, w * x * perByte, w * x * x].enumerated() { writeTrend[index] += term }
                     written = (written.seconds + write, written.bytes + Double(wroteBytes), Double(events))
+                    writes += 1
+                } else if wroteBytes > 0 {
+                    // A write in the first batch: its evaluation's share is not known yet, so it
+                    // tells nothing about a write's cost (all of that batch would count as one).
+                    written.bytes += Double(wroteBytes)
                 } else {
                     self.batchSeconds = self.batchSeconds.map { 0.8 * $0 + 0.2 * batchSeconds } ?? batchSeconds
                 }
@@ -107,7 +117,7 @@ extension RebuildProgress {
         /// cost and four times it.
         func writeCost(at bytes: Double, recent: Double) -> Double {
             let (n, sx, sy, sxy, sxx) = (writeTrend[0], writeTrend[1], writeTrend[2], writeTrend[3], writeTrend[4])
-            guard n >= 2, n * sxx - sx * sx > 0 else { return recent }
+            guard writes >= 2, n * sxx - sx * sx > 0 else { return recent }
             let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
             guard slope > 0 else { return recent }
             let line = (sy - slope * sx) / n + slope * bytes

@@ -66,7 +66,7 @@ extension RebuildReader {
     private mutating func pollOnce(apply: (UnsafeBufferPointer<RawMessage>) throws -> BatchApplier.Outcome) throws(ProjectorError) {
         let name = projection.name
         let outcome: BatchApplier.Outcome?
-        let held = window.bytes
+        let writtenBefore = window.bytesWritten
         var applying = Duration.zero
         do {
             outcome = try consumer.poll(maxMessages: options.maxBatchMessages, timeout: options.pollTimeout) { batch in
@@ -105,9 +105,9 @@ extension RebuildReader {
         }
         events += outcome.consumed
         batches += 1
-        // A batch that wrote the window (it holds less than before) took the write's time on top of its own.
+        // A batch that wrote the window took the write's time on top of its own.
         estimator.record(events: events, total: Int64(events) + progressRemaining, elapsed: ContinuousClock.now - started,
-                         batchSeconds: RebuildProgress.Estimator.seconds(applying), wroteBytes: window.bytes < held ? held : 0)
+                         batchSeconds: RebuildProgress.Estimator.seconds(applying), wroteBytes: window.bytesWritten - writtenBefore)
         counters.add(outcome.counters)
         try BatchStep.report(
             outcome, projection: projection, logger: logger, subject: "rebuild \(name)",

@@ -32,6 +32,11 @@ final class RebuildWindow {
     private var next: [Checkpoint] = []
     /// The estimated bytes of the dead letters held.
     private var letterBytes = 0
+    /// The estimated bytes of every window written so far (``bytes`` as each was written): what
+    /// a write cost per byte is measured against (RebuildProgress+Estimate.swift). A batch that
+    /// fills the window folds its own rows before the write, so the bytes held before the batch
+    /// undercount a write by up to a batch's rows (10,000 events: ~2.7 MB of a 2 MiB first window).
+    private(set) var bytesWritten = 0
 
     init(budget: Int) {
         self.budget = budget
@@ -75,6 +80,7 @@ final class RebuildWindow {
 
     /// Forgets the written window; the next one may hold twice as much, up to ``budget``.
     func clear() {
+        bytesWritten += bytes
         limit = min(limit * 2, budget)
         changes.removeAll()
         deadLetters.removeAll()
