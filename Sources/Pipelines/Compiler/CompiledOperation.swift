@@ -231,12 +231,7 @@ final class CompiledOperation: Sendable {
             initialized = 0
             for index in set.indices { row[set[index].column] = (values.baseAddress! + index).move() }
         }
-        for column in notNullColumns where row[column] == .null { try notNullFailure(column) }
-        if batch.isRead(entry) {
-            batch.set(entry, row)
-        } else {
-            batch.assign(entry, row, columns: assignedColumns)
-        }
+        try keep(row, entry, &batch)
     }
 
     /// ``insert(_:_:_:)`` made from ``rowSources``: the `set:` values first, then the row in one
@@ -257,6 +252,12 @@ final class CompiledOperation: Sendable {
                 count = sources.count
             }
         }
+        try keep(row, entry, &batch)
+    }
+
+    /// Checks a new row's `not_null` columns and keeps it in the batch: whole for a read entry,
+    /// as the columns written for one left unread.
+    private func keep(_ row: [ViewValue], _ entry: Int, _ batch: inout ChangeSet) throws {
         for column in notNullColumns where row[column] == .null { try notNullFailure(column) }
         if batch.isRead(entry) {
             batch.set(entry, row)
