@@ -84,7 +84,7 @@ struct JSONScanner {
                         // A leaf's string or number is read in place (as `value` reads it), anything else by a call.
                         let c = position < bytes.count && depth < Self.maximumDepth ? bytes[position] : 0
                         if childEntry.isLeaf, c == UInt8(ascii: "\"") || Self.isDigit(c) || c == UInt8(ascii: "-") {
-                            let leaf = c == UInt8(ascii: "\"") ? try string() : try number()
+                            let leaf = c == UInt8(ascii: "\"") ? try string(blocks: 2) : try number()
                             if childEntry.slot >= 0 { slots[Int(childEntry.slot)] = leaf }
                         } else {
                             _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)

@@ -122,7 +122,7 @@ private struct Walker {
     /// The next member name of an object, past its `:`; nil at `}`, which it moves past.
     private func nextKey(in scanner: inout JSONScanner) -> Slot? {
         skipSeparator(&scanner)
-        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string() else {
+        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string(lastBlock: false) else {
             scanner.position += 1
             return nil
         }
