@@ -79,7 +79,8 @@ struct JSONScanner {
                         // below it (a leaf's own slot is always overwritten).
                         let childEntry = trie.entries[child]
                         if childEntry.hasSlotsBelow {
-                            for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
+                            var s = Int(childEntry.slotLower)
+                            while s < Int(childEntry.slotUpper) { slots[s] = .missing; s &+= 1 }
                         }
                         // A leaf's string or number is read in place (as `value` reads it), anything else by a call.
                         let c = position < bytes.count && depth < Self.maximumDepth ? bytes[position] : 0
@@ -107,9 +108,11 @@ struct JSONScanner {
                 while true {
                     skipWhitespace()
                     var child = -1
-                    for i in Int(entry.indexStart)..<Int(entry.indexStart + entry.indexCount) where trie.indexes[i].index == count {
-                        child = Int(trie.indexes[i].child)
-                        break
+                    var i = Int(entry.indexStart)
+                    let end = i &+ Int(entry.indexCount)
+                    while i < end {
+                        if trie.indexes[i].index == count { child = Int(trie.indexes[i].child); break }
+                        i &+= 1
                     }
                     if child >= 0 {
                         _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
@@ -170,9 +173,12 @@ struct JSONScanner {
                 let name: UInt32 = (1 &<< UInt32(length)) &- 1
                 var child = -1
                 let candidates = trie.byLength[Int(entry.lengthStart) &+ length]
-                for i in Int(candidates.start) ..< Int(candidates.start &+ candidates.count) {
+                var i = Int(candidates.start)
+                let end = i &+ Int(candidates.count)
+                while i < end {
                     let m = trie.members[i]
                     if Bytes16.equal(vector, m.prefix, m.second) & name == name { child = Int(m.child); break }
+                    i &+= 1
                 }
                 if child >= 0 || Bytes16.stringStops(vector) & name == 0 {
                     position = after &+ 1
