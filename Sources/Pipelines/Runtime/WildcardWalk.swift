@@ -126,18 +126,18 @@ private struct Walker {
             scanner.position += 1
             return nil
         }
-        scanner.skipWhitespace()
+        scanner.skipAnyWhitespace()
         scanner.position += 1
-        scanner.skipWhitespace()
+        scanner.skipAnyWhitespace()
         return key
     }
 
     /// Skips whitespace and the `,` before the next element or member, if any.
     private func skipSeparator(_ scanner: inout JSONScanner) {
-        scanner.skipWhitespace()
+        scanner.skipAnyWhitespace()
         if bytes[scanner.position] == UInt8(ascii: ",") {
             scanner.position += 1
-            scanner.skipWhitespace()
+            scanner.skipAnyWhitespace()
         }
     }
 
