@@ -77,16 +77,26 @@ struct JSONScanner {
             position += 1
             slot.kind = .object
             if !consume(UInt8(ascii: "}")) {
+                // The children with slots below them met so far in this object, a bit each (the
+                // child's node modulo 64).
+                var seen: UInt64 = 0
                 while true {
                     guard isNext(UInt8(ascii: "\"")) else { throw error("expected a member name") }
                     let child = try memberChild(of: entry, trie)
                     if child >= 0 {
                         // Duplicate members: the last one wins, so forget what an earlier one set
-                        // below it (a leaf's own slot is always overwritten).
+                        // below it (a leaf's own slot is always overwritten). At a child's first
+                        // member the slots below it are still missing (cleared by `scanDocument`,
+                        // or by this rule in the parent), so only a child met before clears them;
+                        // two children on one bit only clear slots that are missing already.
                         let childEntry = trie.entries[child]
                         if childEntry.hasSlotsBelow {
-                            var s = Int(childEntry.slotLower)
-                            while s < Int(childEntry.slotUpper) { slots[s] = .missing; s &+= 1 }
+                            let bit: UInt64 = 1 &<< UInt64(child & 63)
+                            if seen & bit != 0 {
+                                var s = Int(childEntry.slotLower)
+                                while s < Int(childEntry.slotUpper) { slots[s] = .missing; s &+= 1 }
+                            }
+                            seen |= bit
                         }
                         // A leaf's string or number is read in place (as `value` reads it), anything else by a call.
                         let c = position < bytes.count && depth < Self.maximumDepth ? bytes[position] : 0
