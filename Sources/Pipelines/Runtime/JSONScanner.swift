@@ -122,7 +122,7 @@ struct JSONScanner {
             var count = 0
             if !consume(UInt8(ascii: "]")) {
                 while true {
-                    skipWhitespace()
+                    skipAnyWhitespace()
                     var child = -1
                     var i = Int(entry.indexStart)
                     let end = i &+ Int(entry.indexCount)
@@ -335,7 +335,7 @@ struct JSONScanner {
             position += 1
             if consume(UInt8(ascii: "]")) { return .array }
             while true {
-                skipWhitespace()
+                skipAnyWhitespace()
                 let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
                 if c == UInt8(ascii: "\"") {
                     _ = try string()
