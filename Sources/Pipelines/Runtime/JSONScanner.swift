@@ -88,38 +88,7 @@ struct JSONScanner {
         case UInt8(ascii: "["):
             position += 1
             slot.kind = .array
-            var count = 0
-            if !consume(UInt8(ascii: "]")) {
-                while true {
-                    skipAnyWhitespace()
-                    var child = -1
-                    var i = Int(entry.indexStart)
-                    let end = i &+ Int(entry.indexCount)
-                    while i < end {
-                        if trie.indexes[i].index == count { child = Int(trie.indexes[i].child); break }
-                        i &+= 1
-                    }
-                    if child >= 0 {
-                        _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
-                    } else {
-                        // Strings and numbers skipped in place (the depth limit checked as `skipValue`
-                        // checks it); a call only for containers and literals.
-                        let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
-                        if c == UInt8(ascii: "\"") {
-                            _ = try string()
-                        } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
-                            _ = try number()
-                        } else {
-                            _ = try skipValue(depth: depth + 1)
-                        }
-                    }
-                    count += 1
-                    if consume(UInt8(ascii: ",")) { continue }
-                    if consume(UInt8(ascii: "]")) { break }
-                    throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
-                }
-            }
-            slot.extra = count
+            slot.extra = try elements(of: entry, trie: trie, slots: slots, depth: depth)
         case UInt8(ascii: "\""):
             slot = try string()
         case UInt8(ascii: "t"):
@@ -134,6 +103,43 @@ struct JSONScanner {
         if slot.kind != .string { slot.end = position }
         if entry.slot >= 0 { slots[Int(entry.slot)] = slot }
         return slot.kind
+    }
+
+    /// The elements of the array at `position` (past its `[`) at trie entry `entry`; returns their count.
+    @inline(never)
+    mutating func elements(of entry: FlatTrie.Entry, trie: TrieView, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Int {
+        var count = 0
+        if !consume(UInt8(ascii: "]")) {
+            while true {
+                skipAnyWhitespace()
+                var child = -1
+                var i = Int(entry.indexStart)
+                let end = i &+ Int(entry.indexCount)
+                while i < end {
+                    if trie.indexes[i].index == count { child = Int(trie.indexes[i].child); break }
+                    i &+= 1
+                }
+                if child >= 0 {
+                    _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                } else {
+                    // Strings and numbers skipped in place (the depth limit checked as `skipValue`
+                    // checks it); a call only for containers and literals.
+                    let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                    if c == UInt8(ascii: "\"") {
+                        _ = try string()
+                    } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                        _ = try number()
+                    } else {
+                        _ = try skipValue(depth: depth + 1)
+                    }
+                }
+                count += 1
+                if consume(UInt8(ascii: ",")) { continue }
+                if consume(UInt8(ascii: "]")) { break }
+                throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
+            }
+        }
+        return count
     }
 
     /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
