@@ -56,6 +56,20 @@ import ProjectorModel
         }
     }
 
+    /// Duplicate members: the last one wins, for objects with paths below them too. What an
+    /// earlier `data`, `c` or `f` set and the last one lacks is missing again, at every depth.
+    @Test func duplicateObjectMembersForgetWhatEarlierOnesSet() throws {
+        let json = #"{"data":{"a":1,"b":2,"c":{"d":3}},"e":"x","f":{"g":1},"data":{"a":4},"f":{},"data":{"b":5,"c":{"d":6},"c":{}}}"#
+        let got = try #require(try JSONDecodingTests.scanned(json, ["$.data.a", "$.data.b", "$.data.c.d", "$.e", "$.f.g"]))
+        #expect(got[0] == nil)
+        #expect((got[1] as? NSNumber)?.intValue == 5)
+        #expect(got[2] == nil)
+        #expect(got[3] as? String == "x")
+        #expect(got[4] == nil)
+        let kept = try #require(try JSONDecodingTests.scanned(#"{"data":{"c":{"d":3}},"data":{"c":{"d":7}}}"#, ["$.data.c.d"]))
+        #expect((kept[0] as? NSNumber)?.intValue == 7)
+    }
+
     /// Whether the scanner accepts `bytes` (reading `$.a`), from a buffer of exactly that size.
     static func scans(_ bytes: [UInt8]) -> Bool {
         var trie = PathTrie()

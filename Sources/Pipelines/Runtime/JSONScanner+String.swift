@@ -6,15 +6,33 @@ extension JSONScanner {
     ///
     /// A plain ASCII string that ends within the first sixteen bytes of its text costs one 16-byte
     /// test (two word tests without SSE2) and no call; longer ones go on in ``longString(from:start:)``.
+    /// With `blocks` 2 (the leaves of the trie: timestamps are twenty bytes) a second 16-byte test
+    /// comes before the call; a constant, folded where this is inlined. Within sixteen bytes of the
+    /// end of a message of sixteen bytes or more, the message's last sixteen bytes are tested
+    /// (`lastBlock`; the `[*]` walk, where the extra code costs more than it saves, reads words).
     @inline(__always)
-    mutating func string() throws(JSONSyntaxError) -> Slot {
+    mutating func string(blocks: Int = 1, lastBlock: Bool = true) throws(JSONSyntaxError) -> Slot {
         let base = bytes.baseAddress!
         let count = bytes.count
         let start = position &+ 1
         #if arch(x86_64) && !SCANNER_SWAR
         if start &+ 16 <= count {
             let stops = Bytes16.stringStops(Bytes16.load(base + start))
-            guard stops != 0 else { return try longString(from: start &+ 16, start: start) }
+            var end = start &+ stops.trailingZeroBitCount
+            if stops == 0 {
+                guard blocks > 1, start &+ 32 <= count else { return try longString(from: start &+ 16, start: start) }
+                let next = Bytes16.stringStops(Bytes16.load(base + (start &+ 16)))
+                guard next != 0 else { return try longString(from: start &+ 32, start: start) }
+                end = start &+ 16 &+ next.trailingZeroBitCount
+            }
+            guard base[end] == UInt8(ascii: "\"") else { return try longString(from: end, start: start) }
+            position = end &+ 1
+            return Slot(kind: .string, start: start, end: end, extra: 0)
+        }
+        if lastBlock, count >= 16 {
+            // Near the message's end: its last sixteen bytes, the ones before `start` shifted out.
+            let stops = Bytes16.stringStops(Bytes16.load(base + (count &- 16))) &>> UInt32(start &- (count &- 16))
+            guard stops != 0 else { return try longString(from: count, start: start) }
             let end = start &+ stops.trailingZeroBitCount
             guard base[end] == UInt8(ascii: "\"") else { return try longString(from: end, start: start) }
             position = end &+ 1

@@ -18,31 +18,6 @@ struct JSONScanner {
 
     @inline(__always) private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
 
-    /// Skips JSON whitespace: one comparison when the next byte is not whitespace, the usual case.
-    @inline(__always) mutating func skipWhitespace() {
-        while position < bytes.count {
-            let c = bytes[position]
-            if c > 0x20 || (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) { return }
-            position += 1
-        }
-    }
-
-    /// Moves past `byte` when it comes next, after any whitespace, and returns true; otherwise
-    /// stops at the first byte that is not whitespace. One compare when `byte` follows at once.
-    @inline(__always) mutating func consume(_ byte: UInt8) -> Bool {
-        if position < bytes.count, bytes[position] == byte { position &+= 1; return true }
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == byte { position &+= 1; return true }
-        return false
-    }
-
-    /// Whether `byte` comes next after any whitespace (which it skips); does not move past it.
-    @inline(__always) mutating func isNext(_ byte: UInt8) -> Bool {
-        if position < bytes.count, bytes[position] == byte { return true }
-        skipWhitespace()
-        return position < bytes.count && bytes[position] == byte
-    }
-
     func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, offset: position) }
 
     /// Scans the whole document, filling `slots` for the trie's paths; returns the root's kind.
@@ -71,20 +46,31 @@ struct JSONScanner {
             position += 1
             slot.kind = .object
             if !consume(UInt8(ascii: "}")) {
+                // The children with slots below them met so far in this object, a bit each (the
+                // child's node modulo 64).
+                var seen: UInt64 = 0
                 while true {
                     guard isNext(UInt8(ascii: "\"")) else { throw error("expected a member name") }
                     let child = try memberChild(of: entry, trie)
                     if child >= 0 {
                         // Duplicate members: the last one wins, so forget what an earlier one set
-                        // below it (a leaf's own slot is always overwritten).
+                        // below it (a leaf's own slot is always overwritten). At a child's first
+                        // member the slots below it are still missing (cleared by `scanDocument`,
+                        // or by this rule in the parent), so only a child met before clears them;
+                        // two children on one bit only clear slots that are missing already.
                         let childEntry = trie.entries[child]
                         if childEntry.hasSlotsBelow {
-                            for s in Int(childEntry.slotLower)..<Int(childEntry.slotUpper) { slots[s] = .missing }
+                            let bit: UInt64 = 1 &<< UInt64(child & 63)
+                            if seen & bit != 0 {
+                                var s = Int(childEntry.slotLower)
+                                while s < Int(childEntry.slotUpper) { slots[s] = .missing; s &+= 1 }
+                            }
+                            seen |= bit
                         }
                         // A leaf's string or number is read in place (as `value` reads it), anything else by a call.
                         let c = position < bytes.count && depth < Self.maximumDepth ? bytes[position] : 0
                         if childEntry.isLeaf, c == UInt8(ascii: "\"") || Self.isDigit(c) || c == UInt8(ascii: "-") {
-                            let leaf = c == UInt8(ascii: "\"") ? try string() : try number()
+                            let leaf = c == UInt8(ascii: "\"") ? try string(blocks: 2) : try number()
                             if childEntry.slot >= 0 { slots[Int(childEntry.slot)] = leaf }
                         } else {
                             _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
@@ -102,36 +88,7 @@ struct JSONScanner {
         case UInt8(ascii: "["):
             position += 1
             slot.kind = .array
-            var count = 0
-            if !consume(UInt8(ascii: "]")) {
-                while true {
-                    skipWhitespace()
-                    var child = -1
-                    for i in Int(entry.indexStart)..<Int(entry.indexStart + entry.indexCount) where trie.indexes[i].index == count {
-                        child = Int(trie.indexes[i].child)
-                        break
-                    }
-                    if child >= 0 {
-                        _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
-                    } else {
-                        // Strings and numbers skipped in place (the depth limit checked as `skipValue`
-                        // checks it); a call only for containers and literals.
-                        let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
-                        if c == UInt8(ascii: "\"") {
-                            _ = try string()
-                        } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
-                            _ = try number()
-                        } else {
-                            _ = try skipValue(depth: depth + 1)
-                        }
-                    }
-                    count += 1
-                    if consume(UInt8(ascii: ",")) { continue }
-                    if consume(UInt8(ascii: "]")) { break }
-                    throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
-                }
-            }
-            slot.extra = count
+            slot.extra = try elements(of: entry, trie: trie, slots: slots, depth: depth)
         case UInt8(ascii: "\""):
             slot = try string()
         case UInt8(ascii: "t"):
@@ -146,6 +103,43 @@ struct JSONScanner {
         if slot.kind != .string { slot.end = position }
         if entry.slot >= 0 { slots[Int(entry.slot)] = slot }
         return slot.kind
+    }
+
+    /// The elements of the array at `position` (past its `[`) at trie entry `entry`; returns their count.
+    @inline(never)
+    mutating func elements(of entry: FlatTrie.Entry, trie: TrieView, slots: UnsafeMutableBufferPointer<Slot>, depth: Int) throws(JSONSyntaxError) -> Int {
+        var count = 0
+        if !consume(UInt8(ascii: "]")) {
+            while true {
+                skipAnyWhitespace()
+                var child = -1
+                var i = Int(entry.indexStart)
+                let end = i &+ Int(entry.indexCount)
+                while i < end {
+                    if trie.indexes[i].index == count { child = Int(trie.indexes[i].child); break }
+                    i &+= 1
+                }
+                if child >= 0 {
+                    _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
+                } else {
+                    // Strings and numbers skipped in place (the depth limit checked as `skipValue`
+                    // checks it); a call only for containers and literals.
+                    let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
+                    if c == UInt8(ascii: "\"") {
+                        _ = try string()
+                    } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
+                        _ = try number()
+                    } else {
+                        _ = try skipValue(depth: depth + 1)
+                    }
+                }
+                count += 1
+                if consume(UInt8(ascii: ",")) { continue }
+                if consume(UInt8(ascii: "]")) { break }
+                throw error(position < bytes.count ? "expected `,` or `]` in an array" : "unexpected end of JSON in an array")
+            }
+        }
+        return count
     }
 
     /// Scans the member name at `"`, its `:` and the whitespace after it; returns the trie child
@@ -170,13 +164,16 @@ struct JSONScanner {
                 let name: UInt32 = (1 &<< UInt32(length)) &- 1
                 var child = -1
                 let candidates = trie.byLength[Int(entry.lengthStart) &+ length]
-                for i in Int(candidates.start) ..< Int(candidates.start &+ candidates.count) {
+                var i = Int(candidates.start)
+                let end = i &+ Int(candidates.count)
+                while i < end {
                     let m = trie.members[i]
                     if Bytes16.equal(vector, m.prefix, m.second) & name == name { child = Int(m.child); break }
+                    i &+= 1
                 }
                 if child >= 0 || Bytes16.stringStops(vector) & name == 0 {
                     position = after &+ 1
-                    skipWhitespace()
+                    skipAnyWhitespace()
                     return child
                 }
             }
@@ -296,7 +293,7 @@ struct JSONScanner {
                 guard isNext(UInt8(ascii: "\"")) else { throw error("expected a member name") }
                 _ = try string()
                 guard consume(UInt8(ascii: ":")) else { throw error("expected `:` after a member name") }
-                skipWhitespace()
+                skipAnyWhitespace()
                 let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
                 if c == UInt8(ascii: "\"") {
                     _ = try string()
@@ -313,7 +310,7 @@ struct JSONScanner {
             position += 1
             if consume(UInt8(ascii: "]")) { return .array }
             while true {
-                skipWhitespace()
+                skipAnyWhitespace()
                 let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
                 if c == UInt8(ascii: "\"") {
                     _ = try string()

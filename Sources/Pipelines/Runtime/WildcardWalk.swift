@@ -122,22 +122,22 @@ private struct Walker {
     /// The next member name of an object, past its `:`; nil at `}`, which it moves past.
     private func nextKey(in scanner: inout JSONScanner) -> Slot? {
         skipSeparator(&scanner)
-        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string() else {
+        guard bytes[scanner.position] == UInt8(ascii: "\""), let key = try? scanner.string(lastBlock: false) else {
             scanner.position += 1
             return nil
         }
-        scanner.skipWhitespace()
+        scanner.skipAnyWhitespace()
         scanner.position += 1
-        scanner.skipWhitespace()
+        scanner.skipAnyWhitespace()
         return key
     }
 
     /// Skips whitespace and the `,` before the next element or member, if any.
     private func skipSeparator(_ scanner: inout JSONScanner) {
-        scanner.skipWhitespace()
+        scanner.skipAnyWhitespace()
         if bytes[scanner.position] == UInt8(ascii: ",") {
             scanner.position += 1
-            scanner.skipWhitespace()
+            scanner.skipAnyWhitespace()
         }
     }
 

@@ -16,6 +16,7 @@ var rng = Rng(s: 0x9E37_79B9_7F4A_7C15)
 var docs: [[UInt8]] = []
 for event in DemoStream(count: Int.max).lazy.filter({ $0.topic == "orders" }).prefix(2000) { docs.append(Array(event.value.utf8)) }
 docs.append(Array(#"{"eventType":"A\u00e9\"x","data":{"items":[{"quantity":1,"quantity":[2,{"a":"\\"}]},{"quantity":true},{"qu\u0061ntity":null,"sku":"é"}, 7, [ {"quantity" : -1.5e3 } ] ], "orderId" : "x" , "orderId":"y"}, "version": 0.5 }"#.utf8))
+docs.append(Array(#"{"data":{"orderId":"a","items":[1,{"sku":"x"}],"currency":"EUR"},"eventType":"t","data":{"customerId":"c","items":{"q":1}},"data":{"items":[2,{"sku":"y"},{"sku":"z"}],"orderId":"b"},"data":{}}"#.utf8))
 docs.append(Array(#" [ {"quantity":{"x":[1,2,{"y":"}]"}]}} , 3 ] "#.utf8))
 for depth in [509, 510, 511, 512, 513] {
     docs.append(Array((#"{"data":{"items":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}}").utf8))
