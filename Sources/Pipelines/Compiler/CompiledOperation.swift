@@ -244,13 +244,14 @@ final class CompiledOperation: Sendable {
             let key = batch.key(entry)
             // Each `set:` value goes to one column: moved, not copied.
             initialized = 0
-            return [ViewValue](unsafeUninitializedCapacity: sources.count) { cells, count in
-                for (column, source) in sources.enumerated() {
-                    let cell = source >= 0 ? (values.baseAddress! + source).move() : source == -1 ? defaults[column] : key[-2 - source]
-                    (cells.baseAddress! + column).initialize(to: cell)
-                }
-                count = sources.count
+            // Appended, not `init(unsafeUninitializedCapacity:)`, whose generic buffer set-up is
+            // not specialized and looks up type metadata on every call.
+            var row: [ViewValue] = []
+            row.reserveCapacity(sources.count)
+            for (column, source) in sources.enumerated() {
+                row.append(source >= 0 ? (values.baseAddress! + source).move() : source == -1 ? defaults[column] : key[-2 - source])
             }
+            return row
         }
         try keep(row, entry, &batch)
     }
@@ -270,21 +271,28 @@ final class CompiledOperation: Sendable {
     private func evaluateSet(_ context: EvaluationContext, row: [ViewValue], into values: UnsafeMutablePointer<ViewValue>, _ initialized: inout Int) throws {
         // Through a buffer: an element read from the array is retained for the call, one through
         // the buffer is not (the operation, and so `set`, outlives the call).
-        let failed: (index: Int, failure: EventFailure)? = set.withUnsafeBufferPointer { set in
+        // The closure returns the failing index (-1: none), not an optional tuple, whose type
+        // metadata the runtime would look up on every call.
+        var failure: EventFailure?
+        let failed = set.withUnsafeBufferPointer { set -> Int in
             for index in set.indices {
                 do throws(EventFailure) {
                     let v = try Evaluator.evaluate(set[index].expression, context, row: row)
-                    guard let cell = v.stored(as: set[index].type) else { return (index, v.mismatch(set[index].type, column: setNames[index])) }
+                    guard let cell = v.stored(as: set[index].type) else {
+                        failure = v.mismatch(set[index].type, column: setNames[index])
+                        return index
+                    }
                     (values + index).initialize(to: cell)
                     initialized = index + 1
                 } catch {
-                    return (index, error)
+                    failure = error
+                    return index
                 }
             }
-            return nil
+            return -1
         }
-        if let (index, error) = failed {
-            throw EventFailure(code: error.code, message: "`set.\(setNames[index])` of `\(title)` (\(setTexts[index])): \(error.message)")
+        if failed >= 0, let error = failure {
+            throw EventFailure(code: error.code, message: "`set.\(setNames[failed])` of `\(title)` (\(setTexts[failed])): \(error.message)")
         }
     }
 

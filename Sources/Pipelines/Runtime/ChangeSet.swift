@@ -103,7 +103,7 @@ package struct ChangeSet {
     ) throws -> Int {
         let hash = hash ?? Self.hash(view, key)
         if let found = find(view, key, hash) {
-            if !deferring { try resolve(found, rows: &rows) }
+            if !deferring && !entries[found].read { try resolve(found, rows: &rows) }
             return found
         }
         let owned = Array(key)
@@ -243,18 +243,21 @@ package struct ChangeSet {
     /// Adds an entry the index does not hold, growing the table past half full.
     private mutating func insert(_ view: Int, _ hash: UInt64, _ key: [ViewValue], _ row: [ViewValue]?) -> Int {
         if measuresSize { estimatedBytes += Self.entryOverhead + Self.size(of: key) + Self.size(of: row) }
-        return append(Entry(view: view, hash: hash, key: key, original: row, current: row,
-                            sized: row != nil || !measuresSize, read: true, assigned: 0))
+        entries.append(Entry(view: view, hash: hash, key: key, original: row, current: row,
+                             sized: row != nil || !measuresSize, read: true, assigned: 0))
+        return indexLast()
     }
 
     /// Adds an entry for a key whose stored row is not read (yet).
     private mutating func insertUnread(_ view: Int, _ hash: UInt64, _ key: [ViewValue]) -> Int {
-        append(Entry(view: view, hash: hash, key: key, original: nil, current: nil, sized: true, read: false, assigned: 0))
+        entries.append(Entry(view: view, hash: hash, key: key, original: nil, current: nil, sized: true, read: false, assigned: 0))
+        return indexLast()
     }
 
-    private mutating func append(_ new: Entry) -> Int {
-        let entry = entries.count
-        entries.append(new)
+    /// Places the entry just appended in the index (an entry passed by value to a function that
+    /// appends it would be copied, retaining its arrays once more).
+    private mutating func indexLast() -> Int {
+        let entry = entries.count - 1
         if entries.count * 2 > table.count {
             table = Array(repeating: 0, count: table.count * 2)
             for index in entries.indices { place(index) }
@@ -287,21 +290,24 @@ package struct ChangeSet {
         }
         var row = row
         swap(&row, &entries[entry].current)
-        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: entries[entry].assigned))
-        // A whole row set on an unread entry (a delete, or an insert after one) is all known.
-        if !entries[entry].read { entries[entry].assigned = Self.allColumns }
+        let assigned = entries[entry].assigned
+        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: assigned))
+        // A whole row set on an unread entry (a delete, or an insert after one) is all known; an
+        // unread entry is only set once it was assigned (`assigned` not 0), a read one has 0.
+        if assigned != 0 { entries[entry].assigned = Self.allColumns }
     }
 
     /// Sets one column of a row the batch holds (``holdsRow(_:)``), in place when nothing else
     /// holds the row's storage (the first change of a row read from the store copies it once, as
     /// the stored state is kept); ``rollbackEvent()`` restores the previous value.
+    @inline(__always)
     mutating func set(_ entry: Int, column: Int, _ value: ViewValue) {
         var value = value
         swap(&value, &entries[entry].current![column])
-        undo.append(Undo(entry: entry, column: column, row: nil, cell: value, assigned: entries[entry].assigned))
-        if !entries[entry].read && entries[entry].assigned != Self.allColumns && column < 64 {
-            entries[entry].assigned |= 1 << UInt64(column)
-        }
+        let assigned = entries[entry].assigned
+        undo.append(Undo(entry: entry, column: column, row: nil, cell: value, assigned: assigned))
+        // Only an unread entry has columns assigned (a read one has 0, which stays).
+        if assigned != 0 && column < 64 { entries[entry].assigned = assigned | 1 << UInt64(column) }
     }
 
     /// A column of a row the batch holds (``holdsRow(_:)``), without copying the row.
