@@ -62,7 +62,8 @@ final class TableStatements {
         let keyMatch = keys.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: " AND ")
         select = try db.makeStatement(sql: "SELECT \(columnList) FROM \(quoted(table)) WHERE \(keyMatch)")
         delete = try db.makeStatement(sql: "DELETE FROM \(quoted(table)) WHERE \(keyMatch)")
-        let upsertSQL = Self.upsertSQL(table: table, definition: definition, style: style)
+        let upsertSQL = Self.upsertSQL(table: table, columns: columns, keyColumns: definition.keyColumns,
+                                       updating: style == .replace ? nil : .max)
         upsert = try db.makeStatement(sql: upsertSQL(1))
         let parameters = Int(sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_VARIABLE_NUMBER, -1))
         rowsPerBulk = min(Self.chunk, parameters / max(columns.count, 1))
@@ -84,41 +85,26 @@ final class TableStatements {
     /// columns (a bit per column).
     func assigning(_ assigned: UInt64, db: Database) throws -> (one: Statement, bulk: Statement?) {
         if let statements = assigning[assigned] { return statements }
-        let updates = columns.indices
-            .filter { !keyColumns.contains($0) && $0 < 64 && assigned & (1 << UInt64($0)) != 0 }
-            .map { "\(columns[$0]) = excluded.\(columns[$0])" }
-        let action = updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
-        let sql = { (rows: Int) in
-            let values = (0..<rows).map { row in
-                "(" + (1...self.columns.count).map { "?\(row * self.columns.count + $0)" }.joined(separator: ", ") + ")"
-            }
-            return "INSERT INTO \(quoted(self.name)) (\(self.columnList)) VALUES \(values.joined(separator: ", "))"
-                + " ON CONFLICT (\(self.keyNames.joined(separator: ", "))) DO \(action)"
-        }
+        let sql = Self.upsertSQL(table: name, columns: columns, keyColumns: keyColumns, updating: assigned)
         let statements = (one: try db.makeStatement(sql: sql(1)), bulk: rowsPerBulk > 1 ? try db.makeStatement(sql: sql(rowsPerBulk)) : nil)
         assigning[assigned] = statements
         return statements
     }
 
-    /// The upsert of `rows` rows, row `r`'s columns bound to parameters `r * columns + 1`, ...
-    private static func upsertSQL(
-        table: String, definition: ViewDefinition, style: SQLiteViewStore.UpsertStyle
-    ) -> (Int) -> String {
-        let columns = definition.columns.map { quoted($0.name) }
+    /// The upsert of `rows` rows, row `r`'s columns bound to parameters `r * columns + 1`, ...:
+    /// `INSERT … ON CONFLICT (key) DO UPDATE SET` the non-key columns of `updating` (a bit per
+    /// column; `.max` all of them), or `INSERT OR REPLACE` when `updating` is nil.
+    private static func upsertSQL(table: String, columns: [String], keyColumns: [Int], updating: UInt64?) -> (Int) -> String {
         let columnList = columns.joined(separator: ", ")
-        let conflict: String
-        switch style {
-        case .replace:
-            conflict = ""
-        case .onConflict:
-            let keys = definition.keyColumns.map { columns[$0] }
-            let updates = definition.columns.indices
-                .filter { !definition.keyColumns.contains($0) }
+        var conflict = ""
+        if let updating {
+            let updates = columns.indices
+                .filter { !keyColumns.contains($0) && ($0 >= 64 ? updating == .max : updating & (1 << UInt64($0)) != 0) }
                 .map { "\(columns[$0]) = excluded.\(columns[$0])" }
             let action = updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
-            conflict = " ON CONFLICT (\(keys.joined(separator: ", "))) DO \(action)"
+            conflict = " ON CONFLICT (\(keyColumns.map { columns[$0] }.joined(separator: ", "))) DO \(action)"
         }
-        let verb = style == .replace ? "INSERT OR REPLACE" : "INSERT"
+        let verb = updating == nil ? "INSERT OR REPLACE" : "INSERT"
         return { rows in
             let values = (0..<rows).map { row in
                 "(" + (1...columns.count).map { "?\(row * columns.count + $0)" }.joined(separator: ", ") + ")"
