@@ -157,7 +157,7 @@ void read_topic(rd_kafka_t *rk, topic_info *info, int require_full) {
     if (err) die(1, "metadata of %s: %s", topic, rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err) die(1, "topic %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
     info->count = md->topics[0].partition_cnt;
-    if (info->count > 1024) die(1, "too many partitions");
+    if (info->count > CREF_MAX_PARTITIONS) die(1, "%s has %d partitions; cref reads at most %d", topic, info->count, CREF_MAX_PARTITIONS);
     rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(rkt);
     for (int p = 0; p < info->count; p++) {

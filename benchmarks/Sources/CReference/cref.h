@@ -20,9 +20,12 @@ void record_latency(double seconds);
 long long allocations(void);
 void report(const char *mode, long messages, long long bytes, double seconds, double cpu);
 
+/* A topic's partitions are read whole: 2,500 hold the 20,000,000 events of `benchmarks/rebuild-scale --events 20000000`. */
+#define CREF_MAX_PARTITIONS 4096
+
 typedef struct {
     int count;
-    int64_t low[1024], high[1024];
+    int64_t low[CREF_MAX_PARTITIONS], high[CREF_MAX_PARTITIONS];
 } topic_info;
 
 rd_kafka_t *new_consumer(void);
