@@ -123,12 +123,16 @@ struct JSONScanner {
                     _ = try value(node: child, trie: trie, slots: slots, depth: depth + 1)
                 } else {
                     // Strings and numbers skipped in place (the depth limit checked as `skipValue`
-                    // checks it); a call only for containers and literals.
+                    // checks it), compact objects of scalars by `flatObjectEnd` (the `items` no path
+                    // enters) without `skipValue`'s frame; a call only for the rest.
                     let c = depth < Self.maximumDepth && position < bytes.count ? bytes[position] : 0
                     if c == UInt8(ascii: "\"") {
                         _ = try string()
                     } else if Self.isDigit(c) || c == UInt8(ascii: "-") {
                         _ = try number()
+                    } else if c == UInt8(ascii: "{"), depth &+ 1 < Self.maximumDepth,
+                              case let end = Self.flatObjectEnd(bytes.baseAddress!, from: position, count: bytes.count), end >= 0 {
+                        position = end
                     } else {
                         _ = try skipValue(depth: depth + 1)
                     }
@@ -287,6 +291,11 @@ struct JSONScanner {
         guard position < bytes.count else { throw error("unexpected end of JSON") }
         switch bytes[position] {
         case UInt8(ascii: "{"):
+            // The members' values are at `depth + 1`: inline only below the limit, as below.
+            if depth < Self.maximumDepth {
+                let end = Self.flatObjectEnd(bytes.baseAddress!, from: position, count: bytes.count)
+                if end >= 0 { position = end; return .object }
+            }
             position += 1
             if consume(UInt8(ascii: "}")) { return .object }
             while true {

@@ -1,0 +1,98 @@
+/// Skipped objects of scalars in compact JSON (`{"sku":"SKU-RED","quantity":1,"price":12.34}`, the
+/// `items` no path enters), validated in one loop over local offsets instead of token by token
+/// through `position`.
+///
+/// The loop only accepts: any byte it does not expect (whitespace, a nested object or array, an
+/// escape or a non-ASCII byte in a string, a malformed number or literal, the message's end)
+/// makes it give up, and ``skipValue(depth:)`` reads the object again from its `{`. What it accepts
+/// is exactly what `skipValue` accepts, so errors keep their messages and offsets.
+extension JSONScanner {
+    /// The offset after the object whose `{` is at `from`, when it is compact and holds only
+    /// plain ASCII strings, numbers and literals; -1 otherwise.
+    static func flatObjectEnd(_ base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
+        var p = from &+ 1
+        guard p < count else { return -1 }
+        if base[p] == UInt8(ascii: "}") { return p &+ 1 }
+        while true {
+            guard base[p] == UInt8(ascii: "\"") else { return -1 }
+            p = plainStringEnd(base, from: p &+ 1, count: count)
+            guard p >= 0, p &+ 1 < count, base[p] == UInt8(ascii: ":") else { return -1 }
+            p &+= 1
+            let c = base[p]
+            if c == UInt8(ascii: "\"") {
+                p = plainStringEnd(base, from: p &+ 1, count: count)
+            } else if c &- 0x30 < 10 || c == UInt8(ascii: "-") {
+                p = numberEnd(base, from: p, count: count)
+            } else {
+                p = literalEnd(base, from: p, count: count)
+            }
+            guard p >= 0, p < count else { return -1 }
+            let separator = base[p]
+            p &+= 1
+            if separator == UInt8(ascii: "}") { return p }
+            guard separator == UInt8(ascii: ","), p < count else { return -1 }
+        }
+    }
+
+    /// The offset after the closing quote of a string of plain ASCII text (no `\`, no control
+    /// byte, nothing of 0x80 or more) starting at `from`; -1 for any other string.
+    @inline(__always)
+    static func plainStringEnd(_ base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
+        var p = from
+        #if arch(x86_64) && !SCANNER_SWAR
+        while p &+ 16 <= count {
+            let stops = Bytes16.stringStops(Bytes16.load(base + p))
+            if stops != 0 {
+                p &+= stops.trailingZeroBitCount
+                return base[p] == UInt8(ascii: "\"") ? p &+ 1 : -1
+            }
+            p &+= 16
+        }
+        #endif
+        while true {
+            let stops = SWAR.stringStops(SWAR.word(base, at: p, count: count))
+            if stops != 0 {
+                p &+= SWAR.first(stops)
+                return p < count && base[p] == UInt8(ascii: "\"") ? p &+ 1 : -1
+            }
+            p &+= 8
+        }
+    }
+
+    /// The offset after the valid number starting at `from` (a digit or `-`), by `number()`'s
+    /// grammar; -1 where `number()` would throw.
+    @inline(__always)
+    static func numberEnd(_ base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
+        var p = from
+        if base[p] == UInt8(ascii: "-") { p &+= 1 }
+        guard p < count, base[p] &- 0x30 < 10 else { return -1 }
+        p &+= 1
+        if base[p &- 1] != 0x30 {
+            while p < count, base[p] &- 0x30 < 10 { p &+= 1 }
+        }
+        if p < count, base[p] == UInt8(ascii: ".") {
+            p &+= 1
+            guard p < count, base[p] &- 0x30 < 10 else { return -1 }
+            while p < count, base[p] &- 0x30 < 10 { p &+= 1 }
+        }
+        if p < count, base[p] | 0x20 == UInt8(ascii: "e") {
+            p &+= 1
+            if p < count, base[p] == UInt8(ascii: "+") || base[p] == UInt8(ascii: "-") { p &+= 1 }
+            guard p < count, base[p] &- 0x30 < 10 else { return -1 }
+            while p < count, base[p] &- 0x30 < 10 { p &+= 1 }
+        }
+        return p
+    }
+
+    /// The offset after the literal `true`, `false` or `null` at `from`, as `literal()` checks it; -1 for anything else.
+    @inline(__always)
+    static func literalEnd(_ base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
+        let first = base[from]
+        let expected: UInt32 = first == UInt8(ascii: "t") ? 0x6575_7274 : first == UInt8(ascii: "f") ? 0x736C_6166 : 0x6C6C_756E
+        let length = first == UInt8(ascii: "f") ? 5 : 4
+        guard first == UInt8(ascii: "t") || first == UInt8(ascii: "f") || first == UInt8(ascii: "n"), from &+ length <= count,
+              UInt32(littleEndian: UnsafeRawPointer(base + from).loadUnaligned(as: UInt32.self)) == expected,
+              length == 4 || base[from &+ 4] == UInt8(ascii: "e") else { return -1 }
+        return from &+ length
+    }
+}
