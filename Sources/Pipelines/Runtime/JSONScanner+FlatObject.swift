@@ -15,6 +15,40 @@ extension JSONScanner {
         if base[p] == UInt8(ascii: "}") { return p &+ 1 }
         while true {
             guard base[p] == UInt8(ascii: "\"") else { return -1 }
+            #if arch(x86_64) && !SCANNER_SWAR
+            // A name of up to thirteen bytes, its `:` and the value's first byte in the sixteen
+            // bytes after its `"`: the value's string end or digits come from the same load.
+            if p &+ 17 <= count {
+                let block = p &+ 1
+                let vector = Bytes16.load(base + block)
+                let stops = Bytes16.stringStops(vector)
+                let n = stops.trailingZeroBitCount
+                if n <= 13, base[block &+ n] == UInt8(ascii: "\""), base[block &+ n &+ 1] == UInt8(ascii: ":") {
+                    let k = n &+ 2
+                    let c = base[block &+ k]
+                    if c == UInt8(ascii: "\"") {
+                        let after = stops &>> UInt32(k &+ 1)
+                        if after == 0 {
+                            p = plainStringEnd(base, from: block &+ 16, count: count)
+                        } else {
+                            let end = block &+ k &+ 1 &+ after.trailingZeroBitCount
+                            p = base[end] == UInt8(ascii: "\"") ? end &+ 1 : -1
+                        }
+                    } else if c &- 0x30 < 10 || c == UInt8(ascii: "-") {
+                        p = numberEnd(base, block: block, digits: Bytes16.digits(vector), at: k)
+                        if p < 0 { p = numberEnd(base, from: block &+ k, count: count) }
+                    } else {
+                        p = literalEnd(base, from: block &+ k, count: count)
+                    }
+                    guard p >= 0, p < count else { return -1 }
+                    let separator = base[p]
+                    p &+= 1
+                    if separator == UInt8(ascii: "}") { return p }
+                    guard separator == UInt8(ascii: ","), p < count else { return -1 }
+                    continue
+                }
+            }
+            #endif
             p = plainStringEnd(base, from: p &+ 1, count: count)
             guard p >= 0, p &+ 1 < count, base[p] == UInt8(ascii: ":") else { return -1 }
             p &+= 1
@@ -96,6 +130,28 @@ extension JSONScanner {
         }
         return p
     }
+
+    #if arch(x86_64) && !SCANNER_SWAR
+    /// The offset after the number at index `k` of the sixteen bytes at `block` (`digits` their
+    /// digit mask), found by `tzcnt` on the mask, when it ends inside them and has no exponent;
+    /// -1 otherwise, valid or not, for ``numberEnd(_:from:count:)`` to decide byte by byte.
+    @inline(__always)
+    static func numberEnd(_ base: UnsafePointer<UInt8>, block: Int, digits: UInt32, at k: Int) -> Int {
+        // Bits 16 and up set: a run of digits stops at the block's end at the latest.
+        let others = ~digits
+        var i = base[block &+ k] == UInt8(ascii: "-") ? k &+ 1 : k
+        guard i < 16, (digits &>> UInt32(i)) & 1 != 0 else { return -1 }
+        i = base[block &+ i] == UInt8(ascii: "0") ? i &+ 1 : i &+ (others &>> UInt32(i)).trailingZeroBitCount
+        guard i < 16 else { return -1 }
+        if base[block &+ i] == UInt8(ascii: ".") {
+            let fraction = (others &>> UInt32(i &+ 1)).trailingZeroBitCount
+            guard fraction > 0, i &+ 1 &+ fraction < 16 else { return -1 }
+            i &+= 1 &+ fraction
+        }
+        guard base[block &+ i] | 0x20 != UInt8(ascii: "e") else { return -1 }
+        return block &+ i
+    }
+    #endif
 
     /// The offset after the literal `true`, `false` or `null` at `from`, as `literal()` checks it; -1 for anything else.
     @inline(__always)
