@@ -70,6 +70,16 @@ import ProjectorModel
         #expect((kept[0] as? NSNumber)?.intValue == 7)
     }
 
+    /// `scanDocument` clears the slots with zero bytes: they must read as `Slot.missing`.
+    @Test func zeroBytesAreAMissingSlot() {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Slot>.stride, alignment: MemoryLayout<Slot>.alignment)
+        defer { raw.deallocate() }
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Slot>.stride)
+        let slot = raw.load(as: Slot.self)
+        let missing = Slot.missing
+        #expect(slot.kind == missing.kind && slot.start == missing.start && slot.end == missing.end && slot.extra == missing.extra)
+    }
+
     /// Skipped compact objects of scalars (`JSONScanner.flatObjectEnd`, as a skipped member's value,
     /// an element of an array a path enters, and inside skipped arrays up to the nesting limit)
     /// accept and reject exactly what the token-by-token `skipValue` does. The reference is the same
