@@ -35,6 +35,24 @@ import Testing
         }
     }
 
+    /// Skipped compact objects of scalars (`JSONScanner.flatObjectEnd`) whose last string, number or
+    /// literal runs to the message's end: accepted whole, rejected without a read past the end
+    /// when the message stops anywhere inside the object.
+    @Test func skippedFlatObjectsEndingAtTheBufferEnd() {
+        for length in 0 ... 33 {
+            for value in ["\"" + String(repeating: "k", count: length) + "\"", "1" + String(repeating: "0", count: length) + ".5e-3", "true"] {
+                for (prefix, suffix) in [(#"{"a":"x","b":"#, "}"), (#"{"a":"x","b":["#, "]}")] {
+                    let json = prefix + #"{"n":1,"k":"# + value + "}" + suffix
+                    let bytes = Array(json.utf8)
+                    #expect(Self.scan(bytes) == "x", "\(json)")
+                    for end in prefix.utf8.count ..< bytes.count {
+                        #expect(Self.scan(Array(bytes[..<end])) == nil, "\(json) cut at \(end)")
+                    }
+                }
+            }
+        }
+    }
+
     /// `length` bytes of text: plain, ending in an escape, and in two-byte UTF-8 (for even lengths).
     static func texts(_ length: Int) -> [String] {
         var texts = [String(repeating: "k", count: length)]

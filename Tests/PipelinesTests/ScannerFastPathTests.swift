@@ -70,6 +70,87 @@ import ProjectorModel
         #expect((kept[0] as? NSNumber)?.intValue == 7)
     }
 
+    /// `scanDocument` clears the slots with zero bytes: they must read as `Slot.missing`.
+    @Test func zeroBytesAreAMissingSlot() {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Slot>.stride, alignment: MemoryLayout<Slot>.alignment)
+        defer { raw.deallocate() }
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Slot>.stride)
+        let slot = raw.load(as: Slot.self)
+        let missing = Slot.missing
+        #expect(slot.kind == missing.kind && slot.start == missing.start && slot.end == missing.end && slot.extra == missing.extra)
+    }
+
+    /// Skipped compact objects of scalars (`JSONScanner.flatObjectEnd`, as a skipped member's value,
+    /// an element of an array a path enters, and inside skipped arrays up to the nesting limit)
+    /// accept and reject exactly what the token-by-token `skipValue` does. The reference is the same
+    /// document with a space after the object's `{`, where `flatObjectEnd` gives up at once: after
+    /// every deletion, cut and replacement of one byte of the object (by whitespace, structure,
+    /// escapes, digits, letters, a control byte, UTF-8), both give the same slots or the same error
+    /// message at the same offset (past the space, one byte further).
+    @Test func skippedFlatObjectsAgreeWithTheTokenPath() throws {
+        let objects = [#"{"sku":"SKU-RED","quantity":1,"price":12.34}"#, #"{"a":true,"b":false,"c":null,"d":-0.5e+3,"e":"ok"}"#,
+                       #"{"long name of more than sixteen bytes":"and a value of more than sixteen bytes","n":0}"#, "{}"]
+        let replacements: [UInt8] = Array(#" "\{}[],:0-.eEx"#.utf8) + [0x01, 0x0A, 0xC3, 0xE9]
+        for object in objects.map({ Array($0.utf8) }) {
+            var variants = [object]
+            for i in 1 ..< object.count {
+                variants.append(Array(object[..<i]))
+                variants.append(Array(object[..<i] + object[(i + 1)...]))
+                for byte in replacements where byte != object[i] {
+                    var replaced = object
+                    replaced[i] = byte
+                    variants.append(replaced)
+                }
+            }
+            for variant in variants {
+                let reference = [variant[0], 0x20] + variant.dropFirst()
+                for (prefix, suffix, paths) in Self.flatObjectContexts {
+                    let start = prefix.utf8.count
+                    let fast = Self.outcome(Array(prefix.utf8) + variant + Array(suffix.utf8), paths)
+                    var slow = Self.outcome(Array(prefix.utf8) + reference + Array(suffix.utf8), paths)
+                    if slow.offset > start { slow.offset -= 1 }
+                    #expect(fast.text == slow.text && fast.offset == slow.offset,
+                            "\(String(decoding: variant, as: UTF8.self)) after \(prefix.prefix(20)): \(fast) against \(slow)")
+                }
+            }
+        }
+    }
+
+    /// Where `skippedFlatObjectsAgreeWithTheTokenPath` puts an object (before it, after it, the paths
+    /// read): a skipped member's value, an element of an array a path enters, and inside skipped
+    /// arrays with its members at depths 511, 512 (the limit) and 513, and the object itself at 513.
+    static let flatObjectContexts: [(String, String, [String])] = [
+        (#"{"a":1,"b":"#, #","c":2}"#, ["$.a", "$.c"]),
+        (#"{"a":[0,"#, #",3],"c":2}"#, ["$.a[0]", "$.a[2]", "$.c"]),
+        (String(repeating: "[", count: 509) + #"{"x":"#, "}" + String(repeating: "]", count: 509), ["$.y"]),
+        (String(repeating: "[", count: 511), String(repeating: "]", count: 511), ["$.y"]),
+        (String(repeating: "[", count: 512), String(repeating: "]", count: 512), ["$.y"]),
+        (String(repeating: "[", count: 513), String(repeating: "]", count: 513), ["$.y"]),
+    ]
+
+    /// The slots the scanner fills for `paths` (their kinds and extents past the object, which the
+    /// reference shifts), or its error message, with the error's offset (-1 when accepted).
+    static func outcome(_ bytes: [UInt8], _ paths: [String]) -> (text: String, offset: Int) {
+        var trie = PathTrie()
+        let raw = paths.map { trie.insert(try! JSONPath.parse($0).get()) }
+        let map = trie.finish()
+        return bytes.withUnsafeBufferPointer { buffer in
+            let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: max(trie.slotCount, 1))
+            defer { slots.deallocate() }
+            var scanner = JSONScanner(buffer)
+            do throws(JSONSyntaxError) {
+                _ = try scanner.scanDocument(trie: trie, slots: slots)
+                let texts = raw.map { (slot: Int) -> String in
+                    let s = slots[map[slot]]
+                    return "\(s.kind.rawValue):" + String(decoding: buffer[s.start ..< s.end], as: UTF8.self) + "/\(s.extra)"
+                }
+                return (texts.joined(separator: " "), -1)
+            } catch {
+                return (error.message, error.offset)
+            }
+        }
+    }
+
     /// Whether the scanner accepts `bytes` (reading `$.a`), from a buffer of exactly that size.
     static func scans(_ bytes: [UInt8]) -> Bool {
         var trie = PathTrie()

@@ -12,7 +12,7 @@ extension JSONScanner {
     /// (`lastBlock`; the `[*]` walk, where the extra code costs more than it saves, reads words).
     @inline(__always)
     mutating func string(blocks: Int = 1, lastBlock: Bool = true) throws(JSONSyntaxError) -> Slot {
-        let base = bytes.baseAddress!
+        let base = bytes.baseAddress.unsafelyUnwrapped
         let count = bytes.count
         let start = position &+ 1
         #if arch(x86_64) && !SCANNER_SWAR
@@ -59,7 +59,7 @@ extension JSONScanner {
     /// sixteen (or eight) at a time, then the byte that stopped the run.
     @inline(never)
     mutating func longString(from: Int, start: Int) throws(JSONSyntaxError) -> Slot {
-        let base = bytes.baseAddress!
+        let base = bytes.baseAddress.unsafelyUnwrapped
         let count = bytes.count
         var p = from
         var escaped = 0

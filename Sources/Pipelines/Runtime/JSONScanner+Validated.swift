@@ -5,7 +5,7 @@ extension JSONScanner {
     /// checking it again: its kind and extent, and what `string()` and `number()` give for
     /// scalars (the `extra` of objects and arrays is not counted).
     mutating func validatedValue() -> Slot? {
-        let base = bytes.baseAddress!
+        let base = bytes.baseAddress.unsafelyUnwrapped
         let start = position
         switch base[position] {
         case UInt8(ascii: "\""):
@@ -50,7 +50,7 @@ extension JSONScanner {
     /// by its closing quote (eight bytes a time, escapes stepped over), a number by the bytes it
     /// may hold, an object or array by its brackets outside strings.
     mutating func skipValidated() {
-        let base = bytes.baseAddress!
+        let base = bytes.baseAddress.unsafelyUnwrapped
         let count = bytes.count
         switch base[position] {
         case UInt8(ascii: "\""):

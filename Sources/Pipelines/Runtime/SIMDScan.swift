@@ -35,6 +35,14 @@ enum Bytes16 {
         return UInt32(bitPattern: _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), low)))
     }
 
+    /// The ASCII digits of `v` (bytes of 0x80 or more are negative, so below `0`).
+    @inline(__always)
+    static func digits(_ v: __m128i) -> UInt32 {
+        let above = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x2F))
+        let below = _mm_cmplt_epi8(v, _mm_set1_epi8(0x3A))
+        return UInt32(bitPattern: _mm_movemask_epi8(_mm_and_si128(above, below)))
+    }
+
     /// The `"` and `\` bytes of `v`: where a validated string may end.
     @inline(__always)
     static func quotesOrBackslashes(_ v: __m128i) -> UInt32 {
