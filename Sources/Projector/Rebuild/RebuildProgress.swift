@@ -50,18 +50,40 @@ public struct RebuildProgress: Sendable {
 
     /// One line: total, rate and ETA, then each partition's percentage, e.g.
     /// `rebuild orders: 61% (122000/200000) 45210 ev/s ETA 0:02.4 | orders 0:100% 1:53%`.
+    ///
+    /// Past ``listedPartitions`` partitions a line naming each would wrap a terminal many times
+    /// (2,500 partitions: ~25,000 characters), so each topic shows how many of its partitions are
+    /// done and its least advanced ones, e.g. `| orders 1731/2500 done, behind: 2031:0% 2032:1% … +761`.
     public var summary: String {
         var line = "rebuild \(pipeline): \(Int(fraction * 100))% (\(events)/\(Int64(events) + remaining)) "
             + "\(Int(eventsPerSecond)) ev/s ETA \(eta.map(Self.clock) ?? "-")"
-        var topic: String?
-        for partition in partitions {
-            if partition.topic != topic {
-                line += (topic == nil ? " | " : " ") + partition.topic
-                topic = partition.topic
-            }
-            line += " \(partition.partition):\(Int(partition.fraction * 100))%"
+        var first = partitions.startIndex
+        while first < partitions.endIndex {
+            let topic = partitions[first].topic
+            let end = partitions[first...].firstIndex { $0.topic != topic } ?? partitions.endIndex
+            line += (first == partitions.startIndex ? " | " : " ") + topic
+                + Self.shares(partitions[first..<end], listing: partitions.count <= Self.listedPartitions)
+            first = end
         }
         return line
+    }
+
+    /// The most partitions ``summary`` lists one by one; past it, it lists the least advanced.
+    static let listedPartitions = 16
+
+    /// One topic's part of ``summary``: every partition's share when `listing`, else the count
+    /// done and the ``listedPartitions`` / 2 least advanced of the others.
+    private static func shares(_ topic: ArraySlice<Partition>, listing: Bool) -> String {
+        func share(_ partition: Partition) -> String { " \(partition.partition):\(Int(partition.fraction * 100))%" }
+        if listing { return topic.map(share).joined() }
+        let behind = topic.filter { $0.fraction < 1 }
+        var text = " \(topic.count - behind.count)/\(topic.count) done"
+        guard !behind.isEmpty else { return text }
+        let shown = listedPartitions / 2
+        let least = behind.sorted { ($0.fraction, $0.partition) < ($1.fraction, $1.partition) }.prefix(shown)
+        text += ", behind:" + least.map(share).joined()
+        if behind.count > shown { text += " … +\(behind.count - shown)" }
+        return text
     }
 
     /// `0:ss.t` under a minute (whole seconds alone would be 10 % off on a 10-second rebuild),
