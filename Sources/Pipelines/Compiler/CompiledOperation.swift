@@ -151,7 +151,7 @@ final class CompiledOperation: Sendable {
         // a key the batch has touched is found without a `String`; only a new key is stored.
         let entry = try withUnsafeTemporaryAllocation(of: Value.self, capacity: key.count) { values in
             var evaluated = 0
-            defer { values.baseAddress!.deinitialize(count: evaluated) }
+            defer { values.baseAddress!.destroy(count: evaluated) }
             for position in key.indices {
                 let v = try Evaluator.evaluate(key[position], context, row: [])
                 if v.isNull {
@@ -176,7 +176,7 @@ final class CompiledOperation: Sendable {
                 }
                 return try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: key.count) { buffer in
                     var initialized = 0
-                    defer { buffer.baseAddress!.deinitialize(count: initialized) }
+                    defer { buffer.baseAddress!.destroy(count: initialized) }
                     for position in key.indices {
                         (buffer.baseAddress! + position).initialize(to: try values[position].stored(as: keyTypes[position], column: keyNames[position]))
                         initialized = position + 1
@@ -205,7 +205,7 @@ final class CompiledOperation: Sendable {
         // changed in place, not copied (the undo log keeps the replaced cells).
         try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
             var initialized = 0
-            defer { values.baseAddress!.deinitialize(count: initialized) }
+            defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: setReadsRow ? batch.row(entry)! : [], into: values.baseAddress!, &initialized)
             initialized = 0
             for index in set.indices { batch.set(entry, column: set[index].column, (values.baseAddress! + index).move()) }
@@ -226,7 +226,7 @@ final class CompiledOperation: Sendable {
         // copy of the defaults), also when a `set:` expression reads it.
         try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
             var initialized = 0
-            defer { values.baseAddress!.deinitialize(count: initialized) }
+            defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: setReadsRow ? row : [], into: values.baseAddress!, &initialized)
             initialized = 0
             for index in set.indices { row[set[index].column] = (values.baseAddress! + index).move() }
@@ -239,7 +239,7 @@ final class CompiledOperation: Sendable {
     private func insert(_ entry: Int, _ context: EvaluationContext, _ batch: inout ChangeSet, from sources: [Int]) throws {
         let row = try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
             var initialized = 0
-            defer { values.baseAddress!.deinitialize(count: initialized) }
+            defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: [], into: values.baseAddress!, &initialized)
             let key = batch.key(entry)
             // Each `set:` value goes to one column: moved, not copied.

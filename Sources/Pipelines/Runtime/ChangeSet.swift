@@ -314,7 +314,11 @@ package struct ChangeSet {
     func cell(_ entry: Int, _ column: Int) -> ViewValue { entries[entry].current![column] }
 
     /// Starts an event: later ``rollbackEvent()`` calls undo only what follows.
-    package mutating func beginEvent() { undo.removeAll(keepingCapacity: true) }
+    package mutating func beginEvent() {
+        // Step by step, in code specialized for `Undo`: `removeAll(keepingCapacity:)` destroys the
+        // steps through the runtime's generic `swift_arrayDestroy` (~95 instructions a step).
+        while undo.popLast() != nil {}
+    }
 
     /// Undoes every change since ``beginEvent()``.
     package mutating func rollbackEvent() {
