@@ -36,6 +36,8 @@ final class CompiledOperation: Sendable {
     /// The row position of each key column, in `key` order.
     let keyColumns: [Int]
     let set: [Assignment]
+    /// ``set`` as the chain the hot path evaluates (nil: no `set:`).
+    let assignments: CompiledAssignments?
     let when: CompiledExpression?
     /// Whether a `set:` expression reads the row (`orders + 1`); when none does, the new row is
     /// written in place instead of into a copy.
@@ -98,6 +100,7 @@ final class CompiledOperation: Sendable {
         keyNames = view.keyColumns.map { view.columns[$0].name }
         set = op.set.map { Assignment(column: $0.column, type: view.columns[$0.column].type, expression: compile($0.expr)) }
         setNames = op.set.map { view.columns[$0.column].name }
+        assignments = CompiledAssignments.chain(set, names: setNames)
         setTexts = op.set.map(\.expr.canonical)
         when = op.when.map(compile)
         setReadsRow = set.contains { $0.expression.readsRow }
@@ -269,28 +272,9 @@ final class CompiledOperation: Sendable {
 
     /// Evaluates the `set:` expressions against `row` into `values`, counting those initialized.
     private func evaluateSet(_ context: EvaluationContext, row: [ViewValue], into values: UnsafeMutablePointer<ViewValue>, _ initialized: inout Int) throws {
-        // Through a buffer: an element read from the array is retained for the call, one through
-        // the buffer is not (the operation, and so `set`, outlives the call).
-        // The closure returns the failing index (-1: none), not an optional tuple, whose type
-        // metadata the runtime would look up on every call.
+        guard let assignments else { return }
         var failure: EventFailure?
-        let failed = set.withUnsafeBufferPointer { set -> Int in
-            for index in set.indices {
-                do throws(EventFailure) {
-                    let v = try Evaluator.evaluate(set[index].expression, context, row: row)
-                    guard let cell = v.stored(as: set[index].type) else {
-                        failure = v.mismatch(set[index].type, column: setNames[index])
-                        return index
-                    }
-                    (values + index).initialize(to: cell)
-                    initialized = index + 1
-                } catch {
-                    failure = error
-                    return index
-                }
-            }
-            return -1
-        }
+        let failed = assignments.evaluate(context, row: row, into: values, &initialized, &failure)
         if failed >= 0, let error = failure {
             throw EventFailure(code: error.code, message: "`set.\(setNames[failed])` of `\(title)` (\(setTexts[failed])): \(error.message)")
         }
