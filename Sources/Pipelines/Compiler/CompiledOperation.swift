@@ -31,6 +31,8 @@ final class CompiledOperation: Sendable {
     let lookups: [Lookup]
     let view: Int
     let key: [CompiledExpression]
+    /// ``key`` as the chain the hot path evaluates (nil: no key expression).
+    let keyChain: CompiledKey?
     /// The view's type of each key column, in `key` order.
     let keyTypes: [ColumnType]
     /// The row position of each key column, in `key` order.
@@ -95,6 +97,7 @@ final class CompiledOperation: Sendable {
         schedule = op.schedule.map { CompiledSchedule($0, timers: op.view, queue: op.view + 1, compile: compile) }
         self.view = op.view
         key = op.key.map(compile)
+        keyChain = CompiledKey.chain(key)
         keyColumns = view.keyColumns
         keyTypes = view.keyColumns.map { view.columns[$0].type }
         keyNames = view.keyColumns.map { view.columns[$0].name }
@@ -155,14 +158,8 @@ final class CompiledOperation: Sendable {
         let entry = try withUnsafeTemporaryAllocation(of: Value.self, capacity: key.count) { values in
             var evaluated = 0
             defer { values.baseAddress!.destroy(count: evaluated) }
-            for position in key.indices {
-                let v = try Evaluator.evaluate(key[position], context, row: [])
-                if v.isNull {
-                    throw EventFailure(code: .nullKey, message: "key `\(keyNames[position])` of `\(title)` is null")
-                }
-                (values.baseAddress! + position).initialize(to: v)
-                evaluated = position + 1
-            }
+            let null = try keyChain?.evaluate(context, into: values.baseAddress!, &evaluated) ?? -1
+            if null >= 0 { throw EventFailure(code: .nullKey, message: "key `\(keyNames[null])` of `\(title)` is null") }
             // One closure for the probe and the stored key: `batch` is captured by reference (a
             // closure only reading it would copy the whole change set).
             return try withUnsafeTemporaryAllocation(of: ViewValue.Borrowed.self, capacity: key.count) { cells in
@@ -199,7 +196,8 @@ final class CompiledOperation: Sendable {
             guard kind == .upsert else { noOps += 1; return }
             return try insert(entry, context, &batch)
         }
-        if let when, try !holds(when, context, row: batch.row(entry)!) { return }
+        // Unwrapped in place: `if let` would copy (retain) the expression.
+        if when != nil, try !holds(when!, context, row: batch.row(entry)!) { return }
         if kind == .delete {
             batch.set(entry, nil)
             return
