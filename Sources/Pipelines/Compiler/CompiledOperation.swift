@@ -218,7 +218,8 @@ final class CompiledOperation: Sendable {
     /// unread (``writesUnread``), the same row is what to insert when none is stored, and its
     /// key and `set:` columns what to write over a stored one.
     private func insert(_ entry: Int, _ context: EvaluationContext, _ batch: inout ChangeSet) throws {
-        if let rowSources { return try insert(entry, context, &batch, from: rowSources) }
+        // Unwrapped in place: `if let` would copy (retain) the array.
+        if rowSources != nil { return try insert(entry, context, &batch, from: rowSources!) }
         var row = defaults
         let key = batch.key(entry)
         for (position, column) in keyColumns.enumerated() { row[column] = key[position] }
@@ -242,15 +243,16 @@ final class CompiledOperation: Sendable {
             var initialized = 0
             defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: [], into: values.baseAddress!, &initialized)
-            let key = batch.key(entry)
             // Each `set:` value goes to one column: moved, not copied.
             initialized = 0
             // Appended, not `init(unsafeUninitializedCapacity:)`, whose generic buffer set-up is
             // not specialized and looks up type metadata on every call.
             var row: [ViewValue] = []
             row.reserveCapacity(sources.count)
-            for (column, source) in sources.enumerated() {
-                row.append(source >= 0 ? (values.baseAddress! + source).move() : source == -1 ? defaults[column] : key[-2 - source])
+            // By index, and the key's cells read in the set: neither array is retained.
+            for column in sources.indices {
+                let source = sources[column]
+                row.append(source >= 0 ? (values.baseAddress! + source).move() : source == -1 ? defaults[column] : batch.keyCell(entry, -2 - source))
             }
             return row
         }

@@ -148,6 +148,9 @@ package struct ChangeSet {
     /// The key of an entry.
     func key(_ entry: Int) -> [ViewValue] { entries[entry].key }
 
+    /// One cell of an entry's key, without copying the key.
+    func keyCell(_ entry: Int, _ position: Int) -> ViewValue { entries[entry].key[position] }
+
     /// Whether the row exists in the batch (not absent, not deleted), without copying it. For an
     /// unread entry this holds only once it is assigned (``assigned(_:)`` not 0).
     func holdsRow(_ entry: Int) -> Bool { entries[entry].current != nil }
