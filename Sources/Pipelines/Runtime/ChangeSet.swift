@@ -304,11 +304,11 @@ package struct ChangeSet {
     /// holds the row's storage (the first change of a row read from the store copies it once, as
     /// the stored state is kept); ``rollbackEvent()`` restores the previous value.
     @inline(__always)
-    mutating func set(_ entry: Int, column: Int, _ value: ViewValue) {
-        var value = value
+    mutating func set(_ entry: Int, column: Int, _ value: consuming ViewValue) {
+        // Taken and moved on, not copied: the new cell into the row, the replaced one into the log.
         swap(&value, &entries[entry].current![column])
         let assigned = entries[entry].assigned
-        undo.append(Undo(entry: entry, column: column, row: nil, cell: value, assigned: assigned))
+        undo.append(Undo(entry: entry, column: column, row: nil, cell: consume value, assigned: assigned))
         // Only an unread entry has columns assigned (a read one has 0, which stays).
         if assigned != 0 && column < 64 { entries[entry].assigned = assigned | 1 << UInt64(column) }
     }
