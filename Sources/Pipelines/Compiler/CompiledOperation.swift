@@ -261,12 +261,12 @@ final class CompiledOperation: Sendable {
 
     /// Checks a new row's `not_null` columns and keeps it in the batch: whole for a read entry,
     /// as the columns written for one left unread.
-    private func keep(_ row: [ViewValue], _ entry: Int, _ batch: inout ChangeSet) throws {
+    private func keep(_ row: consuming [ViewValue], _ entry: Int, _ batch: inout ChangeSet) throws {
         for column in notNullColumns where row[column] == .null { try notNullFailure(column) }
         if batch.isRead(entry) {
-            batch.set(entry, row)
+            batch.set(entry, consume row)
         } else {
-            batch.assign(entry, row, columns: assignedColumns)
+            batch.assign(entry, consume row, columns: assignedColumns)
         }
     }
 

@@ -193,10 +193,10 @@ package struct ChangeSet {
 
     /// Writes `columns` of an unread entry's row: `row` is the row to insert when none is stored
     /// (its other columns at their defaults); ``rollbackEvent()`` restores the previous state.
-    mutating func assign(_ entry: Int, _ row: [ViewValue], columns: UInt64) {
-        var row: [ViewValue]? = row
+    mutating func assign(_ entry: Int, _ row: consuming [ViewValue], columns: UInt64) {
+        var row: [ViewValue]? = consume row
         swap(&row, &entries[entry].current)
-        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: entries[entry].assigned))
+        undo.append(Undo(entry: entry, column: -1, row: consume row, cell: .null, assigned: entries[entry].assigned))
         entries[entry].assigned |= columns
     }
 
@@ -286,15 +286,15 @@ package struct ChangeSet {
     func stored(_ entry: Int) -> [ViewValue]? { entries[entry].original }
 
     /// Sets the row's state (`nil` deletes it), remembering the previous state for ``rollbackEvent()``.
-    package mutating func set(_ entry: Int, _ row: [ViewValue]?) {
+    /// `row` is taken, not copied: moved into the entry, and the replaced state into the undo log.
+    package mutating func set(_ entry: Int, _ row: consuming [ViewValue]?) {
         if !entries[entry].sized, row != nil {
             estimatedBytes += Self.size(of: row)
             entries[entry].sized = true
         }
-        var row = row
         swap(&row, &entries[entry].current)
         let assigned = entries[entry].assigned
-        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: assigned))
+        undo.append(Undo(entry: entry, column: -1, row: consume row, cell: .null, assigned: assigned))
         // A whole row set on an unread entry (a delete, or an insert after one) is all known; an
         // unread entry is only set once it was assigned (`assigned` not 0), a read one has 0.
         if assigned != 0 { entries[entry].assigned = Self.allColumns }
