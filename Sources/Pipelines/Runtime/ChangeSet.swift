@@ -111,7 +111,8 @@ package struct ChangeSet {
             guard let known = rows.knownRow(in: view, key: owned) else { return insertUnread(view, hash, owned) }
             return insert(view, hash, owned, known)
         }
-        return insert(view, hash, owned, try rows.row(in: view, key: owned))
+        let stored = try rows.row(in: view, key: owned)
+        return insert(view, hash, owned, stored)
     }
 
     /// The hash of a key given by cells borrowed from the message, and its entry when the set
@@ -243,17 +244,19 @@ package struct ChangeSet {
         return true
     }
 
-    /// Adds an entry the index does not hold, growing the table past half full.
-    private mutating func insert(_ view: Int, _ hash: UInt64, _ key: [ViewValue], _ row: [ViewValue]?) -> Int {
+    /// Adds an entry the index does not hold, growing the table past half full; `key` and `row`
+    /// are taken, not copied.
+    private mutating func insert(_ view: Int, _ hash: UInt64, _ key: consuming [ViewValue], _ row: consuming [ViewValue]?) -> Int {
         if measuresSize { estimatedBytes += Self.entryOverhead + Self.size(of: key) + Self.size(of: row) }
-        entries.append(Entry(view: view, hash: hash, key: key, original: row, current: row,
-                             sized: row != nil || !measuresSize, read: true, assigned: 0))
+        let sized = row != nil || !measuresSize
+        entries.append(Entry(view: view, hash: hash, key: consume key, original: copy row, current: consume row,
+                             sized: sized, read: true, assigned: 0))
         return indexLast()
     }
 
     /// Adds an entry for a key whose stored row is not read (yet).
-    private mutating func insertUnread(_ view: Int, _ hash: UInt64, _ key: [ViewValue]) -> Int {
-        entries.append(Entry(view: view, hash: hash, key: key, original: nil, current: nil, sized: true, read: false, assigned: 0))
+    private mutating func insertUnread(_ view: Int, _ hash: UInt64, _ key: consuming [ViewValue]) -> Int {
+        entries.append(Entry(view: view, hash: hash, key: consume key, original: nil, current: nil, sized: true, read: false, assigned: 0))
         return indexLast()
     }
 
