@@ -264,7 +264,7 @@ final class CompiledOperation: Sendable {
     private func keep(_ row: consuming [ViewValue], _ entry: Int, _ batch: inout ChangeSet) throws {
         for column in notNullColumns where row[column] == .null { try notNullFailure(column) }
         if batch.isRead(entry) {
-            batch.set(entry, consume row)
+            batch.set(entry, taking: consume row)
         } else {
             batch.assign(entry, consume row, columns: assignedColumns)
         }

@@ -289,8 +289,11 @@ package struct ChangeSet {
     func stored(_ entry: Int) -> [ViewValue]? { entries[entry].original }
 
     /// Sets the row's state (`nil` deletes it), remembering the previous state for ``rollbackEvent()``.
-    /// `row` is taken, not copied: moved into the entry, and the replaced state into the undo log.
-    package mutating func set(_ entry: Int, _ row: consuming [ViewValue]?) {
+    package mutating func set(_ entry: Int, _ row: [ViewValue]?) { set(entry, taking: row) }
+
+    /// ``set(_:_:)`` with a row the caller gives up: moved into the entry (and the replaced state
+    /// into the undo log), not copied.
+    mutating func set(_ entry: Int, taking row: consuming [ViewValue]?) {
         if !entries[entry].sized, row != nil {
             estimatedBytes += Self.size(of: row)
             entries[entry].sized = true
