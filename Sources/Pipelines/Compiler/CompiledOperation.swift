@@ -31,11 +31,15 @@ final class CompiledOperation: Sendable {
     let lookups: [Lookup]
     let view: Int
     let key: [CompiledExpression]
+    /// ``key`` as the chain the hot path evaluates (nil: no key expression).
+    let keyChain: CompiledKey?
     /// The view's type of each key column, in `key` order.
     let keyTypes: [ColumnType]
     /// The row position of each key column, in `key` order.
     let keyColumns: [Int]
     let set: [Assignment]
+    /// ``set`` as the chain the hot path evaluates (nil: no `set:`).
+    let assignments: CompiledAssignments?
     let when: CompiledExpression?
     /// Whether a `set:` expression reads the row (`orders + 1`); when none does, the new row is
     /// written in place instead of into a copy.
@@ -93,11 +97,13 @@ final class CompiledOperation: Sendable {
         schedule = op.schedule.map { CompiledSchedule($0, timers: op.view, queue: op.view + 1, compile: compile) }
         self.view = op.view
         key = op.key.map(compile)
+        keyChain = CompiledKey.chain(key)
         keyColumns = view.keyColumns
         keyTypes = view.keyColumns.map { view.columns[$0].type }
         keyNames = view.keyColumns.map { view.columns[$0].name }
         set = op.set.map { Assignment(column: $0.column, type: view.columns[$0.column].type, expression: compile($0.expr)) }
         setNames = op.set.map { view.columns[$0.column].name }
+        assignments = CompiledAssignments.chain(set, names: setNames)
         setTexts = op.set.map(\.expr.canonical)
         when = op.when.map(compile)
         setReadsRow = set.contains { $0.expression.readsRow }
@@ -151,15 +157,9 @@ final class CompiledOperation: Sendable {
         // a key the batch has touched is found without a `String`; only a new key is stored.
         let entry = try withUnsafeTemporaryAllocation(of: Value.self, capacity: key.count) { values in
             var evaluated = 0
-            defer { values.baseAddress!.deinitialize(count: evaluated) }
-            for position in key.indices {
-                let v = try Evaluator.evaluate(key[position], context, row: [])
-                if v.isNull {
-                    throw EventFailure(code: .nullKey, message: "key `\(keyNames[position])` of `\(title)` is null")
-                }
-                (values.baseAddress! + position).initialize(to: v)
-                evaluated = position + 1
-            }
+            defer { values.baseAddress!.destroy(count: evaluated) }
+            let null = try keyChain?.evaluate(context, into: values.baseAddress!, &evaluated) ?? -1
+            if null >= 0 { throw EventFailure(code: .nullKey, message: "key `\(keyNames[null])` of `\(title)` is null") }
             // One closure for the probe and the stored key: `batch` is captured by reference (a
             // closure only reading it would copy the whole change set).
             return try withUnsafeTemporaryAllocation(of: ViewValue.Borrowed.self, capacity: key.count) { cells in
@@ -176,7 +176,7 @@ final class CompiledOperation: Sendable {
                 }
                 return try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: key.count) { buffer in
                     var initialized = 0
-                    defer { buffer.baseAddress!.deinitialize(count: initialized) }
+                    defer { buffer.baseAddress!.destroy(count: initialized) }
                     for position in key.indices {
                         (buffer.baseAddress! + position).initialize(to: try values[position].stored(as: keyTypes[position], column: keyNames[position]))
                         initialized = position + 1
@@ -196,7 +196,8 @@ final class CompiledOperation: Sendable {
             guard kind == .upsert else { noOps += 1; return }
             return try insert(entry, context, &batch)
         }
-        if let when, try !holds(when, context, row: batch.row(entry)!) { return }
+        // Unwrapped in place: `if let` would copy (retain) the expression.
+        if when != nil, try !holds(when!, context, row: batch.row(entry)!) { return }
         if kind == .delete {
             batch.set(entry, nil)
             return
@@ -205,7 +206,7 @@ final class CompiledOperation: Sendable {
         // changed in place, not copied (the undo log keeps the replaced cells).
         try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
             var initialized = 0
-            defer { values.baseAddress!.deinitialize(count: initialized) }
+            defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: setReadsRow ? batch.row(entry)! : [], into: values.baseAddress!, &initialized)
             initialized = 0
             for index in set.indices { batch.set(entry, column: set[index].column, (values.baseAddress! + index).move()) }
@@ -217,7 +218,8 @@ final class CompiledOperation: Sendable {
     /// unread (``writesUnread``), the same row is what to insert when none is stored, and its
     /// key and `set:` columns what to write over a stored one.
     private func insert(_ entry: Int, _ context: EvaluationContext, _ batch: inout ChangeSet) throws {
-        if let rowSources { return try insert(entry, context, &batch, from: rowSources) }
+        // Unwrapped in place: `if let` would copy (retain) the array.
+        if rowSources != nil { return try insert(entry, context, &batch, from: rowSources!) }
         var row = defaults
         let key = batch.key(entry)
         for (position, column) in keyColumns.enumerated() { row[column] = key[position] }
@@ -226,7 +228,7 @@ final class CompiledOperation: Sendable {
         // copy of the defaults), also when a `set:` expression reads it.
         try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
             var initialized = 0
-            defer { values.baseAddress!.deinitialize(count: initialized) }
+            defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: setReadsRow ? row : [], into: values.baseAddress!, &initialized)
             initialized = 0
             for index in set.indices { row[set[index].column] = (values.baseAddress! + index).move() }
@@ -239,17 +241,18 @@ final class CompiledOperation: Sendable {
     private func insert(_ entry: Int, _ context: EvaluationContext, _ batch: inout ChangeSet, from sources: [Int]) throws {
         let row = try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: set.count) { values in
             var initialized = 0
-            defer { values.baseAddress!.deinitialize(count: initialized) }
+            defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: [], into: values.baseAddress!, &initialized)
-            let key = batch.key(entry)
             // Each `set:` value goes to one column: moved, not copied.
             initialized = 0
             // Appended, not `init(unsafeUninitializedCapacity:)`, whose generic buffer set-up is
             // not specialized and looks up type metadata on every call.
             var row: [ViewValue] = []
             row.reserveCapacity(sources.count)
-            for (column, source) in sources.enumerated() {
-                row.append(source >= 0 ? (values.baseAddress! + source).move() : source == -1 ? defaults[column] : key[-2 - source])
+            // By index, and the key's cells read in the set: neither array is retained.
+            for column in sources.indices {
+                let source = sources[column]
+                row.append(source >= 0 ? (values.baseAddress! + source).move() : source == -1 ? defaults[column] : batch.keyCell(entry, -2 - source))
             }
             return row
         }
@@ -258,39 +261,20 @@ final class CompiledOperation: Sendable {
 
     /// Checks a new row's `not_null` columns and keeps it in the batch: whole for a read entry,
     /// as the columns written for one left unread.
-    private func keep(_ row: [ViewValue], _ entry: Int, _ batch: inout ChangeSet) throws {
+    private func keep(_ row: consuming [ViewValue], _ entry: Int, _ batch: inout ChangeSet) throws {
         for column in notNullColumns where row[column] == .null { try notNullFailure(column) }
         if batch.isRead(entry) {
-            batch.set(entry, row)
+            batch.set(entry, taking: consume row)
         } else {
-            batch.assign(entry, row, columns: assignedColumns)
+            batch.assign(entry, consume row, columns: assignedColumns)
         }
     }
 
     /// Evaluates the `set:` expressions against `row` into `values`, counting those initialized.
     private func evaluateSet(_ context: EvaluationContext, row: [ViewValue], into values: UnsafeMutablePointer<ViewValue>, _ initialized: inout Int) throws {
-        // Through a buffer: an element read from the array is retained for the call, one through
-        // the buffer is not (the operation, and so `set`, outlives the call).
-        // The closure returns the failing index (-1: none), not an optional tuple, whose type
-        // metadata the runtime would look up on every call.
+        guard let assignments else { return }
         var failure: EventFailure?
-        let failed = set.withUnsafeBufferPointer { set -> Int in
-            for index in set.indices {
-                do throws(EventFailure) {
-                    let v = try Evaluator.evaluate(set[index].expression, context, row: row)
-                    guard let cell = v.stored(as: set[index].type) else {
-                        failure = v.mismatch(set[index].type, column: setNames[index])
-                        return index
-                    }
-                    (values + index).initialize(to: cell)
-                    initialized = index + 1
-                } catch {
-                    failure = error
-                    return index
-                }
-            }
-            return -1
-        }
+        let failed = assignments.evaluate(context, row: row, into: values, &initialized, &failure)
         if failed >= 0, let error = failure {
             throw EventFailure(code: error.code, message: "`set.\(setNames[failed])` of `\(title)` (\(setTexts[failed])): \(error.message)")
         }

@@ -111,7 +111,8 @@ package struct ChangeSet {
             guard let known = rows.knownRow(in: view, key: owned) else { return insertUnread(view, hash, owned) }
             return insert(view, hash, owned, known)
         }
-        return insert(view, hash, owned, try rows.row(in: view, key: owned))
+        let stored = try rows.row(in: view, key: owned)
+        return insert(view, hash, owned, stored)
     }
 
     /// The hash of a key given by cells borrowed from the message, and its entry when the set
@@ -147,6 +148,9 @@ package struct ChangeSet {
 
     /// The key of an entry.
     func key(_ entry: Int) -> [ViewValue] { entries[entry].key }
+
+    /// One cell of an entry's key, without copying the key.
+    func keyCell(_ entry: Int, _ position: Int) -> ViewValue { entries[entry].key[position] }
 
     /// Whether the row exists in the batch (not absent, not deleted), without copying it. For an
     /// unread entry this holds only once it is assigned (``assigned(_:)`` not 0).
@@ -190,10 +194,10 @@ package struct ChangeSet {
 
     /// Writes `columns` of an unread entry's row: `row` is the row to insert when none is stored
     /// (its other columns at their defaults); ``rollbackEvent()`` restores the previous state.
-    mutating func assign(_ entry: Int, _ row: [ViewValue], columns: UInt64) {
-        var row: [ViewValue]? = row
+    mutating func assign(_ entry: Int, _ row: consuming [ViewValue], columns: UInt64) {
+        var row: [ViewValue]? = consume row
         swap(&row, &entries[entry].current)
-        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: entries[entry].assigned))
+        undo.append(Undo(entry: entry, column: -1, row: consume row, cell: .null, assigned: entries[entry].assigned))
         entries[entry].assigned |= columns
     }
 
@@ -240,17 +244,19 @@ package struct ChangeSet {
         return true
     }
 
-    /// Adds an entry the index does not hold, growing the table past half full.
-    private mutating func insert(_ view: Int, _ hash: UInt64, _ key: [ViewValue], _ row: [ViewValue]?) -> Int {
+    /// Adds an entry the index does not hold, growing the table past half full; `key` and `row`
+    /// are taken, not copied.
+    private mutating func insert(_ view: Int, _ hash: UInt64, _ key: consuming [ViewValue], _ row: consuming [ViewValue]?) -> Int {
         if measuresSize { estimatedBytes += Self.entryOverhead + Self.size(of: key) + Self.size(of: row) }
-        entries.append(Entry(view: view, hash: hash, key: key, original: row, current: row,
-                             sized: row != nil || !measuresSize, read: true, assigned: 0))
+        let sized = row != nil || !measuresSize
+        entries.append(Entry(view: view, hash: hash, key: consume key, original: copy row, current: consume row,
+                             sized: sized, read: true, assigned: 0))
         return indexLast()
     }
 
     /// Adds an entry for a key whose stored row is not read (yet).
-    private mutating func insertUnread(_ view: Int, _ hash: UInt64, _ key: [ViewValue]) -> Int {
-        entries.append(Entry(view: view, hash: hash, key: key, original: nil, current: nil, sized: true, read: false, assigned: 0))
+    private mutating func insertUnread(_ view: Int, _ hash: UInt64, _ key: consuming [ViewValue]) -> Int {
+        entries.append(Entry(view: view, hash: hash, key: consume key, original: nil, current: nil, sized: true, read: false, assigned: 0))
         return indexLast()
     }
 
@@ -283,15 +289,18 @@ package struct ChangeSet {
     func stored(_ entry: Int) -> [ViewValue]? { entries[entry].original }
 
     /// Sets the row's state (`nil` deletes it), remembering the previous state for ``rollbackEvent()``.
-    package mutating func set(_ entry: Int, _ row: [ViewValue]?) {
+    package mutating func set(_ entry: Int, _ row: [ViewValue]?) { set(entry, taking: row) }
+
+    /// ``set(_:_:)`` with a row the caller gives up: moved into the entry (and the replaced state
+    /// into the undo log), not copied.
+    mutating func set(_ entry: Int, taking row: consuming [ViewValue]?) {
         if !entries[entry].sized, row != nil {
             estimatedBytes += Self.size(of: row)
             entries[entry].sized = true
         }
-        var row = row
         swap(&row, &entries[entry].current)
         let assigned = entries[entry].assigned
-        undo.append(Undo(entry: entry, column: -1, row: row, cell: .null, assigned: assigned))
+        undo.append(Undo(entry: entry, column: -1, row: consume row, cell: .null, assigned: assigned))
         // A whole row set on an unread entry (a delete, or an insert after one) is all known; an
         // unread entry is only set once it was assigned (`assigned` not 0), a read one has 0.
         if assigned != 0 { entries[entry].assigned = Self.allColumns }
@@ -301,11 +310,11 @@ package struct ChangeSet {
     /// holds the row's storage (the first change of a row read from the store copies it once, as
     /// the stored state is kept); ``rollbackEvent()`` restores the previous value.
     @inline(__always)
-    mutating func set(_ entry: Int, column: Int, _ value: ViewValue) {
-        var value = value
+    mutating func set(_ entry: Int, column: Int, _ value: consuming ViewValue) {
+        // Taken and moved on, not copied: the new cell into the row, the replaced one into the log.
         swap(&value, &entries[entry].current![column])
         let assigned = entries[entry].assigned
-        undo.append(Undo(entry: entry, column: column, row: nil, cell: value, assigned: assigned))
+        undo.append(Undo(entry: entry, column: column, row: nil, cell: consume value, assigned: assigned))
         // Only an unread entry has columns assigned (a read one has 0, which stays).
         if assigned != 0 && column < 64 { entries[entry].assigned = assigned | 1 << UInt64(column) }
     }
@@ -314,7 +323,11 @@ package struct ChangeSet {
     func cell(_ entry: Int, _ column: Int) -> ViewValue { entries[entry].current![column] }
 
     /// Starts an event: later ``rollbackEvent()`` calls undo only what follows.
-    package mutating func beginEvent() { undo.removeAll(keepingCapacity: true) }
+    package mutating func beginEvent() {
+        // Step by step, in code specialized for `Undo`: `removeAll(keepingCapacity:)` destroys the
+        // steps through the runtime's generic `swift_arrayDestroy` (~95 instructions a step).
+        while undo.popLast() != nil {}
+    }
 
     /// Undoes every change since ``beginEvent()``.
     package mutating func rollbackEvent() {

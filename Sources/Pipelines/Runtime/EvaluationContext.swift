@@ -25,6 +25,7 @@ struct EvaluationContext {
     var offset: Int64
     var timestamp: Int64?
     /// The rows the running operation's `lookup()`s found (`nil`: no such row), by lookup slot;
-    /// empty for operations without lookups.
-    var lookedUp: [[ViewValue]?] = []
+    /// nil for operations without lookups (an empty array would be retained and released with
+    /// every context).
+    var lookedUp: [[ViewValue]?]? = nil
 }

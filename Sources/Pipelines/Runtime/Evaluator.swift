@@ -52,7 +52,7 @@ enum Evaluator {
         case .path(let id, let path): return try read(context.access[id], context, path: path)
         case .column(let index, let type): return Value.from(row[index], type: type)
         case .lookup(let slot, let column, let type):
-            guard let looked = context.lookedUp[slot] else { return .null }
+            guard let looked = context.lookedUp![slot] else { return .null }
             return Value.from(looked[column], type: type)
         case .meta(let field):
             switch field {

@@ -28,7 +28,8 @@ public final class Plan: Sendable {
     public let pipeline: Pipeline
 
     struct CompiledHandler: Sendable {
-        var operations: [CompiledOperation]
+        /// The operations, as the chain `process` applies (nil: none).
+        var operations: OperationChain?
         var identity: [Access]
         /// The access table of each upcast version (`from:`): a few entries, found by a scan
         /// (a dictionary's lookup hashed the version on every event).
@@ -130,7 +131,7 @@ public final class Plan: Sendable {
                 }
             }
             compiled.append(CompiledHandler(
-                operations: operationsByHandler[index], identity: identity, byVersion: byVersion, required: requiredByHandler[index]))
+                operations: OperationChain.chain(operationsByHandler[index]), identity: identity, byVersion: byVersion, required: requiredByHandler[index]))
         }
         let map = trie.finish()
         func remap(_ access: Access) -> Access {
@@ -142,8 +143,8 @@ public final class Plan: Sendable {
             }
         }
         handlers = compiled.map { h in
-            CompiledHandler(operations: h.operations, identity: h.identity.map(remap), byVersion: h.byVersion.map { ($0.version, $0.access.map(remap)) },
-                            required: h.required)
+            CompiledHandler(operations: h.operations, identity: h.identity.map(remap),
+                            byVersion: h.byVersion.map { ($0.version, $0.access.map(remap)) }, required: h.required)
         }
         emptyAccess = identity.map { _ in Access.missing }
         self.identity = identity.map(remap)
@@ -286,7 +287,7 @@ public final class Plan: Sendable {
             guard let tombstone else { return .tombstoneSkipped }
             let context = EvaluationContext(bytes: UnsafeBufferPointer(start: nil, count: 0), slots: slots, access: emptyAccess, key: kafkaKey,
                               topic: topic, partition: message.partition, offset: message.offset, timestamp: message.timestamp)
-            try apply(handlers[tombstone].operations, context, &batch, &rows, &noOps)
+            try handlers[tombstone].operations?.apply(context, &batch, &rows, &noOps)
             return .applied
         }
         let bytes = UnsafeBufferPointer(start: value.baseAddress?.assumingMemoryBound(to: UInt8.self), count: value.count)
@@ -353,13 +354,20 @@ public final class Plan: Sendable {
             default:
                 throw EventFailure(code: .invalidVersion, message: "the version `\(pipeline.versionPath!)` is a \(slot.kind), not an integer")
             }
-            for entry in handlers[routed].byVersion where Int64(entry.version) == version { access = entry.access; break }
+            // By index: iterating the entries would copy (retain) each one's table.
+            for index in handlers[routed].byVersion.indices where Int64(handlers[routed].byVersion[index].version) == version {
+                access = handlers[routed].byVersion[index].access
+                break
+            }
         }
         var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
-        if try !passesFilter(context) { return .filtered }
-        if let key {
-            let v = try Evaluator.evaluate(key, context, row: [])
+        // Only with a filter: the call takes a copy of the context (it is changed below), whose
+        // access table and key are retained and released.
+        if filter != nil, try !passesFilter(context) { return .filtered }
+        // Unwrapped in place: `if let` would copy (retain) the expression.
+        if key != nil {
+            let v = try Evaluator.evaluate(key!, context, row: [])
             if v.isNull {
                 // A required path missing is the better reason when it is what made the key null.
                 if !handlers[routed].required.isEmpty { try checkRequired(handlers[routed].required, context) }
@@ -379,15 +387,9 @@ public final class Plan: Sendable {
             if batch.row(entry) != nil { return .deduplicated }
             seen = (entry, id)
         }
-        if let specific { try apply(handlers[specific].operations, context, &batch, &rows, &noOps) }
-        if let wildcard { try apply(handlers[wildcard].operations, context, &batch, &rows, &noOps) }
+        if let specific { try handlers[specific].operations?.apply(context, &batch, &rows, &noOps) }
+        if let wildcard { try handlers[wildcard].operations?.apply(context, &batch, &rows, &noOps) }
         if let seen { batch.set(seen.entry, [.text(seen.id)]) }
         return .applied
-    }
-
-    private func apply(
-        _ operations: [CompiledOperation], _ context: EvaluationContext, _ batch: inout ChangeSet, _ rows: inout some RowReader, _ noOps: inout Int
-    ) throws {
-        for op in operations { try op.apply(context, &batch, &rows, &noOps) }
     }
 }
