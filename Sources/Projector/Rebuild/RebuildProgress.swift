@@ -51,7 +51,7 @@ public struct RebuildProgress: Sendable {
     /// One line: total, rate and ETA, then each partition's percentage, e.g.
     /// `rebuild orders: 61% (122000/200000) 45210 ev/s ETA 0:02.4 | orders 0:100% 1:53%`.
     ///
-    /// Past ``listedPartitions`` partitions a line naming each would wrap a terminal many times
+    /// Past 16 partitions a line naming each would wrap a terminal many times
     /// (2,500 partitions: ~25,000 characters), so each topic shows how many of its partitions are
     /// done and its least advanced ones, e.g. `| orders 1731/2500 done, behind: 2031:0% 2032:1% … +761`.
     public var summary: String {
