@@ -153,10 +153,12 @@ extension JSONScanner {
     }
     #endif
 
-    /// The offset after the literal `true`, `false` or `null` at `from`, as `literal()` checks it; -1 for anything else.
+    /// The offset after the literal `true`, `false` or `null` at `from` (in the buffer), told by
+    /// its first byte and checked with one four-byte compare; -1 for anything else.
     @inline(__always)
     static func literalEnd(_ base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
         let first = base[from]
+        // "true", "fals" and "null" as little-endian words.
         let expected: UInt32 = first == UInt8(ascii: "t") ? 0x6575_7274 : first == UInt8(ascii: "f") ? 0x736C_6166 : 0x6C6C_756E
         let length = first == UInt8(ascii: "f") ? 5 : 4
         guard first == UInt8(ascii: "t") || first == UInt8(ascii: "f") || first == UInt8(ascii: "n"), from &+ length <= count,

@@ -364,16 +364,11 @@ struct JSONScanner {
     }
 
     /// Checks the literal at `position` (`true`, `false` or `null`, told by its first byte) with one
-    /// four-byte compare, and moves past it.
+    /// four-byte compare (``literalEnd(_:from:count:)``), and moves past it.
     private mutating func literal() throws(JSONSyntaxError) {
-        let first = bytes[position]
-        // "true", "fals" and "null" as little-endian words.
-        let expected: UInt32 = first == UInt8(ascii: "t") ? 0x6575_7274 : first == UInt8(ascii: "f") ? 0x736C_6166 : 0x6C6C_756E
-        let length = first == UInt8(ascii: "f") ? 5 : 4
-        guard position &+ length <= bytes.count,
-              UInt32(littleEndian: UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + position).loadUnaligned(as: UInt32.self)) == expected,
-              length == 4 || bytes[position &+ 4] == UInt8(ascii: "e") else { throw error("invalid literal") }
-        position &+= length
+        let end = Self.literalEnd(bytes.baseAddress.unsafelyUnwrapped, from: position, count: bytes.count)
+        guard end >= 0 else { throw error("invalid literal") }
+        position = end
     }
 
     @inline(__always) private static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }

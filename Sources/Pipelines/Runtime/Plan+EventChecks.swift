@@ -16,7 +16,10 @@ extension Plan {
         return high & 0x8080_8080_8080_8080 == 0 || String(validating: bytes, as: UTF8.self) != nil
     }
 
-    /// Whether `source.filter` (if any) keeps the event.
+    /// Whether `source.filter` (if any) keeps the event. Inline, so that an event of a pipeline
+    /// without a filter makes no call (which would take a copy of the context, retaining its
+    /// access table and key).
+    @inline(__always)
     func passesFilter(_ context: EvaluationContext) throws -> Bool {
         guard let filter else { return true }
         switch try Evaluator.evaluate(filter, context, row: []) {

@@ -362,9 +362,7 @@ public final class Plan: Sendable {
         }
         var context = EvaluationContext(bytes: bytes, slots: slots, access: access, key: kafkaKey, topic: topic,
                           partition: message.partition, offset: message.offset, timestamp: message.timestamp)
-        // Only with a filter: the call takes a copy of the context (it is changed below), whose
-        // access table and key are retained and released.
-        if filter != nil, try !passesFilter(context) { return .filtered }
+        if try !passesFilter(context) { return .filtered }
         // Unwrapped in place: `if let` would copy (retain) the expression.
         if key != nil {
             let v = try Evaluator.evaluate(key!, context, row: [])
