@@ -83,9 +83,13 @@ struct RunCommandTests {
             guard before < stream.events else { break }
             let (process, _, _) = try ProjectorExecutable.start(
                 stream.arguments(database: path, extra: ["--batch-size", "200"]), in: stream.directory.directory, label: "crash\(round)")
-            // Kill once this run has applied something, at a random instant after that.
-            try waitUntil(deadline: .seconds(30), "the worker to apply a batch") { Self.appliedCount(path) > before || !process.isRunning }
-            usleep(UInt32.random(in: 0 ..< 300_000, using: &random))
+            // Kill at a random point of the progress left, not after a random time: a faster worker would
+            // otherwise finish the stream before the kill and leave nothing to recover from.
+            let target = before + Int64.random(in: 1 ... max(1, (Int64(stream.events) - before) / 2), using: &random)
+            try waitUntil(deadline: .seconds(30), "the worker to apply \(target) events") {
+                Self.appliedCount(path) >= target || !process.isRunning
+            }
+            usleep(UInt32.random(in: 0 ..< 2_000, using: &random))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
