@@ -33,8 +33,9 @@ final class TableStatements {
     let bulkDelete: Statement?
     /// The keys written since the table was found empty (nil: unknown, every read queries).
     var knownKeys: KnownKeys?
-    /// SQLite's `data_version` when `knownKeys` started: another connection's commit changes it.
-    let knownSince: Int64
+    /// SQLite's `data_version` when `knownKeys` started or last adopted another connection's
+    /// writes: another connection's commit changes it.
+    var knownSince: Int64
     /// The rows this connection last read or wrote, for a live table (no memory for a shadow's).
     var rows: RowCache
     /// Whether ``rows`` holds any: a constant, so a shadow's writes skip the cache without the

@@ -128,6 +128,10 @@ public final class SQLiteViewStore: ViewStore, @unchecked Sendable {
     var fingerprintStatements: [String: Statement] = [:]
     /// Statements shared by every pipeline, built on first write.
     var common: CommonStatements?
+    /// Shadows (pipeline keys) a second connection of this rebuild writes too
+    /// (``openShadowWriter(pipeline:version:hash:views:)``): their known keys outlive that
+    /// connection's commits, whose keys are adopted instead.
+    var sharedShadows: Set<String> = []
 
     /// Opens (or creates) the store at `path`.
     /// - Throws: ``ViewStoreError`` `.isDirectory`, `.missingDirectory`, `.readOnly`,

@@ -5,6 +5,8 @@ internal import ProjectorModel
 /// Statements every pipeline shares, cached for the store's life.
 final class CommonStatements {
     let begin: Statement
+    /// A transaction that only reads, and takes the write lock only if it writes.
+    let beginDeferred: Statement
     let commit: Statement
     let rollback: Statement
     let setCheckpoint: Statement
@@ -33,6 +35,7 @@ final class CommonStatements {
         // IMMEDIATE takes the write lock at BEGIN, so a busy store fails before the batch's reads
         // rather than at COMMIT (https://sqlite.org/lang_transaction.html).
         begin = try db.makeStatement(sql: "BEGIN IMMEDIATE")
+        beginDeferred = try db.makeStatement(sql: "BEGIN")
         commit = try db.makeStatement(sql: "COMMIT")
         rollback = try db.makeStatement(sql: "ROLLBACK")
         setCheckpoint = try db.makeStatement(sql: """
@@ -259,6 +262,15 @@ extension SQLiteViewStore {
     public func write<Result>(
         pipeline: String, target: ViewTarget, _ body: (inout any ViewTransaction) throws -> Result
     ) throws -> Result {
+        try transaction(pipeline: pipeline, target: target, writes: true, body)
+    }
+
+    /// Runs `body` in one transaction on the generation's tables: `BEGIN IMMEDIATE` when it
+    /// `writes`, else a deferred `BEGIN` that takes no write lock (another connection may write
+    /// meanwhile, ``SQLiteViewStore/readShadow(pipeline:_:)``).
+    func transaction<Result>(
+        pipeline: String, target: ViewTarget, writes: Bool, _ body: (inout any ViewTransaction) throws -> Result
+    ) throws -> Result {
         let key = storageKey(pipeline, target)
         return try access(doing: "writing a batch of pipeline \(pipeline)") { db in
             guard let generation = generations[key] else {
@@ -270,7 +282,8 @@ extension SQLiteViewStore {
             let common = try commonStatements(db)
             let fingerprint = try fingerprintStatement(for: key, generation, db)
             let connection = db.sqliteConnection
-            try execute(common.begin.sqliteStatement, connection: connection, doing: "beginning a batch of \(pipeline)")
+            try execute((writes ? common.begin : common.beginDeferred).sqliteStatement, connection: connection,
+                        doing: "beginning a batch of \(pipeline)")
             do {
                 // Under the write lock: another process (a rebuild) may have swapped the views or
                 // dropped the shadow since `prepare`. Writing on would mix this worker's offsets
@@ -278,8 +291,11 @@ extension SQLiteViewStore {
                 try checkFingerprint(fingerprint, expected: generation.fingerprint, pipeline: pipeline, target: target, connection: connection)
                 let tables = try statements(for: key, target: target, generation, db)
                 let version = try common.readDataVersion(connection: connection)
+                // A shadow another connection of this rebuild writes too keeps its known keys: the
+                // keys that connection commits are adopted (`adoptShadowWrites`).
+                let keepsKnownKeys = sharedShadows.contains(key)
                 for table in tables {
-                    if table.knownSince != version { table.knownKeys = nil }
+                    if table.knownSince != version && !keepsKnownKeys { table.knownKeys = nil }
                     table.rows.begin(dataVersion: version)
                 }
                 var transaction: any ViewTransaction = SQLiteViewTransaction(

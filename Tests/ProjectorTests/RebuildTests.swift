@@ -22,15 +22,16 @@ struct RebuildTests {
     }
 
     /// The same with windows of 32 KiB: the rebuild writes its shadow many times, each window's
-    /// rows once in key order with the window's checkpoints.
-    @Test("rebuild in small memory windows equals live", arguments: ["order_summary", "inventory", "audit_trail", "customer_stats", "order_saga"])
+    /// rows once with the window's checkpoints, on a second connection while the next window
+    /// fills, except for a pipeline with timers (they read key ranges of the shadow).
+    @Test("rebuild in small memory windows equals live", arguments: ["order_summary", "inventory", "audit_trail", "customer_stats", "order_saga", "order_saga_reactor"])
     func rebuildInSmallWindowsEqualsLive(pipeline: String) throws {
         try checkRebuildEqualsLive(pipeline, partitions: 3, memoryBudget: 32 << 10)
     }
 
     private func checkRebuildEqualsLive(_ pipeline: String, partitions: Int, memoryBudget: Int = RebuildOptions.defaultMemoryBudget) throws {
         let plan = try RebuildSupport.plan(pipeline)
-        let fixture = try RebuildSupport.cluster(plan.topics.map { ($0, partitions) })
+        let fixture = try RebuildSupport.cluster(plan.topics.map { ($0, partitions) } + plan.emitTopics.map { ($0, 1) })
         try RebuildSupport.produce(try RebuildSupport.events(topics: plan.topics, generated: 3_000), brokers: fixture.bootstrapServers)
         let database = try TemporaryDatabase()
         try RebuildSupport.runLive(plan, path: database.path, brokers: fixture.bootstrapServers)
@@ -43,6 +44,16 @@ struct RebuildTests {
         }
         #expect(summary.outcome == .swapped)
         #expect(summary.checkpoints == live.checkpoints)
+        if memoryBudget < 1 << 20 {
+            // A window written while the next fills, but not for a pipeline with timers (they read
+            // key ranges of the shadow); a pipeline of few rows may fill no window before the end.
+            if pipeline == "order_summary" || plan.timersView != nil { #expect(summary.windowsWritten > 1) }
+            if plan.timersView != nil || summary.windowsWritten < 2 {
+                #expect(summary.windowsWrittenWhileReading == 0)
+            } else {
+                #expect(summary.windowsWrittenWhileReading > 0)
+            }
+        }
         let rebuilt = try RebuildSupport.snapshot(plan, path: database.path)
         #expect(rebuilt.checkpoints == live.checkpoints)
         #expect(rebuilt.digests == live.digests)

@@ -23,7 +23,7 @@ struct RebuildWindowTests {
         }
     }
 
-    @Test("a written window counts all it held, the rows of the batch that filled it included")
+    @Test("a frozen window counts all it held, the rows of the batch that filled it included")
     func bytesWritten() throws {
         let window = RebuildWindow(budget: 1 << 20)
         #expect(window.bytesWritten == 0)
@@ -37,13 +37,14 @@ struct RebuildWindowTests {
         }
         let held = window.bytes
         #expect(held > before)
-        window.clear()
+        let frozen = window.freeze()
+        #expect(frozen.bytes == held)
         // What the batch folded before the write counts as written, not only what the window held before it.
         #expect(window.bytesWritten == held)
         #expect(window.bytes == 0)
         try Self.fold(500, from: folded, into: window)
         let second = window.bytes
-        window.clear()
+        _ = window.freeze(reusing: frozen.takeEmptiedChanges())
         #expect(window.bytesWritten == held + second)
     }
 }

@@ -57,6 +57,11 @@ public final class Rebuild: Sendable {
         public var checkpoints: [Checkpoint]
         /// Event counts by outcome in this run.
         public var counters: PlanResult.Counters
+        /// Windows of folded rows this run wrote to the shadow, each in one transaction.
+        public var windowsWritten = 0
+        /// Of ``windowsWritten``, those written on a second connection while the rebuild read
+        /// on (a file store in WAL mode, a pipeline without timers): the rebuild used both cores.
+        public var windowsWrittenWhileReading = 0
     }
 
     /// The projection rebuilt.

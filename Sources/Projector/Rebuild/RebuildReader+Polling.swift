@@ -141,6 +141,7 @@ extension RebuildReader {
         let checkpoints = (try? store.checkpoints(pipeline: projection.name, target: outcome == .swapped ? .live : .shadow)) ?? []
         return Rebuild.Summary(
             pipeline: projection.name, outcome: outcome, wasResumed: wasResumed, events: events, batches: batches,
-            elapsed: ContinuousClock.now - started, checkpoints: checkpoints, counters: counters)
+            elapsed: ContinuousClock.now - started, checkpoints: checkpoints, counters: counters,
+            windowsWritten: shadowWrites.windowsWritten, windowsWrittenWhileReading: shadowWrites.windowsWrittenWhileReading)
     }
 }

@@ -210,39 +210,53 @@ extension RebuildReader {
 
     // MARK: Reading
 
-    /// Polls batches and folds them into the window, writing it to the shadow whenever it fills,
-    /// until every partition reached its target (the window is then written too), or the signal
-    /// stops it.
+    /// Polls batches and folds them into the window, writing it to the shadow whenever it fills
+    /// (on the shadow writer's thread while the next window fills, where it can), until every
+    /// partition reached its target (the window is then written too), or the signal stops it.
     mutating func catchUp(signal: ShutdownSignal) throws(ProjectorError) -> CatchUp {
         let applier = applier
         let window = window
-        let store = store
-        let name = projection.name
-        let result = try catchUp(signal: signal, deadline: nil) { messages in
-            let evaluation = try store.write(pipeline: name, target: .shadow) { transaction in
-                try applier.evaluate(messages, rows: &transaction, into: &window.changes)
+        let shadowWrites = shadowWrites
+        let result: CatchUp
+        do {
+            result = try catchUp(signal: signal, deadline: nil) { messages in
+                let evaluation = try shadowWrites.read { rows in
+                    try applier.evaluate(messages, rows: &rows, into: &window.changes)
+                }
+                window.add(evaluation)
+                // A failing event stops the rebuild: the shadow keeps everything before it.
+                if evaluation.outcome.failure != nil {
+                    try shadowWrites.write(window, later: false)
+                } else if window.isFull {
+                    try shadowWrites.write(window, later: true)
+                }
+                return evaluation.outcome
             }
-            window.add(evaluation)
-            // A failing event stops the rebuild: the shadow keeps everything before it.
-            if window.isFull || evaluation.outcome.failure != nil { try Self.write(window, store: store, pipeline: name) }
-            return evaluation.outcome
+        } catch {
+            // The window in flight commits or not as a whole; the error is the one to report.
+            try? shadowWrites.close()
+            throw error
         }
         try writeWindow()
-        return result
-    }
-
-    /// Writes the window's rows, dead letters, counters and checkpoints to the shadow in one transaction.
-    func writeWindow() throws(ProjectorError) {
         do {
-            try Self.write(window, store: store, pipeline: projection.name)
+            try shadowWrites.close()
         } catch {
             throw ProjectorError(wrapping: error, doing: "rebuild \(projection.name): writing the shadow tables")
         }
+        return result
     }
 
-    private static func write(_ window: RebuildWindow, store: any ViewStore, pipeline: String) throws {
-        guard !window.isEmpty else { return }
-        try store.write(pipeline: pipeline, target: .shadow) { transaction in try window.write(in: &transaction) }
-        window.clear()
+    /// Writes the window's rows, dead letters, counters and checkpoints to the shadow in one
+    /// transaction, after the window being written, if any.
+    func writeWindow() throws(ProjectorError) {
+        do {
+            if window.isEmpty {
+                try shadowWrites.finishWriting()
+            } else {
+                try shadowWrites.write(window, later: false)
+            }
+        } catch {
+            throw ProjectorError(wrapping: error, doing: "rebuild \(projection.name): writing the shadow tables")
+        }
     }
 }

@@ -29,6 +29,8 @@ struct RebuildReader {
     let applier: BatchApplier
     /// The rows folded since the shadow's last write.
     let window: RebuildWindow
+    /// Where full windows are written, and rows read through the one being written.
+    let shadowWrites: ShadowWindowWrites
     /// Every source partition, ordered by topic and partition.
     let partitions: [KafkaTopicPartition]
     /// One source partition per leader broker: asking each for an offset wakes its fetcher
@@ -71,7 +73,8 @@ struct RebuildReader {
         logger[metadataKey: "pipeline"] = .string(name)
         self.logger = logger
         applier = BatchApplier(projection: projection, store: store, target: .shadow)
-        window = RebuildWindow(budget: options.windowBytes)
+        shadowWrites = ShadowWindowWrites(store: store, projection: projection)
+        window = RebuildWindow(budget: shadowWrites.overlaps ? RebuildWindow.overlappedBudget(options.windowBytes) : options.windowBytes)
         var partitions: [KafkaTopicPartition] = []
         var slots: [[Int]] = []
         var low: [Int64] = []

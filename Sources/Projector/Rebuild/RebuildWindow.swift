@@ -38,6 +38,16 @@ final class RebuildWindow {
     /// undercount a write by up to a batch's rows (10,000 events: ~2.7 MB of a 2 MiB first window).
     private(set) var bytesWritten = 0
 
+    /// The budget of each window when a full window is written on the shadow writer's thread
+    /// while the next one fills (``ShadowWindowWrites``): the two share `windowBytes`, and each
+    /// holds at most 24 MiB. The last window's write cannot overlap anything, and a window much
+    /// larger saves few writes of rows touched again (a customer's totals) for a longer last
+    /// write and more memory. Measured on 2,000,000 order_summary events at the default budget
+    /// (benchmarks/README.md, "Rebuild on both cores"): windows of 192 MiB each 5.3–5.8 s and
+    /// ~500 MiB peak, 48 MiB 5.1–7.0 s, 24 MiB 4.7–5.0 s and ~250 MiB, 12 MiB 4.9 s, 6 MiB
+    /// 5.4–5.7 s, against 6.1–6.6 s and ~366 MiB writing every window on the rebuild's thread.
+    static func overlappedBudget(_ windowBytes: Int) -> Int { min(windowBytes / 2, 24 << 20) }
+
     init(budget: Int) {
         self.budget = budget
         limit = max(budget / 16, min(budget, 1 << 20))
@@ -65,28 +75,21 @@ final class RebuildWindow {
         }
     }
 
-    /// Writes the window in `transaction` (rows in first-touch order, dead letters, counters,
-    /// checkpoints). The caller empties the window with ``clear()`` once the transaction committed.
-    ///
-    /// Rows are not sorted by key: sorting cost more instructions than SQLite saved (measured in
-    /// benchmarks/README.md, "Rebuild"); first-touch order follows the log, as a live batch does.
-    func write(in transaction: inout any ViewTransaction) throws {
-        try transaction.apply(changes.changes)
-        if !deadLetters.isEmpty { try transaction.addDeadLetters(deadLetters) }
-        let deltas = BatchApplier.counterDeltas(counters, ignoredTypes: ignoredTypes)
-        if !deltas.isEmpty { try transaction.addCounters(deltas) }
-        try transaction.setCheckpoints(next)
-    }
-
-    /// Forgets the written window; the next one may hold twice as much, up to ``budget``.
-    func clear() {
+    /// Takes the window's contents out to be written (``FrozenWindow``) and empties the window; the
+    /// next one may hold twice as much, up to ``budget``. `spare` is an emptied change set of an
+    /// earlier window, whose capacity the next window reuses.
+    func freeze(reusing spare: ChangeSet? = nil) -> FrozenWindow {
+        let frozen = FrozenWindow(changes: changes, deadLetters: deadLetters,
+                                  counterDeltas: BatchApplier.counterDeltas(counters, ignoredTypes: ignoredTypes),
+                                  checkpoints: next, bytes: bytes)
         bytesWritten += bytes
         limit = min(limit * 2, budget)
-        changes.removeAll()
+        changes = spare ?? ChangeSet(measuresSize: true)
         deadLetters.removeAll()
         counters = PlanResult.Counters()
         ignoredTypes = [:]
         next.removeAll()
         letterBytes = 0
+        return frozen
     }
 }
