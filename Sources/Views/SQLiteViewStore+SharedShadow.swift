@@ -8,7 +8,7 @@ extension SQLiteViewStore: SharedShadowWrites {
 
     /// The page cache of this connection while the writer writes: it reads few rows (the window
     /// being written and the known keys answer most), and SQLite empties it after each of the
-    /// writer's commits anyway, so the writer gets the cache's memory.
+    /// writer's commits anyway, so the writer gets the rest of the cache's memory.
     private var sharingCacheKiB: Int { max(configuration.cacheSizeKiB / 8, 256) }
 
     package func openShadowWriter(pipeline: String, version: Int, hash: String, views: [ViewDefinition]) throws -> (any ViewStore)? {
@@ -20,7 +20,9 @@ extension SQLiteViewStore: SharedShadowWrites {
             try db.execute(sql: "PRAGMA cache_size = -\(sharingCacheKiB)")
         }
         do {
-            let writer = try SQLiteViewStore(path: path, configuration: configuration)
+            var writing = configuration
+            writing.cacheSizeKiB = max(configuration.cacheSizeKiB - sharingCacheKiB, sharingCacheKiB)
+            let writer = try SQLiteViewStore(path: path, configuration: writing)
             _ = try writer.prepareShadow(pipeline: pipeline, version: version, hash: hash, views: views, time: nil)
             return writer
         } catch {

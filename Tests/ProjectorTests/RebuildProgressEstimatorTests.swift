@@ -165,6 +165,31 @@ struct RebuildProgressEstimatorTests {
         #expect(abs(eta - (4 + 1 + 400.0 * 15_000 / 600 * 0.0002)) < 0.01)
     }
 
+    @Test("windows written alongside the reading: the slower of reading and writing, then the last window's write")
+    func writesAlongside() {
+        var estimator = RebuildProgress.Estimator()
+        // Reading at 10 ms an event, undisturbed by the writer's thread.
+        for done in 1 ... 6 { estimator.record(events: 100 * done, total: 1_000, elapsed: .seconds(done), batchSeconds: 0.1) }
+        // The writer wrote a window of 10,000 bytes in 1 s: 0.0001 s a byte, not on the reading's time.
+        estimator.recordBackgroundWrite(bytes: 10_000, seconds: 1)
+        #expect(estimator.writeSecondsPerByte == 0.0001)
+        let seconds = { (left: Int64, lastWindow: Int) in
+            estimator.remaining(left, unwrittenBytes: 5_000, foldedBytes: 15_000, lastWindow: lastWindow)
+                .map(RebuildProgress.Estimator.seconds) ?? 0
+        }
+        // 400 events left fold 10,000 more bytes: 15,000 to write. With windows of 5,000 bytes,
+        // 10,000 are written while 4 s of reading go on (1 s: reading decides), then the last 5,000 (0.5 s).
+        #expect(abs(seconds(400, 5_000) - 4.5) < 0.01)
+        // With windows of 1,000 bytes the writes before the last (1.4 s) still hide behind the reading.
+        #expect(abs(seconds(400, 1_000) - 4.1) < 0.01)
+        // Writing outlasts the reading once a byte costs 0.01 s (the moving average of 0.0001 and
+        // 0.0199): 14,000 bytes alongside (140 s), then the last 1,000 at up to four times that
+        // cost, as the rising trend of the writes says.
+        estimator.recordBackgroundWrite(bytes: 100, seconds: 1.99)
+        #expect(abs(estimator.writeSecondsPerByte! - 0.01) < 1e-9)
+        #expect(seconds(400, 1_000) >= 140 + 10 - 0.01 && seconds(400, 1_000) <= 140 + 40 + 0.01)
+    }
+
     @Test("a write in the first batch counts its bytes, not its time, as a write's cost")
     func writeInFirstBatch() {
         var estimator = RebuildProgress.Estimator()

@@ -68,7 +68,8 @@ public struct RebuildOptions: Sendable {
 
     /// The part of ``memoryBudget`` for the SQLite page cache of the store rebuilt: four fifths of
     /// a quarter, at most 64 MiB (the store's default); ``knownKeysBytes`` is the last fifth. The
-    /// cache fills as the shadow tables outgrow it, so on a large log it is all used. `projector
+    /// cache fills as the shadow tables outgrow it, so on a large log it is all used. A second
+    /// connection that writes the windows takes seven eighths of it, the rebuild's own the last. `projector
     /// rebuild` opens an SQLite store with it; a caller of ``Rebuild`` sets
     /// `SQLiteViewStore.Configuration.cacheSizeKiB`.
     public var cacheBytes: Int { min(memoryBudget / 4, 80 << 20) / 5 * 4 }
@@ -80,7 +81,9 @@ public struct RebuildOptions: Sendable {
 
     /// The part of ``memoryBudget`` for the rows folded between writes: the rest after
     /// ``prefetchBytes``, ``cacheBytes`` and ``knownKeysBytes`` (each at most a quarter
-    /// together), so at least half the budget; the four parts add up to the budget.
+    /// together), so at least half the budget; the four parts add up to the budget. Where a full
+    /// window is written on a second connection while the next one fills (an SQLite file, a
+    /// pipeline without timers), each of the two holds a quarter of this part.
     public var windowBytes: Int { memoryBudget - prefetchBytes - cacheBytes - knownKeysBytes }
     /// Where the rebuild logs, with the pipeline as metadata; see ``WorkerConfiguration/logger``.
     public var logger = Logger(label: "projector.runtime")

@@ -105,9 +105,15 @@ extension RebuildReader {
         }
         events += outcome.consumed
         batches += 1
-        // A batch that wrote the window took the write's time on top of its own.
+        // A batch that wrote the window took the write's time on top of its own; a window handed
+        // to the shadow writer took the writer's time, and only waiting for it took the batch's.
+        let overlaps = shadowWrites.overlaps
+        for write in shadowWrites.takeFinishedWrites() {
+            estimator.recordBackgroundWrite(bytes: write.bytes, seconds: write.seconds)
+        }
         estimator.record(events: events, total: Int64(events) + progressRemaining, elapsed: ContinuousClock.now - started,
-                         batchSeconds: RebuildProgress.Estimator.seconds(applying), wroteBytes: window.bytesWritten - writtenBefore)
+                         batchSeconds: RebuildProgress.Estimator.seconds(applying),
+                         wroteBytes: overlaps ? 0 : window.bytesWritten - writtenBefore)
         counters.add(outcome.counters)
         try BatchStep.report(
             outcome, projection: projection, logger: logger, subject: "rebuild \(name)",
@@ -129,7 +135,10 @@ extension RebuildReader {
                     position: position[slot], end: max(target[slot], start[slot]))
             },
             events: events, elapsed: ContinuousClock.now - started,
-            eta: estimator.remaining(remaining, unwrittenBytes: window.bytes))
+            eta: shadowWrites.overlaps
+                ? estimator.remaining(remaining, unwrittenBytes: window.bytes, foldedBytes: window.bytesWritten + window.bytes,
+                                      lastWindow: window.limit, inFlightBytes: shadowWrites.inFlightBytes)
+                : estimator.remaining(remaining, unwrittenBytes: window.bytes))
     }
 
     /// Messages left to read over all partitions (``RebuildProgress/remaining``).

@@ -39,14 +39,16 @@ final class RebuildWindow {
     private(set) var bytesWritten = 0
 
     /// The budget of each window when a full window is written on the shadow writer's thread
-    /// while the next one fills (``ShadowWindowWrites``): the two share `windowBytes`, and each
-    /// holds at most 24 MiB. The last window's write cannot overlap anything, and a window much
-    /// larger saves few writes of rows touched again (a customer's totals) for a longer last
-    /// write and more memory. Measured on 2,000,000 order_summary events at the default budget
-    /// (benchmarks/README.md, "Rebuild on both cores"): windows of 192 MiB each 5.3–5.8 s and
-    /// ~500 MiB peak, 48 MiB 5.1–7.0 s, 24 MiB 4.7–5.0 s and ~250 MiB, 12 MiB 4.9 s, 6 MiB
-    /// 5.4–5.7 s, against 6.1–6.6 s and ~366 MiB writing every window on the rebuild's thread.
-    static func overlappedBudget(_ windowBytes: Int) -> Int { min(windowBytes / 2, 24 << 20) }
+    /// while the next one fills (``ShadowWindowWrites``): a quarter of `windowBytes`, so the two
+    /// together hold half of it. One window of all of it peaked at 601 MiB under `--memory 512MiB`
+    /// on 20,000,000 order_summary events (the estimate undercounts the heap, and the process
+    /// itself is not in the budget); windows of a quarter peaked at 412 MiB there and 397 MiB on
+    /// 2,000,000 events. Smaller windows save memory but cost time once the tables outgrow the
+    /// cache: rows touched again (an order's later events) are read and written again, and at
+    /// 20,000,000 events windows of 24 MiB took 110 s against 90 s with a quarter (94.8 s writing
+    /// every window of all of it on the rebuild's thread; benchmarks/README.md, "Rebuild on both
+    /// cores").
+    static func overlappedBudget(_ windowBytes: Int) -> Int { windowBytes / 4 }
 
     init(budget: Int) {
         self.budget = budget

@@ -25,6 +25,8 @@ final class ShadowWindowWriter: @unchecked Sendable {
     private var busy = false
     /// The last write's error, until ``wait()`` returns it.
     private var failure: (any Error)?
+    /// Seconds the last write took, until ``takeWriteSeconds()`` returns them.
+    private var writeSeconds: Double?
     private var stopping = false
     private var stopped = false
 
@@ -58,6 +60,17 @@ final class ShadowWindowWriter: @unchecked Sendable {
         if let error { throw error }
     }
 
+    /// Seconds the last write took once it is done (nil while it runs, or once taken): what a
+    /// write costs, for the rebuild's ETA.
+    func takeWriteSeconds() -> Double? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !busy else { return nil }
+        let seconds = writeSeconds
+        writeSeconds = nil
+        return seconds
+    }
+
     /// Ends the thread once it is idle and waits for it.
     func stop() {
         condition.lock()
@@ -75,14 +88,17 @@ final class ShadowWindowWriter: @unchecked Sendable {
             job = nil
             condition.unlock()
             var error: (any Error)?
+            let started = ContinuousClock.now
             do {
                 let changes = try store.write(pipeline: pipeline, target: .shadow) { transaction in try window.write(in: &transaction) }
                 try reader.adoptShadowWrites(pipeline: pipeline, changes)
             } catch let failed {
                 error = failed
             }
+            let took = ContinuousClock.now - started
             condition.lock()
             failure = error
+            writeSeconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
             busy = false
             condition.broadcast()
         }

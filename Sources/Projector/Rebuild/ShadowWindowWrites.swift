@@ -24,6 +24,10 @@ final class ShadowWindowWrites {
     private var writing: FrozenWindow?
     /// An emptied change set of a written window, for the next window.
     private var spare: ChangeSet?
+    /// The bytes of the window handed to the writer whose write time is not taken yet.
+    private var timedBytes: Int?
+    /// Writes done on the writer's thread and their seconds, not taken yet.
+    private var finishedWrites: [(bytes: Int, seconds: Double)] = []
     /// Windows written, and of them those handed to the writer while the rebuild read on.
     private(set) var windowsWritten = 0
     private(set) var windowsWrittenWhileReading = 0
@@ -62,6 +66,8 @@ final class ShadowWindowWrites {
         windowsWritten += 1
         if later || writer != nil, let writer = try openWriter() {
             if later { windowsWrittenWhileReading += 1 }
+            noteFinishedWrite()
+            timedBytes = later ? frozen.bytes : nil
             writer.submit(frozen)
             writing = frozen
             if !later { try finishWriting() }
@@ -77,6 +83,23 @@ final class ShadowWindowWrites {
         writing = nil
         try writer.wait()
         spare = frozen.takeEmptiedChanges()
+    }
+
+    /// The windows written on the writer's thread while the rebuild read on since the last call,
+    /// with the seconds each write took: what the ETA counts the last window's write at.
+    func takeFinishedWrites() -> [(bytes: Int, seconds: Double)] {
+        noteFinishedWrite()
+        defer { finishedWrites.removeAll() }
+        return finishedWrites
+    }
+
+    /// The bytes of the window the writer is writing, as of the last ``takeFinishedWrites()``.
+    var inFlightBytes: Int { timedBytes ?? 0 }
+
+    private func noteFinishedWrite() {
+        guard let bytes = timedBytes, let seconds = writer?.takeWriteSeconds() else { return }
+        finishedWrites.append((bytes, seconds))
+        timedBytes = nil
     }
 
     /// Waits for the write in flight and closes the second connection; the store's known keys go
