@@ -151,7 +151,9 @@ struct RebuildCommand: ParsableCommand, ConfiguresLogging {
         let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
         let rate = Int(Double(summary.events) / max(seconds, 0.001))
         let resumed = summary.wasResumed ? " (resumed)" : ""
-        let read = "\(summary.events) events in \(Self.tenths(seconds)) s, \(rate) events/s\(resumed)"
+        let windows = summary.windowsWritten > 1
+            ? ", \(summary.windowsWritten) windows written (\(summary.windowsWrittenWhileReading) while reading on)" : ""
+        let read = "\(summary.events) events in \(Self.tenths(seconds)) s, \(rate) events/s\(windows)\(resumed)"
         if summary.events == 0, case .time(let milliseconds)? = position, summary.outcome != .stopped {
             explainEmptyTimeRange(milliseconds, plan: plan, properties: properties)
         }

@@ -51,6 +51,8 @@ struct RebuildWindowKillTests {
         let resumed = try ProjectorExecutable.run(arguments)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("(resumed)"), "\(resumed.stderr)")
+        #expect(resumed.stderr.range(of: #"\d+ windows written \([1-9]\d* while reading on\)"#, options: .regularExpression) != nil,
+                "full windows written on the second connection while the next filled: \(resumed.stderr)")
         #expect(resumed.stderr.contains("rebuild order_summary: \(Int64(stream.events) - written) events in"),
                 "reads only what the shadow did not hold (killed with \(Int(folded)) folded, \(written) written): \(resumed.stderr)")
         #expect(RunCommandTests.appliedCount(path) == stream.events)
