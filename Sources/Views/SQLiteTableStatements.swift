@@ -33,8 +33,8 @@ final class TableStatements {
     let bulkDelete: Statement?
     /// The keys written since the table was found empty (nil: unknown, every read queries).
     var knownKeys: KnownKeys?
-    /// SQLite's `data_version` when `knownKeys` started or last adopted another connection's
-    /// writes: another connection's commit changes it.
+    /// SQLite's `data_version` when `knownKeys` started, or when a shadow writer of this rebuild
+    /// closed (its commits were adopted): another connection's commit changes it.
     var knownSince: Int64
     /// The rows this connection last read or wrote, for a live table (no memory for a shadow's).
     var rows: RowCache

@@ -19,6 +19,7 @@ final class FrozenWindow: @unchecked Sendable {
     let checkpoints: [Checkpoint]
     /// The window's estimated bytes when it was frozen.
     let bytes: Int
+
     init(changes: ChangeSet, deadLetters: [DeadLetter], counterDeltas: [String: Int64], checkpoints: [Checkpoint], bytes: Int) {
         self.changes = changes
         self.deadLetters = deadLetters

@@ -81,9 +81,10 @@ public struct RebuildOptions: Sendable {
 
     /// The part of ``memoryBudget`` for the rows folded between writes: the rest after
     /// ``prefetchBytes``, ``cacheBytes`` and ``knownKeysBytes`` (each at most a quarter
-    /// together), so at least half the budget; the four parts add up to the budget. Where a full
-    /// window is written on a second connection while the next one fills (an SQLite file, a
-    /// pipeline without timers), each of the two holds a quarter of this part.
+    /// together), so at least half the budget; the four parts add up to the budget. A window holds
+    /// half of it (the window's estimate of its rows undercounts their heap); where a full window
+    /// is written on a second connection while the next one fills (an SQLite file, a pipeline
+    /// without timers), each of the two holds a quarter.
     public var windowBytes: Int { memoryBudget - prefetchBytes - cacheBytes - knownKeysBytes }
     /// Where the rebuild logs, with the pipeline as metadata; see ``WorkerConfiguration/logger``.
     public var logger = Logger(label: "projector.runtime")

@@ -74,7 +74,7 @@ struct RebuildReader {
         self.logger = logger
         applier = BatchApplier(projection: projection, store: store, target: .shadow)
         shadowWrites = ShadowWindowWrites(store: store, projection: projection)
-        window = RebuildWindow(budget: shadowWrites.overlaps ? RebuildWindow.overlappedBudget(options.windowBytes) : options.windowBytes)
+        window = RebuildWindow(budget: RebuildWindow.budget(options.windowBytes, overlapped: shadowWrites.overlaps))
         var partitions: [KafkaTopicPartition] = []
         var slots: [[Int]] = []
         var low: [Int64] = []

@@ -38,17 +38,16 @@ final class RebuildWindow {
     /// undercount a write by up to a batch's rows (10,000 events: ~2.7 MB of a 2 MiB first window).
     private(set) var bytesWritten = 0
 
-    /// The budget of each window when a full window is written on the shadow writer's thread
-    /// while the next one fills (``ShadowWindowWrites``): a quarter of `windowBytes`, so the two
-    /// together hold half of it. One window of all of it peaked at 601 MiB under `--memory 512MiB`
-    /// on 20,000,000 order_summary events (the estimate undercounts the heap, and the process
-    /// itself is not in the budget); windows of a quarter peaked at 412 MiB there and 397 MiB on
-    /// 2,000,000 events. Smaller windows save memory but cost time once the tables outgrow the
-    /// cache: rows touched again (an order's later events) are read and written again, and at
-    /// 20,000,000 events windows of 24 MiB took 110 s against 90 s with a quarter (94.8 s writing
-    /// every window of all of it on the rebuild's thread; benchmarks/README.md, "Rebuild on both
-    /// cores").
-    static func overlappedBudget(_ windowBytes: Int) -> Int { windowBytes / 4 }
+    /// The budget of each window out of `windowBytes` (``RebuildOptions/windowBytes``): half of it,
+    /// or a quarter when a full window is written on the shadow writer's thread while the next one
+    /// fills (``ShadowWindowWrites``), so the two together hold half of it. The estimate undercounts
+    /// the heap, and the process itself is not in the budget: one window of all of it peaked at
+    /// 601–646 MiB under `--memory 512MiB` on 20,000,000 order_summary events, half of it at
+    /// 428 MiB (100.2 s against 96.3 s), two windows of a quarter at 399–412 MiB (89.8 s). Smaller
+    /// windows cost time once the tables outgrow the cache: rows touched again (an order's later
+    /// events) are read and written again; windows of 24 MiB took 110 s with the writer's thread and
+    /// 131.9 s without (benchmarks/README.md, "Rebuild on both cores").
+    static func budget(_ windowBytes: Int, overlapped: Bool) -> Int { overlapped ? windowBytes / 4 : windowBytes / 2 }
 
     init(budget: Int) {
         self.budget = budget
