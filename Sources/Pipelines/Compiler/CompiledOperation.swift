@@ -174,16 +174,13 @@ final class CompiledOperation: Sendable {
                     if let found = probed.found { return found }
                     hash = probed.hash
                 }
-                return try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: key.count) { buffer in
-                    var initialized = 0
-                    defer { buffer.baseAddress!.destroy(count: initialized) }
-                    for position in key.indices {
-                        (buffer.baseAddress! + position).initialize(to: try values[position].stored(as: keyTypes[position], column: keyNames[position]))
-                        initialized = position + 1
-                    }
-                    return try batch.entry(view: view, key: UnsafeBufferPointer(buffer), hash: hash, rows: &rows,
-                                           deferring: writesUnread && batch.defersReads)
+                // A new key is made as the array the set keeps: taken into it, not copied.
+                var owned: [ViewValue] = []
+                owned.reserveCapacity(key.count)
+                for position in key.indices {
+                    owned.append(try values[position].stored(as: keyTypes[position], column: keyNames[position]))
                 }
+                return try batch.entry(view: view, taking: owned, hash: hash, rows: &rows, deferring: writesUnread && batch.defersReads)
             }
         }
         if !batch.isRead(entry) {
