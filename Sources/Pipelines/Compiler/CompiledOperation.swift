@@ -38,6 +38,8 @@ final class CompiledOperation: Sendable {
     /// The row position of each key column, in `key` order.
     let keyColumns: [Int]
     let set: [Assignment]
+    /// The column of each `set:` entry, in `set` order.
+    let setColumns: [Int]
     /// ``set`` as the chain the hot path evaluates (nil: no `set:`).
     let assignments: CompiledAssignments?
     let when: CompiledExpression?
@@ -116,6 +118,7 @@ final class CompiledOperation: Sendable {
         whenText = op.when?.canonical ?? ""
         defaults = view.columns.map(\.defaultValue)
         let setColumns = set.map(\.column)
+        self.setColumns = setColumns
         if when == nil && !setReadsRow && Set(setColumns).count == setColumns.count && Set(setColumns).isDisjoint(with: view.keyColumns) {
             rowSources = view.columns.indices.map { column in
                 if let position = view.keyColumns.firstIndex(of: column) { return -2 - position }
@@ -206,7 +209,7 @@ final class CompiledOperation: Sendable {
             defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: setReadsRow ? batch.row(entry)! : [], into: values.baseAddress!, &initialized)
             initialized = 0
-            for index in set.indices { batch.set(entry, column: set[index].column, (values.baseAddress! + index).move()) }
+            batch.set(entry, columns: setColumns, moving: values.baseAddress!)
         }
         for column in notNullColumns where batch.cell(entry, column) == .null { try notNullFailure(column) }
     }

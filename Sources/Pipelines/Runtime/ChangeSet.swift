@@ -324,6 +324,26 @@ package struct ChangeSet {
         if assigned != 0 && column < 64 { entries[entry].assigned = assigned | 1 << UInt64(column) }
     }
 
+    /// Sets columns `columns` of a row the batch holds (``holdsRow(_:)``) to `values`, moved out
+    /// of them, as ``set(_:column:_:)`` would one by one: the set's entries and the row are each
+    /// checked for uniqueness once, not once per cell.
+    mutating func set(_ entry: Int, columns: [Int], moving values: UnsafeMutablePointer<ViewValue>) {
+        entries.withUnsafeMutableBufferPointer { entries in
+            // Taken and moved on, not copied: the new cells into the row, the replaced ones into `values`.
+            entries[entry].current!.withUnsafeMutableBufferPointer { row in
+                for index in columns.indices { swap(&values[index], &row[columns[index]]) }
+            }
+        }
+        var assigned = entries[entry].assigned
+        for index in columns.indices {
+            let column = columns[index]
+            undo.append(Undo(entry: entry, column: column, row: nil, cell: (values + index).move(), assigned: assigned))
+            // Only an unread entry has columns assigned (a read one has 0, which stays).
+            if assigned != 0 && column < 64 { assigned |= 1 << UInt64(column) }
+        }
+        entries[entry].assigned = assigned
+    }
+
     /// A column of a row the batch holds (``holdsRow(_:)``), without copying the row.
     func cell(_ entry: Int, _ column: Int) -> ViewValue { entries[entry].current![column] }
 
