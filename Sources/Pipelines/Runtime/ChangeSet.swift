@@ -324,9 +324,10 @@ package struct ChangeSet {
         if assigned != 0 && column < 64 { entries[entry].assigned = assigned | 1 << UInt64(column) }
     }
 
-    /// Sets columns `columns` of a row the batch holds (``holdsRow(_:)``) to `values`, moved out
-    /// of them, as ``set(_:column:_:)`` would one by one: the set's entries and the row are each
-    /// checked for uniqueness once, not once per cell.
+    /// Sets columns `columns` of a row the batch holds (``holdsRow(_:)``) to `values` (one a
+    /// column), as ``set(_:column:_:)`` would one by one, but with the set's entries and the row
+    /// each checked for uniqueness once, not once per cell. The values are moved into the row and
+    /// the replaced cells into the undo log: `values` is left uninitialized.
     mutating func set(_ entry: Int, columns: [Int], moving values: UnsafeMutablePointer<ViewValue>) {
         entries.withUnsafeMutableBufferPointer { entries in
             // Taken and moved on, not copied: the new cells into the row, the replaced ones into `values`.
