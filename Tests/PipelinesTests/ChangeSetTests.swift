@@ -180,7 +180,7 @@ private struct CountingRows: RowReader {
     @Test func writtenColumnsLieOverTheStoredRowAndRollBackWithTheRead() throws {
         var rows = CountingRows(stored: [ViewChange(view: 0, key: [.text("k")], row: [.text("k"), .text("stored"), .integer(1)])])
         var set = ChangeSet(defersReads: true)
-        let entry = try [ViewValue.text("k")].withUnsafeBufferPointer { try set.entry(view: 0, key: $0, rows: &rows, deferring: true) }
+        let entry = try set.entry(view: 0, taking: [.text("k")], hash: nil, rows: &rows, deferring: true)
         #expect(!set.isRead(entry) && set.assigned(entry) == 0 && rows.reads == 0)
         set.beginEvent()
         set.assign(entry, [.text("k"), .text("default"), .integer(5)], columns: 0b101)

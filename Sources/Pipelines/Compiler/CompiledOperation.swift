@@ -38,6 +38,8 @@ final class CompiledOperation: Sendable {
     /// The row position of each key column, in `key` order.
     let keyColumns: [Int]
     let set: [Assignment]
+    /// The column of each `set:` entry, in `set` order.
+    let setColumns: [Int]
     /// ``set`` as the chain the hot path evaluates (nil: no `set:`).
     let assignments: CompiledAssignments?
     let when: CompiledExpression?
@@ -116,6 +118,7 @@ final class CompiledOperation: Sendable {
         whenText = op.when?.canonical ?? ""
         defaults = view.columns.map(\.defaultValue)
         let setColumns = set.map(\.column)
+        self.setColumns = setColumns
         if when == nil && !setReadsRow && Set(setColumns).count == setColumns.count && Set(setColumns).isDisjoint(with: view.keyColumns) {
             rowSources = view.columns.indices.map { column in
                 if let position = view.keyColumns.firstIndex(of: column) { return -2 - position }
@@ -174,16 +177,13 @@ final class CompiledOperation: Sendable {
                     if let found = probed.found { return found }
                     hash = probed.hash
                 }
-                return try withUnsafeTemporaryAllocation(of: ViewValue.self, capacity: key.count) { buffer in
-                    var initialized = 0
-                    defer { buffer.baseAddress!.destroy(count: initialized) }
-                    for position in key.indices {
-                        (buffer.baseAddress! + position).initialize(to: try values[position].stored(as: keyTypes[position], column: keyNames[position]))
-                        initialized = position + 1
-                    }
-                    return try batch.entry(view: view, key: UnsafeBufferPointer(buffer), hash: hash, rows: &rows,
-                                           deferring: writesUnread && batch.defersReads)
+                // A new key is made as the array the set keeps: taken into it, not copied.
+                var owned: [ViewValue] = []
+                owned.reserveCapacity(key.count)
+                for position in key.indices {
+                    owned.append(try values[position].stored(as: keyTypes[position], column: keyNames[position]))
                 }
+                return try batch.entry(view: view, taking: owned, hash: hash, rows: &rows, deferring: writesUnread && batch.defersReads)
             }
         }
         if !batch.isRead(entry) {
@@ -209,7 +209,7 @@ final class CompiledOperation: Sendable {
             defer { values.baseAddress!.destroy(count: initialized) }
             try evaluateSet(context, row: setReadsRow ? batch.row(entry)! : [], into: values.baseAddress!, &initialized)
             initialized = 0
-            for index in set.indices { batch.set(entry, column: set[index].column, (values.baseAddress! + index).move()) }
+            batch.set(entry, columns: setColumns, moving: values.baseAddress!)
         }
         for column in notNullColumns where batch.cell(entry, column) == .null { try notNullFailure(column) }
     }

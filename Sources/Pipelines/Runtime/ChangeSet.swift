@@ -92,33 +92,38 @@ package struct ChangeSet {
         return insert(view, hash, key, try rows.row(in: view, key: key))
     }
 
-    /// ``entry(view:key:rows:)`` for a key the caller built in scratch memory: copied into an
-    /// array only when the set does not hold it yet (a key seen before in the batch costs no allocation).
+    /// ``entry(view:key:rows:)`` for a key the caller made after ``probe(view:key:)`` found no
+    /// entry for it (`hash`, the probe's: the set is not searched again), or without a probe
+    /// (`hash` nil). The array is taken into a new entry, not copied.
     /// - Throws: what `rows` throws.
-    /// `hash`: the hash ``probe(view:key:)`` gave for the same key, when the caller probed it.
     /// `deferring`: the caller needs no stored row yet (``defersReads``): a new key the store
     /// cannot answer without a read is left unread, and an unread entry is returned as it is.
     mutating func entry(
-        view: Int, key: UnsafeBufferPointer<ViewValue>, hash: UInt64? = nil, rows: inout some RowReader, deferring: Bool = false
+        view: Int, taking key: consuming [ViewValue], hash probed: UInt64?, rows: inout some RowReader, deferring: Bool = false
     ) throws -> Int {
-        let hash = hash ?? Self.hash(view, key)
-        if let found = find(view, key, hash) {
-            if !deferring && !entries[found].read { try resolve(found, rows: &rows) }
-            return found
+        let hash: UInt64
+        if let probed {
+            hash = probed
+        } else {
+            let (keyHash, found) = lookup(view, key)
+            if let found {
+                if !deferring && !entries[found].read { try resolve(found, rows: &rows) }
+                return found
+            }
+            hash = keyHash
         }
-        let owned = Array(key)
         if deferring {
-            guard let known = rows.knownRow(in: view, key: owned) else { return insertUnread(view, hash, owned) }
-            return insert(view, hash, owned, known)
+            guard let known = rows.knownRow(in: view, key: key) else { return insertUnread(view, hash, key) }
+            return insert(view, hash, key, known)
         }
-        let stored = try rows.row(in: view, key: owned)
-        return insert(view, hash, owned, stored)
+        let stored = try rows.row(in: view, key: key)
+        return insert(view, hash, key, stored)
     }
 
     /// The hash of a key given by cells borrowed from the message, and its entry when the set
     /// holds it: a key seen before in the batch is found without making its `String`s. Reads
     /// nothing. The cells' text must be valid UTF-8 (then the hash is that of the stored key:
-    /// pass it on to ``entry(view:key:hash:rows:)``). Mutating only so that a closure holding
+    /// pass it on to ``entry(view:taking:hash:rows:deferring:)``). Mutating only so that a closure holding
     /// the set (`inout`) calls it in place: a non-mutating call there copies the whole set.
     mutating func probe(view: Int, key: UnsafeBufferPointer<ViewValue.Borrowed>) -> (hash: UInt64, found: Int?) {
         let hash = ViewValue.identityHash(of: key, seed: Self.seed &+ UInt64(truncatingIfNeeded: view))
@@ -317,6 +322,27 @@ package struct ChangeSet {
         undo.append(Undo(entry: entry, column: column, row: nil, cell: consume value, assigned: assigned))
         // Only an unread entry has columns assigned (a read one has 0, which stays).
         if assigned != 0 && column < 64 { entries[entry].assigned = assigned | 1 << UInt64(column) }
+    }
+
+    /// Sets columns `columns` of a row the batch holds (``holdsRow(_:)``) to `values` (one a
+    /// column), as ``set(_:column:_:)`` would one by one, but with the set's entries and the row
+    /// each checked for uniqueness once, not once per cell. The values are moved into the row and
+    /// the replaced cells into the undo log: `values` is left uninitialized.
+    mutating func set(_ entry: Int, columns: [Int], moving values: UnsafeMutablePointer<ViewValue>) {
+        entries.withUnsafeMutableBufferPointer { entries in
+            // Taken and moved on, not copied: the new cells into the row, the replaced ones into `values`.
+            entries[entry].current!.withUnsafeMutableBufferPointer { row in
+                for index in columns.indices { swap(&values[index], &row[columns[index]]) }
+            }
+        }
+        var assigned = entries[entry].assigned
+        for index in columns.indices {
+            let column = columns[index]
+            undo.append(Undo(entry: entry, column: column, row: nil, cell: (values + index).move(), assigned: assigned))
+            // Only an unread entry has columns assigned (a read one has 0, which stays).
+            if assigned != 0 && column < 64 { assigned |= 1 << UInt64(column) }
+        }
+        entries[entry].assigned = assigned
     }
 
     /// A column of a row the batch holds (``holdsRow(_:)``), without copying the row.

@@ -32,7 +32,7 @@ extension Plan {
     /// Fails the event (code `schema`) at the first `events:` requirement it does not meet.
     func checkRequired(_ required: [(id: Int, path: JSONPath, type: EventSchema.JSONType)], _ context: EvaluationContext) throws {
         for field in required {
-            let value = try Evaluator.read(context.access[field.id], context, path: field.path)
+            let value = try Evaluator.read(field.id, context, path: field.path)
             let fits: Bool
             switch (field.type, value) {
             case (_, .null): fits = false

@@ -30,7 +30,7 @@ enum Value {
         switch self {
         case .text(let s): return s
         case .string(let span, let escaped):
-            return escaped ? JSONScanner.unescape(span.buffer) : String(decoding: span.buffer, as: UTF8.self)
+            return escaped ? JSONScanner.unescape(span.buffer) : span.text
         default: return nil
         }
     }
