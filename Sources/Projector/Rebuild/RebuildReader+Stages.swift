@@ -220,9 +220,9 @@ extension RebuildReader {
         let result: CatchUp
         do {
             result = try catchUp(signal: signal, deadline: nil) { messages in
-                let evaluation = try shadowWrites.read { rows in
-                    try applier.evaluate(messages, rows: &rows, into: &window.changes)
-                }
+                let evaluation = try shadowWrites.read(
+                    { transaction in try applier.evaluate(messages, rows: &transaction, into: &window.changes) },
+                    overlaid: { rows in try applier.evaluate(messages, rows: &rows, into: &window.changes) })
                 window.add(evaluation)
                 // A failing event stops the rebuild: the shadow keeps everything before it.
                 if evaluation.outcome.failure != nil {

@@ -8,18 +8,18 @@ internal import Views
 /// A window's change set reads every row it touches (it does not leave rows unread), so it
 /// knows the whole final state of each key it holds.
 struct WindowOverlayRows: RowReader {
-    /// The window being written, if any.
-    let writing: FrozenWindow?
+    /// The window being written.
+    let writing: FrozenWindow
     /// The batch's transaction on the shadow.
     var base: any ViewTransaction
 
     mutating func row(in view: Int, key: [ViewValue]) throws -> [ViewValue]? {
-        if let writing, let held = writing.changes.held(view: view, key: key) { return held }
+        if let held = writing.changes.held(view: view, key: key) { return held }
         return try base.row(in: view, key: key)
     }
 
     mutating func knownRow(in view: Int, key: [ViewValue]) -> [ViewValue]?? {
-        if let writing, let held = writing.changes.held(view: view, key: key) { return .some(held) }
+        if let held = writing.changes.held(view: view, key: key) { return .some(held) }
         return base.knownRow(in: view, key: key)
     }
 
