@@ -61,19 +61,23 @@ final class ShadowWindowWrites {
 
     /// Writes what `window` holds and empties it: hands it to the writer (after the previous
     /// write is done) where the pipeline allows, and waits for it unless `later`; else writes it
-    /// on the rebuild's connection. Once there is a writer, every write goes to it: its page
-    /// cache holds the shadow's pages.
+    /// on the rebuild's connection. The first window handed over is one of at least a quarter of
+    /// the window's budget: the small first windows (a sixteenth, an eighth) are written here, as a
+    /// log of a few hundred thousand events gained nothing from a second connection (its opening,
+    /// cold cache and handovers cost what the overlap saved). Once there is a writer, every write
+    /// goes to it: its page cache holds the shadow's pages.
     func write(_ window: RebuildWindow, later: Bool) throws {
         try finishWriting()
         let frozen = window.freeze(reusing: spare.take())
         windowsWritten += 1
-        if later || writer != nil, let writer = try openWriter() {
-            if later { windowsWrittenWhileReading += 1 }
+        let handsOver = later && (writer != nil || frozen.bytes >= window.budget / 4)
+        if handsOver || writer != nil, let writer = try openWriter() {
+            if handsOver { windowsWrittenWhileReading += 1 }
             noteFinishedWrite()
-            timedBytes = later ? frozen.bytes : nil
+            timedBytes = handsOver ? frozen.bytes : nil
             writer.submit(frozen)
             writing = frozen
-            if !later { try finishWriting() }
+            if !handsOver { try finishWriting() }
             return
         }
         try store.write(pipeline: projection.name, target: .shadow) { transaction in try frozen.write(in: &transaction) }
