@@ -98,7 +98,7 @@ final class ShadowWindowWriter: @unchecked Sendable {
             let took = ContinuousClock.now - started
             condition.lock()
             failure = error
-            writeSeconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+            writeSeconds = RebuildProgress.Estimator.seconds(took)
             busy = false
             condition.broadcast()
         }
