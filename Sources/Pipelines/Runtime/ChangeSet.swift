@@ -84,12 +84,7 @@ package struct ChangeSet {
     /// The entry of a row, reading it from `rows` the first time the batch touches its key.
     /// - Throws: what `rows` throws.
     package mutating func entry(view: Int, key: [ViewValue], rows: inout some RowReader) throws -> Int {
-        let (hash, found) = lookup(view, key)
-        if let found {
-            try resolve(found, rows: &rows)
-            return found
-        }
-        return insert(view, hash, key, try rows.row(in: view, key: key))
+        try entry(view: view, taking: key, hash: nil, rows: &rows)
     }
 
     /// ``entry(view:key:rows:)`` for a key the caller made after ``probe(view:key:)`` found no

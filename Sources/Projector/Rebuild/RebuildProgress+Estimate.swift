@@ -54,13 +54,9 @@ extension RebuildProgress {
             if batchSeconds.isFinite, batchSeconds > 0 {
                 if wroteBytes > 0, let plain = self.batchSeconds {
                     let write = max(batchSeconds - plain, 0)
-                    let perByte = write / Double(wroteBytes)
-                    writeSecondsPerByte = writeSecondsPerByte.map { 0.5 * $0 + 0.5 * perByte } ?? perByte
-                    let x = written.bytes + Double(wroteBytes) / 2
-                    let w = Double(wroteBytes)
-                    for (index, term) in [w, w * x, w * perByte, w * x * perByte, w * x * x].enumerated() { writeTrend[index] += term }
-                    written = (written.seconds + write, written.bytes + Double(wroteBytes), Double(events))
-                    writes += 1
+                    noteWrite(bytes: wroteBytes, seconds: write)
+                    written.seconds += write
+                    written.events = Double(events)
                 } else if wroteBytes > 0 {
                     // A write in the first batch: its evaluation's share is not known yet, so it
                     // tells nothing about a write's cost (all of that batch would count as one).
@@ -91,6 +87,12 @@ extension RebuildProgress {
         /// keeps any wait for it), but it tells what the last window's write will cost.
         mutating func recordBackgroundWrite(bytes: Int, seconds: Double) {
             guard bytes > 0, seconds.isFinite, seconds >= 0 else { return }
+            noteWrite(bytes: bytes, seconds: seconds)
+        }
+
+        /// Adds a write of `bytes` that took `seconds` to the cost per byte (moving average) and
+        /// its trend, and to the bytes written.
+        private mutating func noteWrite(bytes: Int, seconds: Double) {
             let perByte = seconds / Double(bytes)
             writeSecondsPerByte = writeSecondsPerByte.map { 0.5 * $0 + 0.5 * perByte } ?? perByte
             let x = written.bytes + Double(bytes) / 2
