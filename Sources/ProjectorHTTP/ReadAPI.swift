@@ -121,7 +121,7 @@ public final class ReadAPI: Sendable {
     }
 
     private func rows(_ request: Request, view: String, pathKey: String?) async throws -> Response {
-        var query = try Self.parse(request, view: view, pathKey: pathKey, defaultLimit: limits.defaultPageSize)
+        let query = try Self.parse(request, view: view, pathKey: pathKey, defaultLimit: limits.defaultPageSize)
         let minimum = try Self.minimumPosition(request)
         let wait = try preferredWait(request)
         var page = try store.query(query, maxLimit: limits.maxPageSize)

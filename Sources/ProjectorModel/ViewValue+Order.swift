@@ -1,11 +1,17 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
 extension ViewValue {
     /// Whether key `a` sorts before key `b` as a primary key orders them in SQLite (BINARY
     /// collation) and in PostgreSQL (`COLLATE "C"`): column by column, null first, numbers by
     /// value, text by its UTF-8 bytes. Lets in-memory key ranges (a rebuild's window, tests)
     /// come out in the order a store returns them.
     public static func precedes(_ a: [ViewValue], _ b: [ViewValue]) -> Bool {
-        for (x, y) in zip(a, b) {
-            let order = x.compare(y)
+        for index in 0 ..< min(a.count, b.count) {
+            let order = a[index].compare(b[index])
             if order != 0 { return order < 0 }
         }
         return a.count < b.count
@@ -26,11 +32,23 @@ extension ViewValue {
         case (.real(let x), .integer(let y)): return x < Double(y) ? -1 : x == Double(y) ? 0 : 1
         case (.real(let x), .real(let y)): return x < y ? -1 : x == y ? 0 : 1
         case (.text(let x), .text(let y)):
-            let (xs, ys) = (Array(x.utf8), Array(y.utf8))
-            return xs.lexicographicallyPrecedes(ys) ? -1 : xs == ys ? 0 : 1
+            return Self.compareUTF8(x, y)
         default:
             let (r, s) = (rank(self), rank(other))
             return r < s ? -1 : r == s ? 0 : 1
         }
+    }
+
+    /// -1, 0 or 1 as `x`'s UTF-8 bytes sort before, with or after `y`'s, without copying them.
+    private static func compareUTF8(_ x: String, _ y: String) -> Int {
+        let order = x.utf8.withContiguousStorageIfAvailable { xs in
+            y.utf8.withContiguousStorageIfAvailable { ys -> Int in
+                let common = min(xs.count, ys.count)
+                if common > 0, case let order = memcmp(xs.baseAddress!, ys.baseAddress!, common), order != 0 { return order < 0 ? -1 : 1 }
+                return xs.count < ys.count ? -1 : xs.count == ys.count ? 0 : 1
+            }
+        }
+        if let order = order ?? nil { return order }
+        return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : x.utf8.elementsEqual(y.utf8) ? 0 : 1
     }
 }

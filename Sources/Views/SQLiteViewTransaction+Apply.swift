@@ -10,6 +10,20 @@ internal import ProjectorModel
 /// its last row, as with one statement per row. A failing statement changes nothing of its rows,
 /// and the store rolls the whole batch back.
 extension SQLiteViewTransaction {
+    /// Whether the database file is larger than this connection's page cache. Rows written in
+    /// first-touch order then land on index pages spread over the whole file, which SQLite writes
+    /// out when the cache fills and reads back for the next row on them: a 20,000,000-event
+    /// rebuild spent 40 s in the kernel and wrote 10 GB for an 891 MB file, 18 s in key order
+    /// (benchmarks/README.md, "Windows written in key order").
+    mutating func writesFasterInKeyOrder() throws -> Bool {
+        let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+        let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0
+        // A negative cache_size is in KiB, a positive one in pages.
+        let cacheBytes = cache < 0 ? -cache * 1024 : cache * pageSize
+        return pages * pageSize > cacheBytes
+    }
+
     mutating func apply(_ changes: [ViewChange]) throws {
         // Table by table, each table's changes in their order: a batch's changes interleave its
         // tables in first-touch order (an order_summary event touches both views), which would

@@ -247,6 +247,12 @@ public protocol ViewTransaction: RowReader {
     ///   has the wrong number of values, or the SQLite failure.
     mutating func apply(_ changes: [ViewChange]) throws
 
+    /// Whether ``apply(_:)`` writes many rows faster given in each table's key order than in the
+    /// order they were touched: where the tables have outgrown what the store keeps in memory,
+    /// rows in key order reach each page of an index once. A caller whose keys are distinct may
+    /// sort them then (a rebuild's window); the default is `false`.
+    mutating func writesFasterInKeyOrder() throws -> Bool
+
     /// Sets the next offset per topic partition; commits with the rows.
     mutating func setCheckpoints(_ checkpoints: [Checkpoint]) throws
 
@@ -277,4 +283,9 @@ public protocol ViewTransaction: RowReader {
 
     /// Adds each delta to the pipeline's counter of that name (created at 0).
     mutating func addCounters(_ deltas: [String: Int64]) throws
+}
+
+extension ViewTransaction {
+    /// `false`: rows go in the order they were touched unless a store knows better.
+    public mutating func writesFasterInKeyOrder() throws -> Bool { false }
 }

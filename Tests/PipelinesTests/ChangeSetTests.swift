@@ -199,3 +199,48 @@ private struct CountingRows: RowReader {
         #expect(set.changes == [ViewChange(view: 0, key: [.text("k")], row: [.text("k"), .text("stored"), .integer(5)])])
     }
 }
+
+/// A rebuild's window written in key order: the same changes as in first-touch order, each
+/// table's whole rows and deletions first, then its rows written in part by their columns,
+/// each group by key as the table's primary key orders it.
+@Suite struct ChangesInKeyOrderTests {
+    @Test func sameChangesGroupedByTableAndKindInKeyOrder() throws {
+        var rows = CountingRows(stored: [ViewChange(view: 0, key: [.text("m")], row: [.text("m"), .integer(1)])])
+        var set = ChangeSet(defersReads: true)
+        set.beginEvent()
+        for name in ["zeta", "m", "caf\u{e9}", "b", "cafe", "10", "9"] {
+            let entry = try set.entry(view: 0, key: [.text(name)], rows: &rows)
+            set.set(entry, [.text(name), .integer(Int64(name.utf8.count))])
+        }
+        for number: Int64 in [30, -2, 7] {
+            let entry = try set.entry(view: 1, key: [.integer(number)], rows: &rows)
+            set.set(entry, [.integer(number)])
+        }
+        let unread = try set.entry(view: 0, taking: [.text("a")], hash: nil, rows: &rows, deferring: true)
+        set.assign(unread, [.text("a"), .integer(0)], columns: 0b10)
+        set.set(try set.entry(view: 0, key: [.text("m")], rows: &rows), nil)
+
+        let sorted = set.changesInKeyOrder
+        #expect(Set(sorted) == Set(set.changes) && sorted.count == set.changes.count)
+        #expect(sorted.map(\.key) == [
+            // "m" is deleted (a whole-row change); "caf\u{e9}" sorts after "cafe" by its UTF-8 bytes.
+            [.text("10")], [.text("9")], [.text("b")], [.text("cafe")], [.text("caf\u{e9}")], [.text("m")], [.text("zeta")],
+            [.text("a")],
+            [.integer(-2)], [.integer(7)], [.integer(30)],
+        ])
+        #expect(sorted[5].row == nil && sorted[7].assignedColumns == 0b10)
+    }
+
+    /// Keys order as SQLite's BINARY collation does: by UTF-8 bytes, a prefix first, numbers
+    /// by value before text, null first.
+    @Test func keysOrderByBytesAndValue() {
+        #expect(ViewValue.precedes([.text("ab")], [.text("abc")]))
+        #expect(!ViewValue.precedes([.text("abc")], [.text("ab")]))
+        #expect(ViewValue.precedes([.text("z")], [.text("\u{e9}")]))
+        #expect(ViewValue.precedes([.text("a-key-longer-than-15-bytes-1")], [.text("a-key-longer-than-15-bytes-2")]))
+        #expect(!ViewValue.precedes([.text("same")], [.text("same")]))
+        #expect(ViewValue.precedes([.null], [.integer(-5)]) && ViewValue.precedes([.integer(3)], [.real(3.5)]))
+        #expect(ViewValue.precedes([.real(1e9)], [.text("0")]))
+        #expect(ViewValue.precedes([.text("a"), .integer(2)], [.text("a"), .integer(10)]))
+    }
+}
