@@ -51,4 +51,38 @@ extension ViewValue {
         if let order = order ?? nil { return order }
         return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : x.utf8.elementsEqual(y.utf8) ? 0 : 1
     }
+
+    /// A fixed-size stand-in for the value's place in key order: its kind (null, number, text)
+    /// and 128 bits that order as the value does — a number as a `Double`, text by its first 16
+    /// UTF-8 bytes. Values with the same prefix may differ (text longer than 16 bytes, integers
+    /// past 2^53), so it orders exactly only where it differs; it lets a sort of many keys
+    /// (a rebuild's window) compare integers instead of following each key to its storage.
+    package var orderPrefix: (rank: UInt8, high: UInt64, low: UInt64) {
+        switch self {
+        case .null: return (0, 0, 0)
+        case .integer(let value): return (1, Self.orderBits(Double(value)), 0)
+        case .real(let value): return (1, Self.orderBits(value), 0)
+        case .text(let text):
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            var index = 0
+            for byte in text.utf8 {
+                if index < 8 {
+                    high |= UInt64(byte) << (56 - 8 * index)
+                } else {
+                    low |= UInt64(byte) << (56 - 8 * (index - 8))
+                }
+                index += 1
+                if index == 16 { break }
+            }
+            return (2, high, low)
+        }
+    }
+
+    /// A double's bits turned so that unsigned order is numeric order (negatives flipped whole,
+    /// positives with the sign bit set); -0.0 and 0.0 alike.
+    private static func orderBits(_ value: Double) -> UInt64 {
+        let bits = (value == 0 ? 0.0 : value).bitPattern
+        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+    }
 }

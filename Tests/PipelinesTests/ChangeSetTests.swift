@@ -243,4 +243,18 @@ private struct CountingRows: RowReader {
         #expect(ViewValue.precedes([.real(1e9)], [.text("0")]))
         #expect(ViewValue.precedes([.text("a"), .integer(2)], [.text("a"), .integer(10)]))
     }
+
+    /// The fixed-size prefix a window's sort compares orders as the values do where it differs.
+    @Test func orderPrefixesOrderAsTheValues() {
+        func before(_ a: ViewValue, _ b: ViewValue) -> Bool {
+            let (x, y) = (a.orderPrefix, b.orderPrefix)
+            return (x.rank, x.high, x.low) < (y.rank, y.high, y.low)
+        }
+        #expect(before(.null, .integer(Int64.min)) && before(.integer(-3), .real(-2.5)) && before(.real(-2.5), .integer(0)))
+        #expect(before(.integer(0), .real(0.5)) && before(.integer(2), .integer(10)) && before(.real(1e300), .text("")))
+        #expect(ViewValue.real(-0.0).orderPrefix == ViewValue.integer(0).orderPrefix)
+        #expect(before(.text("ab"), .text("abc")) && before(.text("z"), .text("\u{e9}")) && before(.text("ord-10"), .text("ord-9")))
+        #expect(before(.text("sixteen-bytes-ab"), .text("sixteen-bytes-ac")))
+        #expect(ViewValue.text("sixteen-bytes-abX").orderPrefix == ViewValue.text("sixteen-bytes-abY").orderPrefix, "alike past 16 bytes")
+    }
 }
