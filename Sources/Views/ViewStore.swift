@@ -248,10 +248,9 @@ public protocol ViewTransaction: RowReader {
     mutating func apply(_ changes: [ViewChange]) throws
 
     /// Whether ``apply(_:)`` writes many rows faster given in each table's key order than in the
-    /// order they were touched: where the tables have outgrown what the store keeps in memory,
-    /// rows in key order reach each page of an index once. A caller whose keys are distinct may
-    /// sort them then (a rebuild's window); the default is `false`.
-    mutating func writesFasterInKeyOrder() throws -> Bool
+    /// order they were touched (each page of an index reached once, in order). A caller whose
+    /// keys are distinct may sort them then (a rebuild's window); the default is `false`.
+    func writesFasterInKeyOrder() -> Bool
 
     /// Sets the next offset per topic partition; commits with the rows.
     mutating func setCheckpoints(_ checkpoints: [Checkpoint]) throws
@@ -287,5 +286,5 @@ public protocol ViewTransaction: RowReader {
 
 extension ViewTransaction {
     /// `false`: rows go in the order they were touched unless a store knows better.
-    public mutating func writesFasterInKeyOrder() throws -> Bool { false }
+    public func writesFasterInKeyOrder() -> Bool { false }
 }

@@ -53,15 +53,4 @@ import ProjectorModel
         #expect(!store.canOpenShadowWriter)
         #expect(try store.openShadowWriter(pipeline: Orders.name, version: 1, hash: Orders.hash, views: Orders.views) == nil)
     }
-
-    @Test("an SQLite file prefers rows in key order once it is larger than the connection's page cache")
-    func keyOrderOnceTheFileOutgrowsTheCache() throws {
-        let temporary = try TemporaryDatabase()
-        let store = try Orders.preparedStore(temporary.path, configuration: .init(cacheSizeKiB: 256))
-        let small = try store.write(pipeline: Orders.name) { tx in try tx.writesFasterInKeyOrder() }
-        #expect(!small, "a new file fits a 256 KiB cache")
-        try store.write(pipeline: Orders.name) { tx in try tx.apply((0 ..< 5_000).map { Orders.order("o\($0)") }) }
-        let large = try store.write(pipeline: Orders.name) { tx in try tx.writesFasterInKeyOrder() }
-        #expect(large, "5,000 orders outgrow it")
-    }
 }

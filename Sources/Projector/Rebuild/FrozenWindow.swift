@@ -31,16 +31,14 @@ final class FrozenWindow: @unchecked Sendable {
     /// Writes the window in `transaction`: rows, dead letters, counters, checkpoints. Returns the
     /// changes applied.
     ///
-    /// Rows go in key order on the shadow writer's thread (`inKeyOrder`), and wherever the store
-    /// writes faster so (``ViewTransaction/writesFasterInKeyOrder()``: an SQLite file larger than
-    /// its page cache); else in first-touch order, as a live batch writes them. In key order, a
-    /// window of ~190,000 order_summary rows took 0.53–0.58 s against 0.68–0.98 s, and a
-    /// 20,000,000-event rebuild's writes 49 s against 74 s (benchmarks/README.md, "Windows
-    /// written in key order"); sorting costs ~2,000 instructions a row, which on the rebuild's
-    /// own thread and a small window (a short log) is more than SQLite saves.
+    /// Rows go in each table's key order where the store writes faster so
+    /// (``ViewTransaction/writesFasterInKeyOrder()``: SQLite), else in first-touch order, as a
+    /// live batch writes them. In key order a window of ~190,000 order_summary rows took
+    /// 0.53–0.58 s against 0.68–0.98 s, and a 20,000,000-event rebuild 50 s against 79–86 s
+    /// (benchmarks/README.md, "Windows written in key order").
     @discardableResult
-    func write(in transaction: inout any ViewTransaction, inKeyOrder: Bool) throws -> [ViewChange] {
-        let changes = try inKeyOrder || transaction.writesFasterInKeyOrder() ? changes.changesInKeyOrder : changes.changes
+    func write(in transaction: inout any ViewTransaction) throws -> [ViewChange] {
+        let changes = transaction.writesFasterInKeyOrder() ? changes.changesInKeyOrder : changes.changes
         try transaction.apply(changes)
         if !deadLetters.isEmpty { try transaction.addDeadLetters(deadLetters) }
         if !counterDeltas.isEmpty { try transaction.addCounters(counterDeltas) }

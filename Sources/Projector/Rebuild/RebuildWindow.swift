@@ -8,10 +8,10 @@ internal import ProjectorModel
 /// The live loop writes every batch's changes with its checkpoints; a rebuild does not need those
 /// small transactions (nobody reads the shadow yet), so it evaluates batch after batch into this
 /// window's change set (each row hashed and read once per window) and writes each touched row
-/// once per window, in first-touch order, together with the window's dead letters, counters and
-/// checkpoints in ONE transaction. A rebuild killed in the middle of a window loses only that
-/// window: the shadow's checkpoints are those of the last written window, and the next rebuild
-/// resumes from them.
+/// once per window (in key order where the store writes faster so), together with the window's
+/// dead letters, counters and checkpoints in ONE transaction. A rebuild killed in the middle of a
+/// window loses only that window: the shadow's checkpoints are those of the last written window,
+/// and the next rebuild resumes from them.
 ///
 /// - Important: Owned by the thread running the rebuild.
 final class RebuildWindow {

@@ -90,7 +90,7 @@ final class ShadowWindowWriter: @unchecked Sendable {
             var error: (any Error)?
             let started = ContinuousClock.now
             do {
-                let changes = try store.write(pipeline: pipeline, target: .shadow) { transaction in try window.write(in: &transaction, inKeyOrder: true) }
+                let changes = try store.write(pipeline: pipeline, target: .shadow) { transaction in try window.write(in: &transaction) }
                 try reader.adoptShadowWrites(pipeline: pipeline, changes)
             } catch let failed {
                 error = failed
