@@ -401,15 +401,15 @@ package struct ChangeSet {
 
     /// ``changes`` table by table, each table's whole rows and deletions first, then its rows
     /// written in part by their columns, each group in the order of the table's primary key (by
-    /// each key's first value, ``ViewValue/orderPrefix``; keys alike in it in first-touch order):
+    /// each key's first value, `ViewValue.orderPrefix`; keys alike in it in first-touch order):
     /// written so into a table larger than the page cache, each page of its key index is read
     /// and dirtied once per transaction, where first-touch order scatters the keys over the index
     /// and SQLite writes a page out and reads it back many times
-    /// (``ViewTransaction/writesFasterInKeyOrder()``). The set's keys are distinct per table, so
+    /// (`ViewTransaction.writesFasterInKeyOrder()`). The set's keys are distinct per table, so
     /// the order changes nothing of the result.
     ///
     /// The sort compares fixed-size prefixes in one array: comparing the keys themselves
-    /// (``ViewValue/precedes(_:_:)``) retained each compared key's storage, scattered over the heap,
+    /// (`ViewValue.precedes(_:_:)`) retained each compared key's storage, scattered over the heap,
     /// and took a third of the shadow writer's time in a 20,000,000-event rebuild.
     package var changesInKeyOrder: [ViewChange] {
         struct Place {

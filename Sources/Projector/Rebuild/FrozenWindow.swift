@@ -32,7 +32,7 @@ final class FrozenWindow: @unchecked Sendable {
     /// changes applied.
     ///
     /// Rows go in each table's key order where the store writes faster so
-    /// (``ViewTransaction/writesFasterInKeyOrder()``: SQLite), else in first-touch order, as a
+    /// (`ViewTransaction.writesFasterInKeyOrder()`: SQLite), else in first-touch order, as a
     /// live batch writes them. In key order a window of ~190,000 order_summary rows took
     /// 0.53–0.58 s against 0.68–0.98 s, and a 20,000,000-event rebuild 50 s against 79–86 s
     /// (benchmarks/README.md, "Windows written in key order").
