@@ -388,14 +388,14 @@ package struct ChangeSet {
         changes.reserveCapacity(entries.count)
         var partial: [Int] = []
         for index in entries.indices {
-            if isWholeChange(index) {
-                appendChange(index, to: &changes)
-            } else if isPartialChange(index) {
-                partial.append(index)
+            switch changeKind(index) {
+            case .whole: appendChange(index, .whole, to: &changes)
+            case .partial: partial.append(index)
+            case .none: break
             }
         }
         partial.sort { (entries[$0].view, entries[$0].assigned, $0) < (entries[$1].view, entries[$1].assigned, $1) }
-        for index in partial { appendChange(index, to: &changes) }
+        for index in partial { appendChange(index, .partial, to: &changes) }
         return changes
     }
 
@@ -414,6 +414,7 @@ package struct ChangeSet {
     package var changesInKeyOrder: [ViewChange] {
         struct Place {
             var view: Int
+            var kind: ChangeKind
             var columns: UInt64
             var rank: UInt8
             var high: UInt64
@@ -422,10 +423,11 @@ package struct ChangeSet {
         }
         var places: [Place] = []
         places.reserveCapacity(entries.count)
-        for index in entries.indices where isWholeChange(index) || isPartialChange(index) {
-            let entry = entries[index]
-            let prefix = entry.key.first?.orderPrefix ?? (rank: 0, high: 0, low: 0)
-            places.append(Place(view: entry.view, columns: isPartialChange(index) ? entry.assigned : 0,
+        for index in entries.indices {
+            let kind = changeKind(index)
+            if kind == .none { continue }
+            let prefix = entries[index].key.first?.orderPrefix ?? (rank: 0, high: 0, low: 0)
+            places.append(Place(view: entries[index].view, kind: kind, columns: kind == .partial ? entries[index].assigned : 0,
                                 rank: prefix.rank, high: prefix.high, low: prefix.low, index: index))
         }
         places.sort { a, b in
@@ -438,27 +440,26 @@ package struct ChangeSet {
         }
         var changes: [ViewChange] = []
         changes.reserveCapacity(places.count)
-        for place in places { appendChange(place.index, to: &changes) }
+        for place in places { appendChange(place.index, place.kind, to: &changes) }
         return changes
     }
 
-    /// Whether entry `index` changes a whole row: read and changed, or written whole or deleted unread.
-    private func isWholeChange(_ index: Int) -> Bool {
-        let entry = entries[index]
-        if entry.read { return !ViewValue.areIdentical(entry.current, entry.original) }
-        return entry.assigned != 0 && (entry.assigned == Self.allColumns || entry.current == nil)
+    /// What an entry's row became: unchanged; a whole row (read and changed, or written whole
+    /// or deleted unread); or some columns of a row it did not read.
+    private enum ChangeKind { case none, whole, partial }
+
+    private func changeKind(_ index: Int) -> ChangeKind {
+        if entries[index].read {
+            return ViewValue.areIdentical(entries[index].current, entries[index].original) ? .none : .whole
+        }
+        let assigned = entries[index].assigned
+        if assigned == Self.allColumns || entries[index].current == nil { return assigned != 0 ? .whole : .none }
+        return .partial
     }
 
-    /// Whether entry `index` wrote some columns of a row it did not read.
-    private func isPartialChange(_ index: Int) -> Bool {
-        let entry = entries[index]
-        return !entry.read && entry.assigned != 0 && entry.assigned != Self.allColumns && entry.current != nil
-    }
-
-    private func appendChange(_ index: Int, to changes: inout [ViewChange]) {
-        let entry = entries[index]
-        changes.append(ViewChange(view: entry.view, key: entry.key, row: entry.current,
-                                  assignedColumns: isPartialChange(index) ? entry.assigned : nil))
+    private func appendChange(_ index: Int, _ kind: ChangeKind, to changes: inout [ViewChange]) {
+        changes.append(ViewChange(view: entries[index].view, key: entries[index].key, row: entries[index].current,
+                                  assignedColumns: kind == .partial ? entries[index].assigned : nil))
     }
 
     // MARK: Size
