@@ -184,13 +184,13 @@ extension PostgresViewStore {
                 message: "view \(view) has columns \(left.columns) but \(otherView) has \(otherRows.columns); compare views of one definition")
         }
         let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
-        let a = left.rows.sorted { compareKeys(keyOf($0), keyOf($1)) < 0 }
-        let b = otherRows.rows.sorted { compareKeys(keyOf($0), keyOf($1)) < 0 }
+        let a = left.rows.sorted { ViewValue.order(keyOf($0), keyOf($1)) < 0 }
+        let b = otherRows.rows.sorted { ViewValue.order(keyOf($0), keyOf($1)) < 0 }
         var differing: [[ViewValue]] = []
         var i = 0
         var j = 0
         while differing.count < limit && (i < a.count || j < b.count) {
-            let order = i == a.count ? 1 : j == b.count ? -1 : compareKeys(keyOf(a[i]), keyOf(b[j]))
+            let order = i == a.count ? 1 : j == b.count ? -1 : ViewValue.order(keyOf(a[i]), keyOf(b[j]))
             if order < 0 {
                 differing.append(keyOf(a[i]))
                 i += 1

@@ -9,12 +9,17 @@ extension ViewValue {
     /// collation) and in PostgreSQL (`COLLATE "C"`): column by column, null first, numbers by
     /// value, text by its UTF-8 bytes. Lets in-memory key ranges (a rebuild's window, tests)
     /// come out in the order a store returns them.
-    public static func precedes(_ a: [ViewValue], _ b: [ViewValue]) -> Bool {
+    public static func precedes(_ a: [ViewValue], _ b: [ViewValue]) -> Bool { order(a, b) < 0 }
+
+    /// -1, 0 or 1 as key `a` sorts before, with or after key `b` in that order
+    /// (``precedes(_:_:)``; https://sqlite.org/datatype3.html#sort_order): what merges rows two
+    /// stores return sorted by key (`projector verify`'s digests).
+    package static func order(_ a: [ViewValue], _ b: [ViewValue]) -> Int {
         for index in 0 ..< min(a.count, b.count) {
             let order = a[index].compare(b[index])
-            if order != 0 { return order < 0 }
+            if order != 0 { return order }
         }
-        return a.count < b.count
+        return a.count < b.count ? -1 : a.count == b.count ? 0 : 1
     }
 
     /// -1, 0 or 1 as `self` sorts before, with or after `other`.

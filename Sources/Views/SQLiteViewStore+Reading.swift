@@ -206,7 +206,7 @@ extension SQLiteViewStore {
                         + "compare views of one definition")
             }
             let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
-            var right = rows.rows.sorted { compareKeys(keyOf($0), keyOf($1)) < 0 }.makeIterator()
+            var right = rows.rows.sorted { ViewValue.order(keyOf($0), keyOf($1)) < 0 }.makeIterator()
             return try Self.differingKeys(layout, limit: limit, left: { try left.next() }, right: { right.next() })
         }
     }
@@ -240,7 +240,7 @@ extension SQLiteViewStore {
                 differing.append(keyOf(row))
                 b = try right()
             case (let rowA?, let rowB?):
-                let order = compareKeys(keyOf(rowA), keyOf(rowB))
+                let order = ViewValue.order(keyOf(rowA), keyOf(rowB))
                 if order < 0 {
                     differing.append(keyOf(rowA))
                     a = try left()
@@ -305,41 +305,5 @@ struct RowCursor {
         case let code:
             throw sqliteError(code: code, connection: connection, doing: "reading rows")
         }
-    }
-}
-
-/// Orders keys as SQLite's `ORDER BY` does with the BINARY collation: NULL, then numbers
-/// (integers and reals compared by value), then text by bytes
-/// (https://sqlite.org/datatype3.html#sort_order).
-package func compareKeys(_ a: [ViewValue], _ b: [ViewValue]) -> Int {
-    for (x, y) in zip(a, b) {
-        let order = compareValues(x, y)
-        if order != 0 { return order }
-    }
-    return a.count - b.count
-}
-
-func compareValues(_ a: ViewValue, _ b: ViewValue) -> Int {
-    func rank(_ value: ViewValue) -> Int {
-        switch value {
-        case .null: 0
-        case .integer, .real: 1
-        case .text: 2
-        }
-    }
-    switch (a, b) {
-    case (.integer(let x), .integer(let y)):
-        return x < y ? -1 : (x > y ? 1 : 0)
-    case (.integer(let x), .real(let y)):
-        return Double(x) < y ? -1 : (Double(x) > y ? 1 : 0)
-    case (.real(let x), .integer(let y)):
-        return x < Double(y) ? -1 : (x > Double(y) ? 1 : 0)
-    case (.real(let x), .real(let y)):
-        return x < y ? -1 : (x > y ? 1 : 0)
-    case (.text(let x), .text(let y)):
-        if x == y { return 0 }
-        return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
-    default:
-        return rank(a) - rank(b)
     }
 }

@@ -88,12 +88,12 @@ struct DigestTests {
 
     @Test("keys order as SQLite orders them")
     func keyOrder() {
-        #expect(compareKeys([.null], [.integer(0)]) < 0)
-        #expect(compareKeys([.integer(1)], [.real(1.5)]) < 0)
-        #expect(compareKeys([.real(2)], [.text("")]) < 0)
-        #expect(compareKeys([.text("B")], [.text("a")]) < 0)
-        #expect(compareKeys([.text("a"), .integer(2)], [.text("a"), .integer(10)]) < 0)
-        #expect(compareKeys([.text("é")], [.text("z")]) > 0)
+        #expect(ViewValue.order([.null], [.integer(0)]) < 0)
+        #expect(ViewValue.order([.integer(1)], [.real(1.5)]) < 0)
+        #expect(ViewValue.order([.real(2)], [.text("")]) < 0)
+        #expect(ViewValue.order([.text("B")], [.text("a")]) < 0)
+        #expect(ViewValue.order([.text("a"), .integer(2)], [.text("a"), .integer(10)]) < 0)
+        #expect(ViewValue.order([.text("é")], [.text("z")]) > 0)
     }
 }
 
