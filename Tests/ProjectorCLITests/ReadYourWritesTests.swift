@@ -15,6 +15,11 @@ struct ReadYourWritesTests {
         Array(#"{"eventId":"\#(order)","eventType":"OrderCreated","timestamp":"2026-12-01T00:00:00Z","version":2,"data":{"orderId":"\#(order)","customerId":"c-ryw","totalAmount":1.5,"currency":"EUR","items":[]}}"#.utf8)
     }
 
+    /// The offsets of an answer's `Projector-Position` header (none without one).
+    static func position(of answer: HTTPAnswer) -> [String: [Int32: Int64]] {
+        answer.headers["projector-position"].flatMap { try? KafkaPosition(token: $0).offsets } ?? [:]
+    }
+
     @Test("produce then read with the producer's token: never stale, while the worker applies a background stream; reads without it count how often they would be")
     func readYourWrites() throws {
         let iterations = Int(ProcessInfo.processInfo.environment["PROJECTOR_RYW_ITERATIONS"] ?? "") ?? 200
@@ -41,8 +46,7 @@ struct ReadYourWritesTests {
             var events = DemoStream(count: 400_000).lazy.filter { $0.topic == "orders" }.dropFirst(5_000).makeIterator()
             var published = 5_000
             while !stop.load(ordering: .relaxed) {
-                let applied = (try? httpGet(views).headers["projector-position"]).flatMap { try? KafkaPosition(token: $0) }?
-                    .offsets["orders"]?.values.reduce(0, +) ?? 0
+                let applied = (try? httpGet(views)).map { Self.position(of: $0)["orders"]?.values.reduce(0, +) ?? 0 } ?? 0
                 if published - Int(applied) > maxLag {
                     Thread.sleep(forTimeInterval: 0.02)
                     continue
@@ -80,8 +84,7 @@ struct ReadYourWritesTests {
                 // early, or an event that never made a row.
                 let again = try httpGet(base + order, headers: ["Projector-Min-Position": token, "Prefer": "wait=20"])
                 failures.append("\(order): 404 with token \(token) (\((try? KafkaPosition(token: token))?.offsets ?? [:])) at position "
-                    + "\(answer.headers["projector-position"].flatMap { try? KafkaPosition(token: $0).offsets } ?? [:]): \(answer.text); "
-                    + "read again: \(again.status) at \(again.headers["projector-position"].flatMap { try? KafkaPosition(token: $0).offsets } ?? [:])")
+                    + "\(Self.position(of: answer)): \(answer.text); read again: \(again.status) at \(Self.position(of: again))")
             }
             if answer.status != 200 && answer.status != 404 { failures.append("\(order): \(answer.status) \(answer.text)") }
             if answer.status == 200 && ((try? answer.object())?["order_id"] as? String) != order { failures.append("\(order): \(answer.text)") }
