@@ -42,6 +42,22 @@ private struct CountingRows: RowReader {
         #expect(rows.reads == 204)
     }
 
+    /// A rebuild reuses a written window's set (``ChangeSet/removeAll()``): none of its keys is
+    /// found again, and keys added after are indexed anew (their slots hold no earlier hash bits).
+    @Test func anEmptiedSetForgetsItsKeysAndIndexesNewOnes() throws {
+        var rows = CountingRows()
+        var set = ChangeSet()
+        for i in 0..<100 { _ = try set.entry(view: 0, key: [.text("old-\(i)")], rows: &rows) }
+        set.removeAll()
+        #expect(set.isEmpty)
+        #expect(set.held(view: 0, key: [.text("old-7")]) == nil)
+        let fresh = (0..<100).map { i in try? set.entry(view: 0, key: [.text("new-\(i)")], rows: &rows) }
+        #expect(fresh == Array(0..<100))
+        for i in 0..<100 { #expect(set.held(view: 0, key: [.text("new-\(i)")]) == .some(nil)) }
+        #expect(set.held(view: 0, key: [.text("old-7")]) == nil)
+        #expect(rows.reads == 200)
+    }
+
     /// Identical keys hash alike; the view is part of the hash.
     @Test func identityHashFollowsIdentity() {
         #expect(ViewValue.identityHash(of: [.real(0)]) == ViewValue.identityHash(of: [.real(-0.0)]))

@@ -48,10 +48,12 @@ package struct ChangeSet {
     /// ``Entry/assigned`` of an unread entry whose whole row is known (written whole or deleted).
     static let allColumns = UInt64.max
 
-    /// Open addressing over ``entries``: each slot holds an entry's number plus one (0: empty);
-    /// the count is a power of two, at most half full. A probe compares the stored hash first,
-    /// so a key is hashed once per lookup and compared in full only on a hash match.
-    private var table: [Int]
+    /// Open addressing over ``entries``: each slot holds an entry's number plus one in its low 32
+    /// bits (0: empty) and the high 32 bits of the entry's hash above them; the count is a power of
+    /// two, at most half full. A probe compares those hash bits in the slot, so passing over other
+    /// keys' slots touches no entry (a window's entries outgrow the caches: each one touched is a
+    /// cache miss), and a key is compared in full only on a whole-hash match.
+    private var table: [UInt64]
     private var entries: [Entry] = []
     private var undo: [Undo] = []
     /// The timer firing whose handler runs now, if any: its emits take the timer's ids.
@@ -228,12 +230,15 @@ package struct ChangeSet {
     @inline(__always)
     private func find(_ view: Int, _ hash: UInt64, where matches: ([ViewValue]) -> Bool) -> Int? {
         let mask = table.count - 1
+        let tag = hash & Self.tagBits
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let stored = table[slot]
             if stored == 0 { return nil }
-            let entry = stored - 1
-            if entries[entry].hash == hash && entries[entry].view == view && matches(entries[entry].key) { return entry }
+            if stored & Self.tagBits == tag {
+                let entry = Int(truncatingIfNeeded: stored & ~Self.tagBits) - 1
+                if entries[entry].hash == hash && entries[entry].view == view && matches(entries[entry].key) { return entry }
+            }
             slot = (slot + 1) & mask
         }
     }
@@ -275,10 +280,16 @@ package struct ChangeSet {
 
     private mutating func place(_ entry: Int) {
         let mask = table.count - 1
-        var slot = Int(truncatingIfNeeded: entries[entry].hash) & mask
+        let hash = entries[entry].hash
+        var slot = Int(truncatingIfNeeded: hash) & mask
         while table[slot] != 0 { slot = (slot + 1) & mask }
-        table[slot] = entry + 1
+        // A window is bounded by its memory budget, far below 2^32 - 1 rows.
+        precondition(entry < Int(UInt32.max), "a change set holds fewer than 2^32 - 1 rows")
+        table[slot] = hash & Self.tagBits | UInt64(entry + 1)
     }
+
+    /// The bits of a slot that hold the high half of its entry's hash.
+    private static let tagBits: UInt64 = 0xFFFF_FFFF_0000_0000
 
     // MARK: Rows
 

@@ -80,7 +80,7 @@ final class ShadowWindowWrites {
             if !handsOver { try finishWriting() }
             return
         }
-        try store.write(pipeline: projection.name, target: .shadow) { transaction in try frozen.write(in: &transaction) }
+        _ = try store.write(pipeline: projection.name, target: .shadow) { transaction in try frozen.write(in: &transaction) }
         spare = frozen.takeEmptiedChanges()
     }
 
