@@ -184,26 +184,9 @@ extension PostgresViewStore {
                 message: "view \(view) has columns \(left.columns) but \(otherView) has \(otherRows.columns); compare views of one definition")
         }
         let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
-        let a = left.rows.sorted { ViewValue.order(keyOf($0), keyOf($1)) < 0 }
-        let b = otherRows.rows.sorted { ViewValue.order(keyOf($0), keyOf($1)) < 0 }
-        var differing: [[ViewValue]] = []
-        var i = 0
-        var j = 0
-        while differing.count < limit && (i < a.count || j < b.count) {
-            let order = i == a.count ? 1 : j == b.count ? -1 : ViewValue.order(keyOf(a[i]), keyOf(b[j]))
-            if order < 0 {
-                differing.append(keyOf(a[i]))
-                i += 1
-            } else if order > 0 {
-                differing.append(keyOf(b[j]))
-                j += 1
-            } else {
-                if a[i].map(\.canonical) != b[j].map(\.canonical) { differing.append(keyOf(a[i])) }
-                i += 1
-                j += 1
-            }
-        }
-        return differing
+        var a = left.rows.sorted { ViewValue.precedes(keyOf($0), keyOf($1)) }.makeIterator()
+        var b = otherRows.rows.sorted { ViewValue.precedes(keyOf($0), keyOf($1)) }.makeIterator()
+        return keyOrderedDifference(keyColumns: layout.keyColumns, limit: limit, left: { a.next() }, right: { b.next() })
     }
 
     /// A table's columns in declaration order, their types and its key, read from the catalog.

@@ -187,7 +187,7 @@ extension SQLiteViewStore {
                 var right = try RowCursor(
                     statement: db.makeStatement(sql: layout.orderedQuery(otherView)), columns: layout.columns.count,
                     connection: db.sqliteConnection)
-                return try Self.differingKeys(layout, limit: limit, left: { try left.next() }, right: { try right.next() })
+                return try keyOrderedDifference(keyColumns: layout.keyColumns, limit: limit, left: { try left.next() }, right: { try right.next() })
             }
             if let other = other as? SQLiteViewStore {
                 return try other.read(doing: "comparing view \(otherView)") { otherDB in
@@ -195,7 +195,7 @@ extension SQLiteViewStore {
                     var right = try RowCursor(
                         statement: otherDB.makeStatement(sql: layout.orderedQuery(otherView)),
                         columns: layout.columns.count, connection: otherDB.sqliteConnection)
-                    return try Self.differingKeys(layout, limit: limit, left: { try left.next() }, right: { try right.next() })
+                    return try keyOrderedDifference(keyColumns: layout.keyColumns, limit: limit, left: { try left.next() }, right: { try right.next() })
                 }
             }
             let rows = try other.rows(ofView: otherView, limit: nil)
@@ -206,8 +206,8 @@ extension SQLiteViewStore {
                         + "compare views of one definition")
             }
             let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
-            var right = rows.rows.sorted { ViewValue.order(keyOf($0), keyOf($1)) < 0 }.makeIterator()
-            return try Self.differingKeys(layout, limit: limit, left: { try left.next() }, right: { right.next() })
+            var right = rows.rows.sorted { ViewValue.precedes(keyOf($0), keyOf($1)) }.makeIterator()
+            return try keyOrderedDifference(keyColumns: layout.keyColumns, limit: limit, left: { try left.next() }, right: { right.next() })
         }
     }
 
@@ -218,43 +218,6 @@ extension SQLiteViewStore {
                 message: "view \(view) has columns \(layout.columns) keyed by \(layout.keyColumns) but \(otherView) has "
                     + "\(otherLayout.columns) keyed by \(otherLayout.keyColumns); compare views of one definition")
         }
-    }
-
-    /// Merges two key-ordered row streams and collects the keys present in one only or with rows
-    /// that differ in any cell.
-    private static func differingKeys(
-        _ layout: Layout, limit: Int, left: () throws -> [ViewValue]?, right: () throws -> [ViewValue]?
-    ) throws -> [[ViewValue]] {
-        let keyOf = { (row: [ViewValue]) in layout.keyColumns.map { row[$0] } }
-        var differing: [[ViewValue]] = []
-        var a = try left()
-        var b = try right()
-        while differing.count < limit {
-            switch (a, b) {
-            case (nil, nil):
-                return differing
-            case (let row?, nil):
-                differing.append(keyOf(row))
-                a = try left()
-            case (nil, let row?):
-                differing.append(keyOf(row))
-                b = try right()
-            case (let rowA?, let rowB?):
-                let order = ViewValue.order(keyOf(rowA), keyOf(rowB))
-                if order < 0 {
-                    differing.append(keyOf(rowA))
-                    a = try left()
-                } else if order > 0 {
-                    differing.append(keyOf(rowB))
-                    b = try right()
-                } else {
-                    if rowA.map(\.canonical) != rowB.map(\.canonical) { differing.append(keyOf(rowA)) }
-                    a = try left()
-                    b = try right()
-                }
-            }
-        }
-        return differing
     }
 
     /// A view's columns in declaration order and its key, read from the table itself.

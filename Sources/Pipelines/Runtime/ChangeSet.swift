@@ -269,6 +269,8 @@ package struct ChangeSet {
     /// appends it would be copied, retaining its arrays once more).
     private mutating func indexLast() -> Int {
         let entry = entries.count - 1
+        // A slot keeps an entry's number in 32 bits; a window is bounded by its memory budget, far below.
+        precondition(entry < Int(UInt32.max), "a change set holds fewer than 2^32 - 1 rows")
         if entries.count * 2 > table.count {
             table = Array(repeating: 0, count: table.count * 2)
             for index in entries.indices { place(index) }
@@ -283,8 +285,6 @@ package struct ChangeSet {
         let hash = entries[entry].hash
         var slot = Int(truncatingIfNeeded: hash) & mask
         while table[slot] != 0 { slot = (slot + 1) & mask }
-        // A window is bounded by its memory budget, far below 2^32 - 1 rows.
-        precondition(entry < Int(UInt32.max), "a change set holds fewer than 2^32 - 1 rows")
         table[slot] = hash & Self.tagBits | UInt64(entry + 1)
     }
 
